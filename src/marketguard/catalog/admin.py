@@ -1,0 +1,56 @@
+from django.contrib import admin
+
+from marketguard.catalog.models import Buyer, Category, Merchant, Order, Product, Shipment, Store
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name", "uscc", "status"]
+    list_filter = ["status"]
+    search_fields = ["external_id", "name", "uscc"]
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name", "merchant"]
+    search_fields = ["external_id", "name"]
+    list_select_related = ["merchant"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name_zh", "name_en", "risk_level", "no_reason_return", "depth"]
+    list_filter = ["risk_level", "no_reason_return"]
+    search_fields = ["external_id", "name_zh", "name_en"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "title", "merchant", "category", "price_fen", "status"]
+    list_filter = ["status"]
+    search_fields = ["external_id", "title", "brand"]
+    list_select_related = ["merchant", "category"]
+    raw_id_fields = ["store", "category"]
+
+
+@admin.register(Buyer)
+class BuyerAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name"]
+    search_fields = ["external_id"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "merchant", "placed_at", "paid_amount_fen", "status"]
+    list_filter = ["status"]
+    search_fields = ["external_id", "payment_reference"]
+    raw_id_fields = ["buyer", "store"]
+    list_select_related = ["merchant"]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "carrier", "tracking_number", "promised_at", "delivered_at"]
+    search_fields = ["external_id", "tracking_number"]
+    raw_id_fields = ["order"]

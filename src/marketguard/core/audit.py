@@ -1,0 +1,186 @@
+"""The append-only audit trail, chained by SHA-256 digests.
+
+Every service that changes state calls `record(...)` inside its transaction. Each row's digest
+covers the previous row's digest and the row's own content, and sequence numbers have no gaps,
+so `verify()` finds a row that was edited, deleted or inserted out of band. The chain head is a
+locked row: appends are serialised, which also makes the sequence gap-free on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from marketguard.core import context
+from marketguard.core.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through JSON so what we hash is exactly what the database gives back."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def canonical(payload: dict) -> bytes:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_digest(prev_digest: str, payload: dict) -> str:
+    return hashlib.sha256(prev_digest.encode() + b"\n" + canonical(payload)).hexdigest()
+
+
+def _payload(entry: AuditEntry) -> dict:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "via": entry.via,
+        "correlation_id": entry.correlation_id,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "action": entry.action,
+        "before": entry.before,
+        "after": entry.after,
+        "reason": entry.reason,
+    }
+
+
+def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict:
+    """The values of an object's concrete fields (foreign keys as ids), JSON-safe.
+    Automatic timestamps are left out: the audit entry has its own time."""
+    data = {}
+    for f in obj._meta.concrete_fields:
+        if fields is not None and f.name not in fields:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            continue
+        data[f.name] = getattr(obj, f.attname)
+    return _jsonable(data)
+
+
+def changed(before: dict | None, after: dict | None) -> tuple[dict, dict]:
+    """Only the keys whose values differ, for a compact before/after pair."""
+    before, after = before or {}, after or {}
+    keys = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys if k in before}, {k: after.get(k) for k in keys if k in after}
+
+
+def _lock_head() -> AuditHead:
+    AuditHead.objects.bulk_create([AuditHead(id=1, last_seq=0, last_digest=GENESIS)], ignore_conflicts=True)
+    return AuditHead.objects.select_for_update().get(id=1)
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Append one audit entry. Call inside the service's transaction."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        object_repr = object_repr or str(obj)
+    if not object_type or not action:
+        raise ValueError("audit entries need an object type and an action")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    with transaction.atomic():
+        head = _lock_head()
+        entry = AuditEntry(
+            seq=head.last_seq + 1,
+            at=timezone.now(),
+            actor=actor,
+            actor_label=(actor.get_username() if actor is not None else "system")[:150],
+            via=context.channel()[:10],
+            correlation_id=context.correlation_id()[:64],
+            object_type=object_type[:60],
+            object_id=str(object_id)[:64],
+            object_repr=str(object_repr)[:200],
+            action=action[:60],
+            before=_jsonable(before),
+            after=_jsonable(after),
+            reason=reason or "",
+            prev_digest=head.last_digest,
+        )
+        entry.digest = entry_digest(entry.prev_digest, _payload(entry))
+        entry.save(force_insert=True)
+        AuditHead.objects.filter(id=1).update(last_seq=entry.seq, last_digest=entry.digest)
+    return entry
+
+
+@dataclass
+class Problem:
+    seq: int
+    kind: str  # altered | missing | broken_link | head_mismatch | anchor_mismatch
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    last_seq: int = 0
+    last_digest: str = GENESIS
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(*, anchor: tuple[int, str] | None = None, progress=None) -> VerifyReport:
+    """Walk the whole chain. `anchor` = (seq, digest) kept elsewhere detects a rewrite of the chain."""
+    report = VerifyReport()
+    expected_seq = 1
+    prev = GENESIS
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        report.checked += 1
+        if progress is not None:
+            progress(1)
+        if entry.seq != expected_seq:
+            missing = (
+                f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}–{entry.seq - 1}"
+            )
+            report.problems.append(Problem(expected_seq, "missing", f"entries {missing} are missing"))
+        if entry.prev_digest != prev:
+            report.problems.append(
+                Problem(entry.seq, "broken_link", "does not follow the previous entry's digest")
+            )
+        recomputed = entry_digest(entry.prev_digest, _payload(entry))
+        if recomputed != entry.digest:
+            report.problems.append(Problem(entry.seq, "altered", "content does not match its digest"))
+        if anchor is not None and entry.seq == anchor[0] and entry.digest != anchor[1]:
+            report.problems.append(Problem(entry.seq, "anchor_mismatch", "digest differs from the anchor"))
+        prev = entry.digest
+        expected_seq = entry.seq + 1
+        report.last_seq, report.last_digest = entry.seq, entry.digest
+    head = AuditHead.objects.filter(id=1).first()
+    if head is not None and (head.last_seq, head.last_digest) != (report.last_seq, report.last_digest):
+        report.problems.append(
+            Problem(
+                head.last_seq,
+                "head_mismatch",
+                f"chain head is #{head.last_seq} but the last entry is #{report.last_seq}",
+            )
+        )
+    if anchor is not None and anchor[0] > report.last_seq:
+        report.problems.append(Problem(anchor[0], "anchor_mismatch", "anchored entry no longer exists"))
+    return report

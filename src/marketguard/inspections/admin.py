@@ -1,0 +1,9 @@
+from django.contrib import admin
+
+from marketguard.inspections.models import Lab
+
+
+@admin.register(Lab)
+class LabAdmin(admin.ModelAdmin):
+    list_display = ["name", "cma_number", "cnas_number", "accreditation_expires", "is_active"]
+    search_fields = ["name", "cma_number", "cnas_number"]

@@ -1,0 +1,34 @@
+"""The shell's navigation, built from the user's role."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from marketguard.core.models import Role
+
+# (url name, label, roles that see it; empty = every signed-in user)
+NAV = [
+    ("web:home", _("Overview"), ()),
+    ("web:orders", _("Orders"), (Role.CONSUMER, Role.MERCHANT_STAFF, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST)),
+    ("web:products", _("Products"), (Role.MERCHANT_STAFF, Role.INSPECTOR, Role.AGENT, Role.ADMIN, Role.ANALYST)),
+    ("web:merchants", _("Merchants"), (Role.INSPECTOR, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST)),
+    ("web:audit", _("Audit trail"), (Role.ADMIN, Role.ANALYST)),
+]
+
+
+def navigation(user) -> list[dict]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    for name, label, roles in NAV:
+        if not roles or user.is_superuser or user.role in roles:
+            items.append({"name": name, "label": label, "url": reverse(name)})
+    return items
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    nav = navigation(user)
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    for item in nav:
+        item["active"] = item["name"] == current
+    return {"nav_items": nav}

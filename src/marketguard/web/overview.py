@@ -1,0 +1,28 @@
+"""The figures on each role's overview page (reads only, through the apps' services)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketguard.catalog import services as catalog
+
+
+def cards(user) -> list[dict]:
+    since = timezone.now() - timedelta(days=30)
+    orders = catalog.visible_orders(user)
+    items = [{"label": _("Orders in the last 30 days"), "value": orders.filter(placed_at__gte=since).count()}]
+    if user.is_platform or user.role == "merchant_staff":
+        items.append({"label": _("Products on sale"), "value": catalog.visible_products(user).filter(status="active").count()})
+        shipments = catalog.visible_shipments(user).filter(promised_at__gte=since, delivered_at__isnull=False)
+        total = shipments.count()
+        if total:
+            from django.db.models import F
+
+            late = shipments.filter(delivered_at__gt=F("promised_at")).count()
+            items.append({"label": _("Delivered on time (30 days)"), "value": f"{(total - late) * 100 / total:.1f}%"})
+    if user.is_platform:
+        items.append({"label": _("Merchants"), "value": catalog.visible_merchants(user).count()})
+    return items

@@ -1,0 +1,26 @@
+from django import template
+
+from marketguard.catalog import codes
+from marketguard.core.money import format_yuan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(fen):
+    return format_yuan(fen)
+
+
+@register.filter
+def masked_phone(value, show=False):
+    return value if show else codes.mask_phone(value or "")
+
+
+@register.filter
+def masked_address(value, show=False):
+    return value if show else codes.mask_address(value or "")
+
+
+@register.filter
+def masked_name(value, show=False):
+    return value if show else codes.mask_name(value or "")

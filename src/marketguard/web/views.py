@@ -1,0 +1,117 @@
+"""UI pages. No logic here: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from marketguard.catalog import services as catalog
+from marketguard.core import selectors
+from marketguard.core import services as core
+from marketguard.core.errors import DomainError
+from marketguard.core.permissions import sees_personal_data
+from marketguard.web import overview
+
+PAGE_SIZE = 25
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    error = ""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST":
+        try:
+            user = core.login(
+                request=request, username=request.POST.get("username", ""), password=request.POST.get("password", "")
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            login(request, user)
+            if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                next_url = ""
+            return redirect(next_url or "web:home")
+    status = 200 if not error else 400
+    return render(request, "web/login.html", {"error": error, "next": next_url}, status=status)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("web:login")
+
+
+@login_required
+def home(request):
+    return render(request, "web/home.html", {"cards": overview.cards(request.user)})
+
+
+@login_required
+def orders(request):
+    qs = catalog.visible_orders(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(external_id__icontains=q)
+    page = _page(request, qs)
+    template = "web/_orders_table.html" if _is_htmx(request) else "web/orders.html"
+    return render(request, template, {"page": page, "q": q})
+
+
+@login_required
+def order_detail(request, external_id: str):
+    try:
+        order = catalog.get_order(actor=request.user, external_id=external_id)
+    except DomainError:
+        raise Http404 from None
+    return render(request, "web/order.html", {"order": order, "show_personal": sees_personal_data(request.user)})
+
+
+@login_required
+def products(request):
+    qs = catalog.visible_products(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(title__icontains=q)
+    page = _page(request, qs)
+    template = "web/_products_table.html" if _is_htmx(request) else "web/products.html"
+    return render(request, template, {"page": page, "q": q})
+
+
+@login_required
+def merchants(request):
+    qs = catalog.visible_merchants(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(name__icontains=q)
+    page = _page(request, qs)
+    template = "web/_merchants_table.html" if _is_htmx(request) else "web/merchants.html"
+    return render(request, template, {"page": page, "q": q})
+
+
+@login_required
+def audit_trail(request):
+    try:
+        qs = selectors.audit_entries(request.user)
+    except DomainError:
+        raise Http404 from None
+    return render(request, "web/audit.html", {"page": _page(request, qs)})
+
+
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True}) if request.GET.get("json") else HttpResponse("ok")
