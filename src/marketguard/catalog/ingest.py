@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 from pydantic import ValidationError
 
 from marketguard.catalog import schemas
@@ -250,10 +251,56 @@ def _resolve(spec: KindSpec, rows: list[tuple[int, dict]]) -> dict[str, dict]:
     return resolved
 
 
-def _write(spec: KindSpec, objs: list[models.Model]) -> None:
-    spec.model.objects.bulk_create(
-        objs, update_conflicts=True, unique_fields=["external_id"], update_fields=spec.update_fields
-    )
+class _Writer:
+    """One prepared INSERT ... ON CONFLICT (external_id) DO UPDATE per kind, run with executemany.
+
+    Values are adapted once per field type (the rows are already validated), which is several
+    times faster than building model instances for bulk_create.
+    """
+
+    def __init__(self, spec: KindSpec, columns: list[str]):
+        meta = spec.model._meta
+        self.fields = [meta.get_field(name) for name in columns]
+        self.timestamps = [f for f in meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        self.names = columns
+        quote = connection.ops.quote_name
+        cols = [f.column for f in self.fields] + [f.column for f in self.timestamps]
+        updates = {meta.get_field(n).column for n in spec.update_fields}
+        assignments = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in cols if c in updates)
+        self.sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in cols)}) "  # noqa: S608 - our names
+            f"VALUES ({', '.join(['%s'] * len(cols))}) "
+            f"ON CONFLICT ({quote(meta.get_field('external_id').column)}) DO UPDATE SET {assignments}"
+        )
+        self.adapters = [self._adapter(f) for f in self.fields]
+
+    @staticmethod
+    def _adapter(field):
+        kind = field.get_internal_type()
+        if kind == "DateTimeField":
+            adapt = connection.ops.adapt_datetimefield_value
+            return lambda v: None if v is None else adapt(v)
+        if kind == "JSONField":
+            return lambda v: field.get_db_prep_save(v, connection)
+        return None
+
+    def params(self, values: dict) -> list:
+        out = []
+        for name, adapter in zip(self.names, self.adapters):
+            value = values[name]
+            out.append(adapter(value) if adapter is not None else value)
+        if self.timestamps:
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            out.extend([now] * len(self.timestamps))
+        return out
+
+    def write(self, rows: list[dict]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(self.sql, [self.params(r) for r in rows])
+
+
+def _write(spec: KindSpec, rows: list[dict]) -> None:
+    _Writer(spec, list(rows[0])).write(rows)
 
 
 def _audit_chunk(spec, actor, created_ids, updated_ids, source, detail_before):
@@ -285,14 +332,14 @@ def _upsert_chunk(spec, chunk, *, actor, source, detail, ctx) -> UpsertResult:
     if not valid:
         return result
     resolved = _resolve(spec, valid)
-    built: list[tuple[int, str, models.Model]] = []
+    built: list[tuple[int, str, dict]] = []
     for rownum, row in valid:
         try:
             fields = spec.build(row, resolved, ctx)
         except RowProblem as problem:
             result.errors.append(RowError(rownum, problem.field, problem.message, row["external_id"]))
             continue
-        built.append((rownum, row["external_id"], spec.model(**fields)))
+        built.append((rownum, row["external_id"], fields))
     if not built:
         return result
     keys = [ext for _, ext, _ in built]

@@ -29,6 +29,7 @@ def test_check_deploy_is_clean_in_prod_mode(tmp_path):
         "MARKETGUARD_VAR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "-m", "marketguard.cli", "check", "--deploy", "--fail-level", "WARNING"],
         env=env, capture_output=True, text=True, timeout=120,

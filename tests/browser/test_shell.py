@@ -1,0 +1,63 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from marketguard.core.models import Role
+from marketguard.core.testing import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, live_server, user):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "correct horse battery")
+    page.click("button[type=submit]")
+
+
+def test_sign_in_switch_language_search_and_sign_out(page, live_server):
+    admin = factories.user(Role.ADMIN, username="boss")
+    order = factories.order()
+    other = factories.order()
+
+    _sign_in(page, live_server, admin)
+    expect(page.locator("h1")).to_contain_text("欢迎")
+    expect(page.get_by_test_id("role")).to_have_text("平台管理员")
+
+    page.select_option("#lang", "en")
+    expect(page.locator("h1")).to_contain_text("Welcome")
+    expect(page.locator("nav.mainnav")).to_contain_text("Audit trail")
+
+    page.click("nav.mainnav >> text=Orders")
+    expect(page.locator("#results")).to_contain_text(other.external_id)
+    page.fill("#q", order.external_id)
+    expect(page.locator("#results")).not_to_contain_text(other.external_id)
+    expect(page.locator("#results")).to_contain_text(order.external_id)
+    expect(page).to_have_url(re.compile(rf"q={order.external_id}"))
+
+    page.click(f"text={order.external_id}")
+    expect(page.locator("h1")).to_contain_text(order.external_id)
+
+    page.click("text=Sign out")
+    expect(page).to_have_url(re.compile(r"/login/$"))
+
+
+def test_wrong_password_shows_the_reason(page, live_server):
+    user = factories.user(Role.CONSUMER, username="buyer1")
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "nope")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
+
+
+def test_merchant_sees_only_its_orders(page, live_server):
+    mine = factories.order()
+    other = factories.order()
+    staff = factories.user(Role.MERCHANT_STAFF, merchant_obj=mine.merchant)
+    _sign_in(page, live_server, staff)
+    page.goto(f"{live_server.url}/orders/")
+    expect(page.locator("#results")).to_contain_text(mine.external_id)
+    expect(page.locator("#results")).not_to_contain_text(other.external_id)
+    expect(page.locator("nav.mainnav")).not_to_contain_text("审计日志")
