@@ -15,7 +15,10 @@ def cards(user) -> list[dict]:
     orders = catalog.visible_orders(user)
     items = [{"label": _("Orders in the last 30 days"), "value": orders.filter(placed_at__gte=since).count()}]
     if user.is_platform or user.role == "merchant_staff":
-        items.append({"label": _("Products on sale"), "value": catalog.visible_products(user).filter(status="active").count()})
+        products = catalog.visible_products(user).filter(status="active")
+        if not user.is_platform:
+            products = products.filter(merchant_id=user.merchant_id)
+        items.append({"label": _("Products on sale"), "value": products.count()})
         shipments = catalog.visible_shipments(user).filter(promised_at__gte=since, delivered_at__isnull=False)
         total = shipments.count()
         if total:

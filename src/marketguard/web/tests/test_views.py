@@ -124,3 +124,12 @@ def test_search_returns_the_table_fragment_for_htmx():
     response = client.get(reverse("web:orders"), {"q": order.external_id}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert order.external_id in html and "<html" not in html
+
+
+def test_merchant_overview_counts_only_its_own_products():
+    mine = factories.product()
+    factories.product()
+    client = Client()
+    client.force_login(factories.user(Role.MERCHANT_STAFF, merchant_obj=mine.merchant))
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<div class="stat-value">1</div><div class="stat-label">Products on sale' in html

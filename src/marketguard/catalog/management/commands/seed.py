@@ -19,12 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=5000)
 
     def handle(self, *args, scale, seed, today=None, chunk_size=5000, **options):
-        bars: dict[str, tqdm] = {}
+        bar = tqdm(unit=" rows", desc="seed", file=self.stderr, smoothing=0.1)
 
         def progress(kind: str, n: int) -> None:
-            if kind not in bars:
-                bars[kind] = tqdm(unit="rows", desc=kind, file=self.stderr, position=len(bars), leave=True)
-            bars[kind].update(n)
+            if bar.desc != kind:
+                bar.set_description(kind, refresh=False)
+            bar.update(n)
 
         started = time.perf_counter()
         with acting(None, via="cli"):
@@ -34,8 +34,7 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(exc.message) from None
             finally:
-                for bar in bars.values():
-                    bar.close()
+                bar.close()
         elapsed = time.perf_counter() - started
         rows = 0
         for kind, r in results.items():
