@@ -63,17 +63,44 @@ USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 #: Registration authority code -> (name_zh, name_en, {kind code: kind name_zh}); an empty kind map
 #: means the standard does not enumerate kinds for that authority.
 REGISTRATION_AUTHORITIES: dict[str, tuple[str, str, dict[str, str]]] = {
-    "1": ("机构编制", "Institutional staffing", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
+    "1": (
+        "机构编制",
+        "Institutional staffing",
+        {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"},
+    ),
     "2": ("外交", "Foreign affairs", {"1": "外国常驻新闻机构", "9": "其他"}),
-    "3": ("司法行政", "Justice administration", {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构", "5": "仲裁委员会", "9": "其他"}),
+    "3": (
+        "司法行政",
+        "Justice administration",
+        {
+            "1": "律师执业机构",
+            "2": "公证处",
+            "3": "基层法律服务所",
+            "4": "司法鉴定机构",
+            "5": "仲裁委员会",
+            "9": "其他",
+        },
+    ),
     "4": ("文化", "Culture", {"1": "外国在华文化中心", "9": "其他"}),
     "5": ("民政", "Civil affairs", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
-    "6": ("旅游", "Tourism", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
+    "6": (
+        "旅游",
+        "Tourism",
+        {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"},
+    ),
     "7": ("宗教", "Religious affairs", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
     "8": ("工会", "Trade unions", {"1": "基层工会", "9": "其他"}),
-    "9": ("市场监督管理（工商）", "Market regulation (industry and commerce)", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
+    "9": (
+        "市场监督管理（工商）",
+        "Market regulation (industry and commerce)",
+        {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"},
+    ),
     "A": ("中央军委改革和编制办公室", "CMC reform and staffing office", {"1": "军队事业单位", "9": "其他"}),
-    "N": ("农业", "Agriculture", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "N": (
+        "农业",
+        "Agriculture",
+        {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"},
+    ),
     "Y": ("其他", "Other", {}),
 }
 
@@ -157,7 +184,9 @@ def _check_uscc_structure(norm: str) -> None:
             f"USCC kind {norm[1]!r} is not defined for registration authority {norm[0]!r}", rule="structure"
         )
     if not norm[2:8].isdigit():
-        raise InvalidCode("USCC positions 3-8 must be a 6-digit administrative division code", rule="structure")
+        raise InvalidCode(
+            "USCC positions 3-8 must be a 6-digit administrative division code", rule="structure"
+        )
     expected = org_code_check_char(norm[8:16])
     if norm[16] != expected:
         raise InvalidCode(
@@ -228,7 +257,8 @@ def validate_gtin(code: str) -> str:
     expected = gtin_check_digit(norm[:-1])
     if norm[-1] != expected:
         raise InvalidCode(
-            f"GTIN check digit is wrong: last digit is {norm[-1]!r}, expected {expected!r}", rule="check_digit"
+            f"GTIN check digit is wrong: last digit is {norm[-1]!r}, expected {expected!r}",
+            rule="check_digit",
         )
     return norm
 
@@ -262,10 +292,10 @@ _PHONE_JUNK = re.compile(r"[\s\-().]")
 
 
 def mask_phone(s: str | None) -> str:
-    """"13812345678" -> "138****5678"; "+86 138 1234 5678" -> "+86 138****5678".
+    """ "13812345678" -> "138****5678"; "+86 138 1234 5678" -> "+86 138****5678".
 
     11+ digits keep the first 3 and last 4; 7-10 digits keep only the last 4; shorter values are
-    masked completely. Anything that is not a phone number is masked completely.
+    masked completely. Anything that is not a phone number becomes "****".
     """
     if not s:
         return ""
@@ -277,8 +307,8 @@ def mask_phone(s: str | None) -> str:
         prefix, text = "+86 ", text[4:]
     elif text.startswith("+"):
         prefix, text = "+", text[1:]
-    if not text.isdigit():
-        return "*" * min(len(text), 11) if text else ""
+    if not text.isascii() or not text.isdigit():
+        return "****" if text else ""
     n = len(text)
     if n >= 11:
         return f"{prefix}{text[:3]}****{text[-4:]}"
@@ -289,8 +319,11 @@ def mask_phone(s: str | None) -> str:
 
 # Two-character surnames, so that 欧阳娜娜 masks to 欧阳** (not 欧***).
 _COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 司徒 夏侯 长孙 宇文 轩辕 端木 西门 南宫 独孤 呼延 "
-    "澹台 公冶 太史 申屠 钟离 闻人 赫连 万俟 百里 东郭 单于 完颜 拓跋".split()
+    re.findall(
+        r"\S+",
+        "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 司徒 夏侯 长孙 宇文 轩辕 端木 西门 南宫 独孤 呼延 "
+        "澹台 公冶 太史 申屠 钟离 闻人 赫连 万俟 百里 东郭 单于 完颜 拓跋",
+    )
 )
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
