@@ -39,9 +39,11 @@ def machine() -> str:
     except (OSError, TypeError):
         pass
     pg = subprocess.run(["psql", PG_ADMIN, "-tAc", "show server_version"], capture_output=True, text=True)
-    return (f"{platform.node()}: {os.cpu_count()} × {cpu}{mem}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}; SQLite {__import__('sqlite3').sqlite_version}; "
-            f"PostgreSQL {pg.stdout.strip() or 'n/a'}")
+    return (
+        f"{platform.node()}: {os.cpu_count()} × {cpu}{mem}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; SQLite {__import__('sqlite3').sqlite_version}; "
+        f"PostgreSQL {pg.stdout.strip() or 'n/a'}"
+    )
 
 
 def run(args: list[str], env: dict) -> float:
@@ -70,8 +72,13 @@ def count_rows(env: dict) -> dict[str, int]:
         "('stores','Store'),('products','Product'),('buyers','Buyer'),('orders','Order'),('order_items','OrderItem'),"
         "('shipments','Shipment')]}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "marketguard.settings"},
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "marketguard.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     import json
 
     return json.loads(out)
@@ -100,8 +107,11 @@ for kind, data in rows.items():
         w = csv.DictWriter(fh, fieldnames=list(data[0])); w.writeheader(); w.writerows(data)
     pq.write_table(pa.Table.from_pylist(data), folder / f"{{kind}}.parquet")
 """
-    subprocess.run([sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "marketguard.settings"},
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "marketguard.settings"},
+        check=True,
+    )
 
 
 SCALE = "small"
@@ -123,7 +133,10 @@ def bench_engine(engine: str) -> list[tuple[str, str, int, float]]:
         export_demo(env, Path(tmp))
         env = fresh_env(engine, Path(tmp) / "imported")
         run(["migrate", "-v", "0"], env)
-        for fmt, what in (("csv", "CSV into an empty database (inserts)"), ("parquet", "Parquet, same rows (updates)")):
+        for fmt, what in (
+            ("csv", "CSV into an empty database (inserts)"),
+            ("parquet", "Parquet, same rows (updates)"),
+        ):
             total_rows, total_seconds = 0, 0.0
             for kind in KINDS:
                 path = Path(tmp) / f"{kind}.{fmt}"

@@ -95,7 +95,11 @@ def _bad_bodies(op):
     yield "{}"
     yield json.dumps({"unexpected_field": 1})
     schema_ref = (
-        op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        op.get("requestBody", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema", {})
+        .get("$ref", "")
     )
     if schema_ref:
         yield json.dumps({"name": {"nested": True}, "price": 1.5, "placed_at": "yesterday", "rows": "x"})
@@ -117,7 +121,12 @@ def test_bad_input_gets_4xx_naming_the_field_never_500(api):
                 assert all(e["field"] for e in problem["errors"])
                 seen += 1
         else:
-            for params in ({"page": "zero"}, {"page": -1}, {"status": "no-such-status"}, {"placed_after": "soon"}):
+            for params in (
+                {"page": "zero"},
+                {"page": -1},
+                {"status": "no-such-status"},
+                {"placed_after": "soon"},
+            ):
                 response = client.get(url, params)
                 assert response.status_code < 500, (path, params, response.status_code)
                 if response.status_code >= 400:

@@ -26,13 +26,33 @@ def test_every_string_in_the_code_is_in_the_catalogue(tmp_path):
     src = Path(marketguard.__file__).parent
     copy = tmp_path / "marketguard"
     shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__", "tests", "testing", "*.mo"))
-    env = {**os.environ, "MARKETGUARD_LOCALE_DIR": str(copy / "locale"), "MARKETGUARD_VAR": str(tmp_path / "var"),
-           "DJANGO_SETTINGS_MODULE": "marketguard.settings"}
+    env = {
+        **os.environ,
+        "MARKETGUARD_LOCALE_DIR": str(copy / "locale"),
+        "MARKETGUARD_VAR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "marketguard.settings",
+    }
     env.pop("DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hans", "--no-location", "--no-obsolete",
-         "--ignore", "*/tests/*", "--ignore", "*/testing/*"],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--no-location",
+            "--no-obsolete",
+            "--ignore",
+            "*/tests/*",
+            "--ignore",
+            "*/testing/*",
+        ],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     po = polib.pofile(str(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))

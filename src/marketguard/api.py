@@ -83,10 +83,16 @@ def _validation_error(request, exc: ValidationError):
         loc = err.get("loc", ())
         if loc and loc[0] == "body" and len(loc) > 1:
             loc = loc[2:] if len(loc) > 2 else loc[1:]
-        errors.append({"field": _field_name(loc), "message": err.get("msg", ""), "code": err.get("type", "invalid")})
+        errors.append(
+            {"field": _field_name(loc), "message": err.get("msg", ""), "code": err.get("type", "invalid")}
+        )
     return problem(
-        request, status=422, code="INVALID_INPUT", title=_("The input is not valid."),
-        detail="; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors,
+        request,
+        status=422,
+        code="INVALID_INPUT",
+        title=_("The input is not valid."),
+        detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
+        errors=errors,
     )
 
 
@@ -103,14 +109,26 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    code = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 429: "THROTTLED"}
+    code = {
+        400: "BAD_REQUEST",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        429: "THROTTLED",
+    }
     message = str(exc)
     errors = []
     if exc.status_code == 400 and "parse" in message.lower():
-        errors = [{"field": "body", "message": _("The request body is not valid JSON."), "code": "json_invalid"}]
+        errors = [
+            {"field": "body", "message": _("The request body is not valid JSON."), "code": "json_invalid"}
+        ]
         message = _("The request body is not valid JSON.")
     return problem(
-        request, status=exc.status_code, code=code.get(exc.status_code, "HTTP_ERROR"), title=message, errors=errors
+        request,
+        status=exc.status_code,
+        code=code.get(exc.status_code, "HTTP_ERROR"),
+        title=message,
+        errors=errors,
     )
 
 
@@ -122,7 +140,10 @@ def _not_found(request, exc):
 @api.exception_handler(json.JSONDecodeError)
 def _bad_json(request, exc):
     return problem(
-        request, status=400, code="BAD_REQUEST", title=_("The request body is not valid JSON."),
+        request,
+        status=400,
+        code="BAD_REQUEST",
+        title=_("The request body is not valid JSON."),
         errors=[{"field": "body", "message": str(exc), "code": "json_invalid"}],
     )
 

@@ -28,7 +28,11 @@ def ensure_demo_accounts() -> list[tuple[str, str, str]]:
     """Create the demo logins that do not exist yet. Returns (username, password, role label)."""
     lab, _ = Lab.objects.get_or_create(
         external_id="L001",
-        defaults={"name": "华测检测认证集团 (demo)", "cma_number": "CMA 200000000001", "cnas_number": "CNAS L0001"},
+        defaults={
+            "name": "华测检测认证集团 (demo)",
+            "cma_number": "CMA 200000000001",
+            "cnas_number": "CNAS L0001",
+        },
     )
     merchant = Merchant.objects.order_by("external_id").first()
     out = []
@@ -38,9 +42,14 @@ def ensure_demo_accounts() -> list[tuple[str, str, str]]:
             if role == Role.MERCHANT_STAFF and merchant is None:
                 continue
             user = core.create_user(
-                actor=None, username=username, password=DEMO_PASSWORD, role=role, display_name=name,
+                actor=None,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                display_name=name,
                 merchant=merchant if role == Role.MERCHANT_STAFF else None,
-                lab=lab if role == Role.LAB_STAFF else None, check_password_strength=False,
+                lab=lab if role == Role.LAB_STAFF else None,
+                check_password_strength=False,
             )
             if role == Role.ADMIN:
                 User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)

@@ -9,8 +9,10 @@ from marketguard.catalog import schemas, services
 
 router = Router(tags=["catalog"])
 
+
 class BulkIn(Schema):
     rows: list[dict[str, Any]]
+
 
 _FIELDS = {
     "categories": schemas.CategoryFields,
@@ -23,6 +25,7 @@ _FIELDS = {
     "shipments": schemas.ShipmentFields,
 }
 
+
 def _result_out(result) -> dict:
     return {
         "kind": result.kind,
@@ -30,9 +33,11 @@ def _result_out(result) -> dict:
         "updated": result.updated,
         "failed": result.failed,
         "errors": [
-            {"row": e.row, "external_id": e.external_id, "field": e.field, "message": e.message} for e in result.errors
+            {"row": e.row, "external_id": e.external_id, "field": e.field, "message": e.message}
+            for e in result.errors
         ],
     }
+
 
 def _register(kind: str, fields_schema) -> None:
     # the bulk route first: /{kind}/bulk must not be taken for an external id
@@ -47,42 +52,56 @@ def _register(kind: str, fields_schema) -> None:
         return _result_out(result)
 
     router.add_api_operation(
-        f"/{kind}/bulk", ["POST"], bulk, response=schemas.UpsertOut, operation_id=f"bulk_upsert_{kind}",
+        f"/{kind}/bulk",
+        ["POST"],
+        bulk,
+        response=schemas.UpsertOut,
+        operation_id=f"bulk_upsert_{kind}",
         summary=f"Upsert many {kind}; bad rows are reported, good rows written",
     )
     router.add_api_operation(
-        f"/{kind}/{{external_id}}", ["PUT"], upsert,
+        f"/{kind}/{{external_id}}",
+        ["PUT"],
+        upsert,
         response={200: schemas.UpsertOneOut, 201: schemas.UpsertOneOut},
-        operation_id=f"upsert_{kind}", summary=f"Create or update one of {kind} by external id",
+        operation_id=f"upsert_{kind}",
+        summary=f"Create or update one of {kind} by external id",
     )
+
 
 for _kind, _schema in _FIELDS.items():
     _register(_kind, _schema)
+
 
 @router.get("/merchants", response=list[schemas.MerchantOut])
 @paginate(PageNumberPagination)
 def list_merchants(request, filters: Query[schemas.MerchantFilter]):
     return filters.filter(services.visible_merchants(request.auth))
 
+
 @router.get("/stores", response=list[schemas.StoreOut])
 @paginate(PageNumberPagination)
 def list_stores(request):
     return services.visible_stores(request.auth)
+
 
 @router.get("/categories", response=list[schemas.CategoryOut])
 @paginate(PageNumberPagination, page_size=200)
 def list_categories(request):
     return services.visible_categories(request.auth)
 
+
 @router.get("/products", response=list[schemas.ProductOut])
 @paginate(PageNumberPagination)
 def list_products(request, filters: Query[schemas.ProductFilter]):
     return filters.filter(services.visible_products(request.auth))
 
+
 @router.get("/orders", response=list[schemas.OrderOut])
 @paginate(PageNumberPagination)
 def list_orders(request, filters: Query[schemas.OrderFilter]):
     return filters.filter(services.visible_orders(request.auth))
+
 
 @router.get("/orders/{external_id}", response=schemas.OrderDetailOut)
 def get_order(request, external_id: str):

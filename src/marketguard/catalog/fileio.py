@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from collections.abc import Iterator
@@ -42,10 +43,8 @@ def _decode_json(row: dict, json_columns) -> dict:
     for col in json_columns:
         value = row.get(col)
         if isinstance(value, str) and value.strip():
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 row[col] = json.loads(value)
-            except json.JSONDecodeError:
-                pass
     return row
 
 

@@ -91,7 +91,10 @@ def _build_store(row, refs, ctx):
 
 def _merged_template(ctx: ChunkContext, category_id: int) -> list:
     if ctx.templates is None:
-        rows = {pk: (parent, tpl) for pk, parent, tpl in Category.objects.values_list("id", "parent_id", "attribute_template")}
+        rows = {
+            pk: (parent, tpl)
+            for pk, parent, tpl in Category.objects.values_list("id", "parent_id", "attribute_template")
+        }
         merged: dict[int, list] = {}
 
         def walk(pk: int) -> list:
@@ -172,36 +175,111 @@ def _build_shipment(row, refs, ctx):
     return {
         "external_id": row["external_id"],
         "order_id": order_id,
-        **{k: row[k] for k in ("carrier", "tracking_number", "shipped_at", "promised_at", "delivered_at", "signed_at")},
+        **{
+            k: row[k]
+            for k in ("carrier", "tracking_number", "shipped_at", "promised_at", "delivered_at", "signed_at")
+        },
     }
 
 
 KINDS: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in [
-        KindSpec("categories", Category, schemas.CategoryIn, {}, lambda r, refs, c: r, [],
-                 json_columns=("attribute_template",)),
-        KindSpec("merchants", Merchant, schemas.MerchantIn, {}, _build_merchant,
-                 ["name", "uscc", "status", "contact_phone", "registered_at", "updated_at"]),
-        KindSpec("stores", Store, schemas.StoreIn, {"merchant_external_id": Ref(Merchant)}, _build_store,
-                 ["name", "merchant_id", "updated_at"]),
-        KindSpec("products", Product, schemas.ProductIn,
-                 {"store_external_id": Ref(Store, ("id", "merchant_id")), "category_external_id": Ref(Category)},
-                 _build_product,
-                 ["store_id", "merchant_id", "category_id", "title", "description", "brand", "attributes",
-                  "price_fen", "status", "updated_at"],
-                 json_columns=("attributes",)),
-        KindSpec("buyers", Buyer, schemas.BuyerIn, {}, _build_buyer, ["name", "phone", "email", "address", "updated_at"]),
-        KindSpec("orders", Order, schemas.OrderIn,
-                 {"buyer_external_id": Ref(Buyer), "store_external_id": Ref(Store, ("id", "merchant_id"))},
-                 _build_order,
-                 ["buyer_id", "store_id", "merchant_id", "placed_at", "paid_at", "payment_reference",
-                  "paid_amount_fen", "status", "updated_at"]),
-        KindSpec("order_items", OrderItem, schemas.OrderItemIn,
-                 {"order_external_id": Ref(Order), "product_external_id": Ref(Product)}, _build_order_item,
-                 ["order_id", "product_id", "quantity", "unit_price_fen", "paid_amount_fen"]),
-        KindSpec("shipments", Shipment, schemas.ShipmentIn, {"order_external_id": Ref(Order)}, _build_shipment,
-                 ["order_id", "carrier", "tracking_number", "shipped_at", "promised_at", "delivered_at", "signed_at"]),
+        KindSpec(
+            "categories",
+            Category,
+            schemas.CategoryIn,
+            {},
+            lambda r, refs, c: r,
+            [],
+            json_columns=("attribute_template",),
+        ),
+        KindSpec(
+            "merchants",
+            Merchant,
+            schemas.MerchantIn,
+            {},
+            _build_merchant,
+            ["name", "uscc", "status", "contact_phone", "registered_at", "updated_at"],
+        ),
+        KindSpec(
+            "stores",
+            Store,
+            schemas.StoreIn,
+            {"merchant_external_id": Ref(Merchant)},
+            _build_store,
+            ["name", "merchant_id", "updated_at"],
+        ),
+        KindSpec(
+            "products",
+            Product,
+            schemas.ProductIn,
+            {"store_external_id": Ref(Store, ("id", "merchant_id")), "category_external_id": Ref(Category)},
+            _build_product,
+            [
+                "store_id",
+                "merchant_id",
+                "category_id",
+                "title",
+                "description",
+                "brand",
+                "attributes",
+                "price_fen",
+                "status",
+                "updated_at",
+            ],
+            json_columns=("attributes",),
+        ),
+        KindSpec(
+            "buyers",
+            Buyer,
+            schemas.BuyerIn,
+            {},
+            _build_buyer,
+            ["name", "phone", "email", "address", "updated_at"],
+        ),
+        KindSpec(
+            "orders",
+            Order,
+            schemas.OrderIn,
+            {"buyer_external_id": Ref(Buyer), "store_external_id": Ref(Store, ("id", "merchant_id"))},
+            _build_order,
+            [
+                "buyer_id",
+                "store_id",
+                "merchant_id",
+                "placed_at",
+                "paid_at",
+                "payment_reference",
+                "paid_amount_fen",
+                "status",
+                "updated_at",
+            ],
+        ),
+        KindSpec(
+            "order_items",
+            OrderItem,
+            schemas.OrderItemIn,
+            {"order_external_id": Ref(Order), "product_external_id": Ref(Product)},
+            _build_order_item,
+            ["order_id", "product_id", "quantity", "unit_price_fen", "paid_amount_fen"],
+        ),
+        KindSpec(
+            "shipments",
+            Shipment,
+            schemas.ShipmentIn,
+            {"order_external_id": Ref(Order)},
+            _build_shipment,
+            [
+                "order_id",
+                "carrier",
+                "tracking_number",
+                "shipped_at",
+                "promised_at",
+                "delivered_at",
+                "signed_at",
+            ],
+        ),
     ]
 }
 
@@ -233,8 +311,12 @@ def _validate_chunk(spec: KindSpec, chunk: list[tuple[int, dict]], result: Upser
             continue
         if row["external_id"] in seen:
             result.errors.append(
-                RowError(rownum, "external_id", f"duplicate of row {seen[row['external_id']]} in the same batch",
-                         external_id)
+                RowError(
+                    rownum,
+                    "external_id",
+                    f"duplicate of row {seen[row['external_id']]} in the same batch",
+                    external_id,
+                )
             )
             continue
         seen[row["external_id"]] = rownum
@@ -261,7 +343,11 @@ class _Writer:
     def __init__(self, spec: KindSpec, columns: list[str]):
         meta = spec.model._meta
         self.fields = [meta.get_field(name) for name in columns]
-        self.timestamps = [f for f in meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        self.timestamps = [
+            f
+            for f in meta.concrete_fields
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ]
         self.names = columns
         quote = connection.ops.quote_name
         cols = [f.column for f in self.fields] + [f.column for f in self.timestamps]
@@ -286,7 +372,7 @@ class _Writer:
 
     def params(self, values: dict) -> list:
         out = []
-        for name, adapter in zip(self.names, self.adapters):
+        for name, adapter in zip(self.names, self.adapters, strict=True):
             value = values[name]
             out.append(adapter(value) if adapter is not None else value)
         if self.timestamps:
@@ -345,7 +431,11 @@ def _upsert_chunk(spec, chunk, *, actor, source, detail, ctx) -> UpsertResult:
     keys = [ext for _, ext, _ in built]
     existing_qs = spec.model.objects.filter(external_id__in=keys)
     detail_before = {o.external_id: audit.snapshot(o) for o in existing_qs} if detail else None
-    existing = set(detail_before) if detail_before is not None else set(existing_qs.values_list("external_id", flat=True))
+    existing = (
+        set(detail_before)
+        if detail_before is not None
+        else set(existing_qs.values_list("external_id", flat=True))
+    )
     try:
         with transaction.atomic():
             _write(spec, [obj for _, _, obj in built])
@@ -361,7 +451,9 @@ def _upsert_chunk(spec, chunk, *, actor, source, detail, ctx) -> UpsertResult:
                     with transaction.atomic():
                         _write(spec, [obj])
                 except IntegrityError as exc:
-                    result.errors.append(RowError(rownum, _constraint_field(spec, exc), _db_message(exc), ext))
+                    result.errors.append(
+                        RowError(rownum, _constraint_field(spec, exc), _db_message(exc), ext)
+                    )
                     continue
                 (written_updated if ext in existing else written_created).append(ext)
             if written_created or written_updated:
@@ -419,9 +511,13 @@ def _upsert_categories(spec, chunk, *, actor, source, detail, ctx) -> UpsertResu
                     result.updated += 1
             pending = waiting
         for rownum, row in pending:
-            why = "parent is not in this batch" if row["parent_external_id"] in in_batch else "unknown category"
+            why = (
+                "parent is not in this batch" if row["parent_external_id"] in in_batch else "unknown category"
+            )
             result.errors.append(
-                RowError(rownum, "parent_external_id", f"{why} {row['parent_external_id']!r}", row["external_id"])
+                RowError(
+                    rownum, "parent_external_id", f"{why} {row['parent_external_id']!r}", row["external_id"]
+                )
             )
     return result
 
@@ -432,7 +528,9 @@ def _save_category(row: dict, parent: Category | None, *, actor, source: str) ->
     before = audit.snapshot(category) if category else None
     if category is None:
         category = Category(external_id=row["external_id"])
-    if parent is not None and (parent.pk == category.pk or (category.pk and f"/{category.external_id}/" in parent.path)):
+    if parent is not None and (
+        parent.pk == category.pk or (category.pk and f"/{category.external_id}/" in parent.path)
+    ):
         raise RowProblem("parent_external_id", "a category cannot be its own ancestor")
     old_path = category.path
     for key in ("name_zh", "name_en", "risk_level", "attribute_template", "no_reason_return"):
@@ -443,7 +541,7 @@ def _save_category(row: dict, parent: Category | None, *, actor, source: str) ->
     category.save()
     if old_path and old_path != category.path:
         for child in Category.objects.filter(path__startswith=old_path).exclude(pk=category.pk):
-            child.path = category.path + child.path[len(old_path):]
+            child.path = category.path + child.path[len(old_path) :]
             child.depth = child.path.count("/") - 2
             child.save(update_fields=["path", "depth", "updated_at"])
     after = audit.snapshot(category)

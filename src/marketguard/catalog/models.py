@@ -31,7 +31,9 @@ class Merchant(Timestamped):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     uscc = models.CharField(_("Unified Social Credit Code"), max_length=18, unique=True)
-    status = models.CharField(_("status"), max_length=20, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=20, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE
+    )
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
 
@@ -46,7 +48,9 @@ class Merchant(Timestamped):
 
 class Store(Timestamped):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="stores", verbose_name=_("merchant"))
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="stores", verbose_name=_("merchant")
+    )
     name = models.CharField(_("name"), max_length=200)
 
     class Meta:
@@ -73,16 +77,26 @@ class NoReasonReturn(models.TextChoices):
 class Category(Timestamped):
     external_id = models.CharField(_("code"), max_length=64, unique=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     path = models.CharField(_("path"), max_length=500, db_index=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
     name_zh = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    risk_level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.LOW)
+    risk_level = models.CharField(
+        _("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
     attribute_template = models.JSONField(_("attribute template"), default=list, blank=True)
     no_reason_return = models.CharField(
-        _("7-day no-reason return"), max_length=24, choices=NoReasonReturn.choices, default=NoReasonReturn.ELIGIBLE
+        _("7-day no-reason return"),
+        max_length=24,
+        choices=NoReasonReturn.choices,
+        default=NoReasonReturn.ELIGIBLE,
     )
 
     class Meta:
@@ -106,24 +120,36 @@ class ProductStatus(models.TextChoices):
 
 class Product(Timestamped):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="products", verbose_name=_("store"))
-    merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="products", verbose_name=_("merchant"), editable=False
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="products", verbose_name=_("store")
     )
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category"))
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.PROTECT,
+        related_name="products",
+        verbose_name=_("merchant"),
+        editable=False,
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     brand = models.CharField(_("brand"), max_length=100, blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     price_fen = models.BigIntegerField(_("price (fen)"))
-    status = models.CharField(_("status"), max_length=20, choices=ProductStatus.choices, default=ProductStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProductStatus.choices, default=ProductStatus.ACTIVE
+    )
 
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["external_id"]
         indexes = [models.Index(fields=["merchant", "status"]), models.Index(fields=["category", "status"])]
-        constraints = [models.CheckConstraint(condition=models.Q(price_fen__gte=0), name="product_price_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price_fen__gte=0), name="product_price_not_negative")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -132,7 +158,11 @@ class Product(Timestamped):
 class Buyer(Timestamped):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="buyer",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="buyer",
         verbose_name=_("account"),
     )
     name = models.CharField(_("name"), max_length=100)
@@ -170,7 +200,9 @@ class Order(Timestamped):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
     paid_amount_fen = models.BigIntegerField(_("paid amount (fen)"), default=0)
-    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -181,7 +213,9 @@ class Order(Timestamped):
             models.Index(fields=["buyer", "placed_at"]),
             models.Index(fields=["placed_at"]),
         ]
-        constraints = [models.CheckConstraint(condition=models.Q(paid_amount_fen__gte=0), name="order_paid_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(paid_amount_fen__gte=0), name="order_paid_not_negative")
+        ]
 
     def __str__(self) -> str:
         return self.external_id
@@ -190,7 +224,9 @@ class Order(Timestamped):
 class OrderItem(models.Model):
     external_id = models.CharField(_("external id"), max_length=80, unique=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items", verbose_name=_("order"))
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="order_items", verbose_name=_("product")
+    )
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price_fen = models.BigIntegerField(_("unit price (fen)"))
     paid_amount_fen = models.BigIntegerField(_("paid amount (fen)"))
@@ -202,7 +238,8 @@ class OrderItem(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_item_quantity_positive"),
             models.CheckConstraint(
-                condition=models.Q(paid_amount_fen__gte=0, unit_price_fen__gte=0), name="order_item_amounts_not_negative"
+                condition=models.Q(paid_amount_fen__gte=0, unit_price_fen__gte=0),
+                name="order_item_amounts_not_negative",
             ),
         ]
 
@@ -212,7 +249,9 @@ class OrderItem(models.Model):
 
 class Shipment(models.Model):
     external_id = models.CharField(_("external id"), max_length=80, unique=True)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order"))
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order")
+    )
     carrier = models.CharField(_("carrier"), max_length=50)
     tracking_number = models.CharField(_("tracking number"), max_length=50)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)

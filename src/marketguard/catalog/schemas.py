@@ -25,7 +25,7 @@ LongExternalId = Annotated[
 
 def _yuan(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError("give the amount in yuan as a string, e.g. \"129.00\"")
+        raise ValueError('give the amount in yuan as a string, e.g. "129.00"')
     return parse_yuan(value)
 
 
@@ -306,7 +306,9 @@ class MerchantFilter(FilterSchema):
 
 
 class ProductFilter(FilterSchema):
-    q: Annotated[str | None, FilterLookup(["title__icontains", "brand__icontains", "external_id__iexact"])] = None
+    q: Annotated[
+        str | None, FilterLookup(["title__icontains", "brand__icontains", "external_id__iexact"])
+    ] = None
     status: ProductStatus | None = None
     merchant: Annotated[str | None, FilterLookup("merchant__external_id")] = None
     category: str | None = Field(None, description="category code (includes its subtree)")

@@ -20,15 +20,18 @@ KINDS = tuple(ingest.KINDS)
 
 def _check_kind(kind: str) -> None:
     if kind not in ingest.KINDS:
-        raise InvalidInput(_("Unknown kind. Use one of: %(kinds)s") % {"kinds": ", ".join(KINDS)}, field="kind")
+        raise InvalidInput(
+            _("Unknown kind. Use one of: %(kinds)s") % {"kinds": ", ".join(KINDS)}, field="kind"
+        )
 
 
 def upsert_one(*, actor, kind: str, external_id: str, data: dict) -> tuple[bool, ingest.UpsertResult]:
     """Create or update one record by external id; (created, result). Errors raise InvalidInput."""
     require_role(actor, Role.ADMIN)
     _check_kind(kind)
-    result = ingest.upsert_numbered(kind, [(1, {**data, "external_id": external_id})], actor=actor,
-                                    source="api", detail=True)
+    result = ingest.upsert_numbered(
+        kind, [(1, {**data, "external_id": external_id})], actor=actor, source="api", detail=True
+    )
     if result.errors:
         raise InvalidInput(
             result.errors[0].message,
@@ -37,25 +40,35 @@ def upsert_one(*, actor, kind: str, external_id: str, data: dict) -> tuple[bool,
     return result.created == 1, result
 
 
-def upsert_many(*, actor, kind: str, rows: Iterable[dict], source: str = "api-bulk",
-                progress: Callable[[int], None] | None = None, chunk_size: int = 2000) -> ingest.UpsertResult:
+def upsert_many(
+    *,
+    actor,
+    kind: str,
+    rows: Iterable[dict],
+    source: str = "api-bulk",
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = 2000,
+) -> ingest.UpsertResult:
     """Bulk upsert; every bad row is reported with its number, the good rows are written."""
     require_role(actor, Role.ADMIN)
     _check_kind(kind)
     numbered = ((i, row) for i, row in enumerate(rows, start=1))
-    return ingest.upsert_numbered(kind, numbered, actor=actor, source=source, progress=progress,
-                                  chunk_size=chunk_size)
+    return ingest.upsert_numbered(
+        kind, numbered, actor=actor, source=source, progress=progress, chunk_size=chunk_size
+    )
 
 
-def import_file(*, actor, kind: str, path: Path, progress: Callable[[int], None] | None = None,
-                chunk_size: int = 2000) -> ingest.UpsertResult:
+def import_file(
+    *, actor, kind: str, path: Path, progress: Callable[[int], None] | None = None, chunk_size: int = 2000
+) -> ingest.UpsertResult:
     """Import a CSV or Parquet file. Row numbers are data rows, 1-based (the CSV header is not counted)."""
     require_role(actor, Role.ADMIN)
     _check_kind(kind)
     try:
         rows = fileio.read_rows(path, json_columns=ingest.KINDS[kind].json_columns)
-        return ingest.upsert_numbered(kind, rows, actor=actor, source=f"file:{path.name}", progress=progress,
-                                      chunk_size=chunk_size)
+        return ingest.upsert_numbered(
+            kind, rows, actor=actor, source=f"file:{path.name}", progress=progress, chunk_size=chunk_size
+        )
     except fileio.FileProblem as exc:
         raise InvalidInput(str(exc), field="file") from None
 
@@ -126,7 +139,12 @@ def visible_orders(actor) -> QuerySet[Order]:
 
 
 def get_order(*, actor, external_id: str) -> Order:
-    order = visible_orders(actor).prefetch_related("items__product", "shipments").filter(external_id=external_id).first()
+    order = (
+        visible_orders(actor)
+        .prefetch_related("items__product", "shipments")
+        .filter(external_id=external_id)
+        .first()
+    )
     if order is None:
         raise NotFound(_("No such order."), field="external_id")
     return order
@@ -140,8 +158,15 @@ def merchant_visible(actor, merchant: Merchant) -> bool:
     return can_see_merchant(actor, merchant.pk)
 
 
-def seed_demo(*, actor, scale: str, seed: int, today=None, progress: Callable[[str, int], None] | None = None,
-              chunk_size: int = 5000) -> dict[str, ingest.UpsertResult]:
+def seed_demo(
+    *,
+    actor,
+    scale: str,
+    seed: int,
+    today=None,
+    progress: Callable[[str, int], None] | None = None,
+    chunk_size: int = 5000,
+) -> dict[str, ingest.UpsertResult]:
     """Load the deterministic demo marketplace through the same upsert engine as imports."""
     from marketguard.catalog import demo_data
 
@@ -154,8 +179,9 @@ def seed_demo(*, actor, scale: str, seed: int, today=None, progress: Callable[[s
     def load(kind: str, rows: Iterable[dict]) -> None:
         tick = (lambda n: progress(kind, n)) if progress else None
         numbered = ((i, row) for i, row in enumerate(rows, start=1))
-        result = ingest.upsert_numbered(kind, numbered, actor=actor, source=f"seed:{scale}:{seed}",
-                                        chunk_size=chunk_size, progress=tick)
+        result = ingest.upsert_numbered(
+            kind, numbered, actor=actor, source=f"seed:{scale}:{seed}", chunk_size=chunk_size, progress=tick
+        )
         results.setdefault(kind, ingest.UpsertResult(kind)).merge(result)
 
     for kind in ("categories", "merchants", "stores", "products", "buyers"):
@@ -165,4 +191,3 @@ def seed_demo(*, actor, scale: str, seed: int, today=None, progress: Callable[[s
         load("order_items", items)
         load("shipments", shipments)
     return results
-

@@ -10,14 +10,17 @@ from marketguard.core.schemas import AuditEntryOut, AuditFilter, AuditVerifyOut,
 
 router = Router(tags=["core"])
 
+
 @router.get("/me", response=MeOut)
 def me(request):
     return request.auth
+
 
 @router.get("/audit/entries", response=list[AuditEntryOut])
 @paginate(PageNumberPagination)
 def audit_entries(request, filters: Query[AuditFilter]):
     return filters.filter(selectors.audit_entries(request.auth))
+
 
 @router.get("/audit/verify", response=AuditVerifyOut)
 def audit_verify(request):

@@ -20,7 +20,9 @@ def _intervals(raw) -> tuple:
     result = []
     for start, end in raw or []:
         # "24:00" (end of day) is written as None in the pure calendar
-        result.append((time.fromisoformat(start), None if end in ("24:00", "00:00") else time.fromisoformat(end)))
+        result.append(
+            (time.fromisoformat(start), None if end in ("24:00", "00:00") else time.fromisoformat(end))
+        )
     return tuple(result)
 
 

@@ -73,7 +73,9 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A bearer token for machines. Only a SHA-256 digest of the secret is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
     digest = models.CharField(_("digest"), max_length=64, unique=True)
@@ -152,10 +154,14 @@ class CalendarConfig(models.Model):
     timezone = models.CharField(_("time zone"), max_length=60, default="Asia/Shanghai")
     hours = models.JSONField(
         _("weekly working hours"),
-        help_text=_('Seven lists (Monday first) of ["HH:MM", "HH:MM"] intervals; an empty list is a day off.'),
+        help_text=_(
+            'Seven lists (Monday first) of ["HH:MM", "HH:MM"] intervals; an empty list is a day off.'
+        ),
     )
     workday_hours = models.JSONField(
-        _("hours on adjusted working days"), default=list, help_text=_("Working intervals on a worked weekend day.")
+        _("hours on adjusted working days"),
+        default=list,
+        help_text=_("Working intervals on a worked weekend day."),
     )
     is_default = models.BooleanField(_("default"), default=False)
 
@@ -187,7 +193,9 @@ class CalendarDay(models.Model):
         verbose_name = _("calendar day")
         verbose_name_plural = _("calendar days")
         ordering = ["date"]
-        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="one_entry_per_calendar_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="one_entry_per_calendar_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.kind}"

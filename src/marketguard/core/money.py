@@ -12,7 +12,7 @@ MAX_FEN = 10**13  # 100 billion yuan: anything larger is a data error
 
 def parse_yuan(value) -> int:
     """'129.9' / Decimal / int yuan -> fen. Refuses floats, more than 2 decimals, negatives, NaN."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError("amount must be a decimal string or integer, not a float")
     if isinstance(value, int):
         amount = Decimal(value)
@@ -61,9 +61,7 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     if weight_sum == 0:
         raise ValueError("weights must not all be zero")
     shares = [total * w // weight_sum for w in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i)
-    )
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i))
     for i in remainders[: total - sum(shares)]:
         shares[i] += 1
     return shares

@@ -65,7 +65,9 @@ def create_user(
     try:
         with transaction.atomic():
             user.save()
-            audit.record(actor=actor, action="user_created", obj=user, after=audit.snapshot(user, USER_AUDIT_FIELDS))
+            audit.record(
+                actor=actor, action="user_created", obj=user, after=audit.snapshot(user, USER_AUDIT_FIELDS)
+            )
     except IntegrityError:
         raise Conflict(_("This username is taken."), code="USERNAME_TAKEN", field="username") from None
     return user
@@ -83,8 +85,12 @@ def login(*, request, username: str, password: str):
         throttle.register_failure(username, address)
         with transaction.atomic():
             audit.record(
-                actor=None, action="login_failed", object_type="core.user", object_id=username[:64],
-                object_repr=username[:200], after={"address": address},
+                actor=None,
+                action="login_failed",
+                object_type="core.user",
+                object_id=username[:64],
+                object_repr=username[:200],
+                after={"address": address},
             )
         raise PermissionDenied(_("Wrong username or password."), code="LOGIN_FAILED")
     throttle.clear(username, address)
@@ -106,7 +112,9 @@ def create_api_token(*, actor, user: User, name: str = "", days: int | None = No
             digest=tokens.digest(secret),
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
-        audit.record(actor=actor, action="api_token_created", obj=row, after={"user": user.pk, "name": row.name})
+        audit.record(
+            actor=actor, action="api_token_created", obj=row, after={"user": user.pk, "name": row.name}
+        )
     return row, secret
 
 
@@ -124,7 +132,9 @@ def revoke_api_token(*, actor, token_id: int) -> ApiToken:
     return row
 
 
-def save_calendar_day(*, actor, calendar: CalendarConfig, date, kind: str, name_zh: str = "", name_en: str = "") -> CalendarDay:
+def save_calendar_day(
+    *, actor, calendar: CalendarConfig, date, kind: str, name_zh: str = "", name_en: str = ""
+) -> CalendarDay:
     """Add or change one holiday / adjusted working day of a calendar."""
     require_role(actor, Role.ADMIN)
     if kind not in CalendarDay.Kind.values:

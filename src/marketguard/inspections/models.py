@@ -9,7 +9,9 @@ class Lab(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     cma_number = models.CharField(
-        _("CMA certificate number"), max_length=40, blank=True,
+        _("CMA certificate number"),
+        max_length=40,
+        blank=True,
         help_text=_("China Metrology Accreditation (资质认定): required for test data used as evidence."),
     )
     cnas_number = models.CharField(_("CNAS accreditation number"), max_length=40, blank=True)

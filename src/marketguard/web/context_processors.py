@@ -8,9 +8,21 @@ from marketguard.core.models import Role
 # (url name, label, roles that see it; empty = every signed-in user)
 NAV = [
     ("web:home", _("Overview"), ()),
-    ("web:orders", _("Orders"), (Role.CONSUMER, Role.MERCHANT_STAFF, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST)),
-    ("web:products", _("Products"), (Role.MERCHANT_STAFF, Role.INSPECTOR, Role.AGENT, Role.ADMIN, Role.ANALYST)),
-    ("web:merchants", _("Merchants"), (Role.INSPECTOR, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST)),
+    (
+        "web:orders",
+        _("Orders"),
+        (Role.CONSUMER, Role.MERCHANT_STAFF, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST),
+    ),
+    (
+        "web:products",
+        _("Products"),
+        (Role.MERCHANT_STAFF, Role.INSPECTOR, Role.AGENT, Role.ADMIN, Role.ANALYST),
+    ),
+    (
+        "web:merchants",
+        _("Merchants"),
+        (Role.INSPECTOR, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST),
+    ),
     ("web:audit", _("Audit trail"), (Role.ADMIN, Role.ANALYST)),
 ]
 

@@ -25,7 +25,9 @@ def cards(user) -> list[dict]:
             from django.db.models import F
 
             late = shipments.filter(delivered_at__gt=F("promised_at")).count()
-            items.append({"label": _("Delivered on time (30 days)"), "value": f"{(total - late) * 100 / total:.1f}%"})
+            items.append(
+                {"label": _("Delivered on time (30 days)"), "value": f"{(total - late) * 100 / total:.1f}%"}
+            )
     if user.is_platform:
         items.append({"label": _("Merchants"), "value": catalog.visible_merchants(user).count()})
     return items

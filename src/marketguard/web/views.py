@@ -36,7 +36,9 @@ def login_view(request):
     if request.method == "POST":
         try:
             user = core.login(
-                request=request, username=request.POST.get("username", ""), password=request.POST.get("password", "")
+                request=request,
+                username=request.POST.get("username", ""),
+                password=request.POST.get("password", ""),
             )
         except DomainError as exc:
             error = exc.message
@@ -77,7 +79,9 @@ def order_detail(request, external_id: str):
         order = catalog.get_order(actor=request.user, external_id=external_id)
     except DomainError:
         raise Http404 from None
-    return render(request, "web/order.html", {"order": order, "show_personal": sees_personal_data(request.user)})
+    return render(
+        request, "web/order.html", {"order": order, "show_personal": sees_personal_data(request.user)}
+    )
 
 
 @login_required

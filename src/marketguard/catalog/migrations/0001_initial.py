@@ -4,156 +4,272 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Buyer',
+            name="Buyer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('external_id', models.CharField(max_length=64, unique=True, verbose_name='external id')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("external_id", models.CharField(max_length=64, unique=True, verbose_name="external id")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
             ],
             options={
-                'verbose_name': 'buyer',
-                'verbose_name_plural': 'buyers',
-                'ordering': ['external_id'],
+                "verbose_name": "buyer",
+                "verbose_name_plural": "buyers",
+                "ordering": ["external_id"],
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('external_id', models.CharField(max_length=64, unique=True, verbose_name='code')),
-                ('path', models.CharField(db_index=True, editable=False, max_length=500, verbose_name='path')),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='depth')),
-                ('name_zh', models.CharField(max_length=100, verbose_name='name (Chinese)')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='name (English)')),
-                ('risk_level', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], default='low', max_length=10, verbose_name='risk level')),
-                ('attribute_template', models.JSONField(blank=True, default=list, verbose_name='attribute template')),
-                ('no_reason_return', models.CharField(choices=[('eligible', '7-day no-reason return'), ('excluded', 'Excluded by law'), ('confirm_at_purchase', 'Excluded if confirmed at purchase')], default='eligible', max_length=24, verbose_name='7-day no-reason return')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("external_id", models.CharField(max_length=64, unique=True, verbose_name="code")),
+                (
+                    "path",
+                    models.CharField(db_index=True, editable=False, max_length=500, verbose_name="path"),
+                ),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False, verbose_name="depth")),
+                ("name_zh", models.CharField(max_length=100, verbose_name="name (Chinese)")),
+                ("name_en", models.CharField(blank=True, max_length=100, verbose_name="name (English)")),
+                (
+                    "risk_level",
+                    models.CharField(
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+                        default="low",
+                        max_length=10,
+                        verbose_name="risk level",
+                    ),
+                ),
+                (
+                    "attribute_template",
+                    models.JSONField(blank=True, default=list, verbose_name="attribute template"),
+                ),
+                (
+                    "no_reason_return",
+                    models.CharField(
+                        choices=[
+                            ("eligible", "7-day no-reason return"),
+                            ("excluded", "Excluded by law"),
+                            ("confirm_at_purchase", "Excluded if confirmed at purchase"),
+                        ],
+                        default="eligible",
+                        max_length=24,
+                        verbose_name="7-day no-reason return",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'category',
-                'verbose_name_plural': 'categories',
-                'ordering': ['path'],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Merchant',
+            name="Merchant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('external_id', models.CharField(max_length=64, unique=True, verbose_name='external id')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('uscc', models.CharField(max_length=18, unique=True, verbose_name='Unified Social Credit Code')),
-                ('status', models.CharField(choices=[('applying', 'Applying'), ('active', 'Active'), ('suspended', 'Suspended'), ('banned', 'Banned'), ('closed', 'Closed')], default='active', max_length=20, verbose_name='status')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='contact phone')),
-                ('registered_at', models.DateTimeField(blank=True, null=True, verbose_name='registered at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("external_id", models.CharField(max_length=64, unique=True, verbose_name="external id")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "uscc",
+                    models.CharField(max_length=18, unique=True, verbose_name="Unified Social Credit Code"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("applying", "Applying"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("banned", "Banned"),
+                            ("closed", "Closed"),
+                        ],
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("contact_phone", models.CharField(blank=True, max_length=30, verbose_name="contact phone")),
+                ("registered_at", models.DateTimeField(blank=True, null=True, verbose_name="registered at")),
             ],
             options={
-                'verbose_name': 'merchant',
-                'verbose_name_plural': 'merchants',
-                'ordering': ['external_id'],
+                "verbose_name": "merchant",
+                "verbose_name_plural": "merchants",
+                "ordering": ["external_id"],
             },
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('external_id', models.CharField(max_length=64, unique=True, verbose_name='external id')),
-                ('placed_at', models.DateTimeField(verbose_name='placed at')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='paid at')),
-                ('payment_reference', models.CharField(blank=True, max_length=64, verbose_name='payment reference')),
-                ('paid_amount_fen', models.BigIntegerField(default=0, verbose_name='paid amount (fen)')),
-                ('status', models.CharField(choices=[('pending', 'Awaiting payment'), ('paid', 'Paid'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('refunded', 'Refunded')], default='paid', max_length=20, verbose_name='status')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("external_id", models.CharField(max_length=64, unique=True, verbose_name="external id")),
+                ("placed_at", models.DateTimeField(verbose_name="placed at")),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="paid at")),
+                (
+                    "payment_reference",
+                    models.CharField(blank=True, max_length=64, verbose_name="payment reference"),
+                ),
+                ("paid_amount_fen", models.BigIntegerField(default=0, verbose_name="paid amount (fen)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting payment"),
+                            ("paid", "Paid"),
+                            ("shipped", "Shipped"),
+                            ("delivered", "Delivered"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("refunded", "Refunded"),
+                        ],
+                        default="paid",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'ordering': ['-placed_at'],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "ordering": ["-placed_at"],
             },
         ),
         migrations.CreateModel(
-            name='OrderItem',
+            name="OrderItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=80, unique=True, verbose_name='external id')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity')),
-                ('unit_price_fen', models.BigIntegerField(verbose_name='unit price (fen)')),
-                ('paid_amount_fen', models.BigIntegerField(verbose_name='paid amount (fen)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=80, unique=True, verbose_name="external id")),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity")),
+                ("unit_price_fen", models.BigIntegerField(verbose_name="unit price (fen)")),
+                ("paid_amount_fen", models.BigIntegerField(verbose_name="paid amount (fen)")),
             ],
             options={
-                'verbose_name': 'order item',
-                'verbose_name_plural': 'order items',
-                'ordering': ['external_id'],
+                "verbose_name": "order item",
+                "verbose_name_plural": "order items",
+                "ordering": ["external_id"],
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('external_id', models.CharField(max_length=64, unique=True, verbose_name='external id')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('brand', models.CharField(blank=True, max_length=100, verbose_name='brand')),
-                ('attributes', models.JSONField(blank=True, default=dict, verbose_name='attributes')),
-                ('price_fen', models.BigIntegerField(verbose_name='price (fen)')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'On sale'), ('blocked', 'Blocked'), ('delisted', 'Delisted')], default='active', max_length=20, verbose_name='status')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("external_id", models.CharField(max_length=64, unique=True, verbose_name="external id")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("brand", models.CharField(blank=True, max_length=100, verbose_name="brand")),
+                ("attributes", models.JSONField(blank=True, default=dict, verbose_name="attributes")),
+                ("price_fen", models.BigIntegerField(verbose_name="price (fen)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "On sale"),
+                            ("blocked", "Blocked"),
+                            ("delisted", "Delisted"),
+                        ],
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ['external_id'],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ["external_id"],
             },
         ),
         migrations.CreateModel(
-            name='Shipment',
+            name="Shipment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=80, unique=True, verbose_name='external id')),
-                ('carrier', models.CharField(max_length=50, verbose_name='carrier')),
-                ('tracking_number', models.CharField(max_length=50, verbose_name='tracking number')),
-                ('shipped_at', models.DateTimeField(blank=True, null=True, verbose_name='shipped at')),
-                ('promised_at', models.DateTimeField(blank=True, null=True, verbose_name='promised delivery')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered at')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed for at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=80, unique=True, verbose_name="external id")),
+                ("carrier", models.CharField(max_length=50, verbose_name="carrier")),
+                ("tracking_number", models.CharField(max_length=50, verbose_name="tracking number")),
+                ("shipped_at", models.DateTimeField(blank=True, null=True, verbose_name="shipped at")),
+                (
+                    "promised_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="promised delivery"),
+                ),
+                ("delivered_at", models.DateTimeField(blank=True, null=True, verbose_name="delivered at")),
+                ("signed_at", models.DateTimeField(blank=True, null=True, verbose_name="signed for at")),
             ],
             options={
-                'verbose_name': 'shipment',
-                'verbose_name_plural': 'shipments',
-                'ordering': ['external_id'],
+                "verbose_name": "shipment",
+                "verbose_name_plural": "shipments",
+                "ordering": ["external_id"],
             },
         ),
         migrations.CreateModel(
-            name='Store',
+            name="Store",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('external_id', models.CharField(max_length=64, unique=True, verbose_name='external id')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("external_id", models.CharField(max_length=64, unique=True, verbose_name="external id")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'store',
-                'verbose_name_plural': 'stores',
-                'ordering': ['external_id'],
+                "verbose_name": "store",
+                "verbose_name_plural": "stores",
+                "ordering": ["external_id"],
             },
         ),
     ]

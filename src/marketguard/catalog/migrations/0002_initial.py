@@ -6,113 +6,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='buyer',
-            name='user',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='buyer', to=settings.AUTH_USER_MODEL, verbose_name='account'),
+            model_name="buyer",
+            name="user",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="buyer",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="account",
+            ),
         ),
         migrations.AddField(
-            model_name='category',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='catalog.category', verbose_name='parent'),
+            model_name="category",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="children",
+                to="catalog.category",
+                verbose_name="parent",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='buyer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='catalog.buyer', verbose_name='buyer'),
+            model_name="order",
+            name="buyer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="catalog.buyer",
+                verbose_name="buyer",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='merchant',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='catalog.merchant', verbose_name='merchant'),
+            model_name="order",
+            name="merchant",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="catalog.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='orderitem',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='catalog.order', verbose_name='order'),
+            model_name="orderitem",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="items",
+                to="catalog.order",
+                verbose_name="order",
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='category',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.category', verbose_name='category'),
+            model_name="product",
+            name="category",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="products",
+                to="catalog.category",
+                verbose_name="category",
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='merchant',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.merchant', verbose_name='merchant'),
+            model_name="product",
+            name="merchant",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="products",
+                to="catalog.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='orderitem',
-            name='product',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='order_items', to='catalog.product', verbose_name='product'),
+            model_name="orderitem",
+            name="product",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="order_items",
+                to="catalog.product",
+                verbose_name="product",
+            ),
         ),
         migrations.AddField(
-            model_name='shipment',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shipments', to='catalog.order', verbose_name='order'),
+            model_name="shipment",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="shipments",
+                to="catalog.order",
+                verbose_name="order",
+            ),
         ),
         migrations.AddField(
-            model_name='store',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stores', to='catalog.merchant', verbose_name='merchant'),
+            model_name="store",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="stores",
+                to="catalog.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='store',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.store', verbose_name='store'),
+            model_name="product",
+            name="store",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="products",
+                to="catalog.store",
+                verbose_name="store",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='store',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='catalog.store', verbose_name='store'),
+            model_name="order",
+            name="store",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="catalog.store",
+                verbose_name="store",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderitem',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='order_item_quantity_positive'),
+            model_name="orderitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="order_item_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderitem',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_amount_fen__gte', 0), ('unit_price_fen__gte', 0)), name='order_item_amounts_not_negative'),
+            model_name="orderitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paid_amount_fen__gte", 0), ("unit_price_fen__gte", 0)),
+                name="order_item_amounts_not_negative",
+            ),
         ),
         migrations.AddIndex(
-            model_name='shipment',
-            index=models.Index(fields=['tracking_number'], name='catalog_shi_trackin_f1ff61_idx'),
+            model_name="shipment",
+            index=models.Index(fields=["tracking_number"], name="catalog_shi_trackin_f1ff61_idx"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['merchant', 'status'], name='catalog_pro_merchan_f610e2_idx'),
+            model_name="product",
+            index=models.Index(fields=["merchant", "status"], name="catalog_pro_merchan_f610e2_idx"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['category', 'status'], name='catalog_pro_categor_da0f0a_idx'),
+            model_name="product",
+            index=models.Index(fields=["category", "status"], name="catalog_pro_categor_da0f0a_idx"),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('price_fen__gte', 0)), name='product_price_not_negative'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price_fen__gte", 0)), name="product_price_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['merchant', 'placed_at'], name='catalog_ord_merchan_19add7_idx'),
+            model_name="order",
+            index=models.Index(fields=["merchant", "placed_at"], name="catalog_ord_merchan_19add7_idx"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['buyer', 'placed_at'], name='catalog_ord_buyer_i_2a4a96_idx'),
+            model_name="order",
+            index=models.Index(fields=["buyer", "placed_at"], name="catalog_ord_buyer_i_2a4a96_idx"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['placed_at'], name='catalog_ord_placed__cd117e_idx'),
+            model_name="order",
+            index=models.Index(fields=["placed_at"], name="catalog_ord_placed__cd117e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_amount_fen__gte', 0)), name='order_paid_not_negative'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paid_amount_fen__gte", 0)), name="order_paid_not_negative"
+            ),
         ),
     ]

@@ -16,13 +16,16 @@ text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=40
 )
 rows_strategy = st.lists(
-    st.fixed_dictionaries({
-        "external_id": st.from_regex(r"[A-Za-z0-9]{1,12}", fullmatch=True),
-        "name": text,
-        "address": text,
-        "attributes": st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True), text, max_size=3),
-    }),
-    min_size=1, max_size=20,
+    st.fixed_dictionaries(
+        {
+            "external_id": st.from_regex(r"[A-Za-z0-9]{1,12}", fullmatch=True),
+            "name": text,
+            "address": text,
+            "attributes": st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True), text, max_size=3),
+        }
+    ),
+    min_size=1,
+    max_size=20,
 )
 
 
@@ -41,7 +44,9 @@ def test_csv_round_trip(rows):
     for (_, got), want in zip(back, rows):
         assert got["external_id"] == want["external_id"]
         assert got["name"] == want["name"] and got["address"] == want["address"]
-        assert got["attributes"] == want["attributes"] or (want["attributes"] == {} and got["attributes"] in ({}, "{}"))
+        assert got["attributes"] == want["attributes"] or (
+            want["attributes"] == {} and got["attributes"] in ({}, "{}")
+        )
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])

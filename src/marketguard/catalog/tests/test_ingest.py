@@ -24,18 +24,51 @@ def codes():
 
 
 TEXTILE_TEMPLATE = [
-    {"key": "fibre_composition", "label_zh": "纤维成分", "label_en": "Fibre composition", "type": "text", "required": True},
-    {"key": "safety_class", "label_zh": "安全类别", "label_en": "Safety class", "type": "enum", "required": True,
-     "choices": ["A", "B", "C"]},
+    {
+        "key": "fibre_composition",
+        "label_zh": "纤维成分",
+        "label_en": "Fibre composition",
+        "type": "text",
+        "required": True,
+    },
+    {
+        "key": "safety_class",
+        "label_zh": "安全类别",
+        "label_en": "Safety class",
+        "type": "enum",
+        "required": True,
+        "choices": ["A", "B", "C"],
+    },
 ]
 
 
 def _tree():
-    services.upsert_many(actor=None, kind="categories", rows=[
-        {"external_id": "C02", "parent_external_id": "C01", "name_zh": "童装", "attribute_template": [
-            {"key": "age_range", "label_zh": "适用年龄", "label_en": "Age", "type": "text", "required": False}]},
-        {"external_id": "C01", "name_zh": "服装", "risk_level": "medium", "attribute_template": TEXTILE_TEMPLATE},
-    ])
+    services.upsert_many(
+        actor=None,
+        kind="categories",
+        rows=[
+            {
+                "external_id": "C02",
+                "parent_external_id": "C01",
+                "name_zh": "童装",
+                "attribute_template": [
+                    {
+                        "key": "age_range",
+                        "label_zh": "适用年龄",
+                        "label_en": "Age",
+                        "type": "text",
+                        "required": False,
+                    }
+                ],
+            },
+            {
+                "external_id": "C01",
+                "name_zh": "服装",
+                "risk_level": "medium",
+                "attribute_template": TEXTILE_TEMPLATE,
+            },
+        ],
+    )
 
 
 def test_upsert_is_idempotent_and_updates_in_place(codes):
@@ -52,7 +85,11 @@ def test_upsert_is_idempotent_and_updates_in_place(codes):
 def test_bad_rows_are_reported_with_row_and_field_and_good_rows_written(codes):
     rows = [
         {"external_id": "M1", "name": "好商家", "uscc": codes[0]},
-        {"external_id": "M2", "name": "坏代码", "uscc": codes[1][:-1] + ("0" if codes[1][-1] != "0" else "1")},
+        {
+            "external_id": "M2",
+            "name": "坏代码",
+            "uscc": codes[1][:-1] + ("0" if codes[1][-1] != "0" else "1"),
+        },
         {"external_id": "M3", "name": "", "uscc": codes[2]},
         {"external_id": "M4", "name": "状态错", "uscc": codes[3], "status": "frozen"},
         {"external_id": "M1", "name": "重复行", "uscc": codes[4]},
@@ -65,25 +102,39 @@ def test_bad_rows_are_reported_with_row_and_field_and_good_rows_written(codes):
 
 
 def test_a_row_refused_by_the_database_is_isolated(codes):
-    services.upsert_many(actor=None, kind="merchants", rows=[{"external_id": "M1", "name": "甲", "uscc": codes[0]}])
-    result = services.upsert_many(actor=None, kind="merchants", rows=[
-        {"external_id": "M2", "name": "乙", "uscc": codes[1]},
-        {"external_id": "M3", "name": "丙 (same code as 甲)", "uscc": codes[0]},
-        {"external_id": "M4", "name": "丁", "uscc": codes[2]},
-    ])
+    services.upsert_many(
+        actor=None, kind="merchants", rows=[{"external_id": "M1", "name": "甲", "uscc": codes[0]}]
+    )
+    result = services.upsert_many(
+        actor=None,
+        kind="merchants",
+        rows=[
+            {"external_id": "M2", "name": "乙", "uscc": codes[1]},
+            {"external_id": "M3", "name": "丙 (same code as 甲)", "uscc": codes[0]},
+            {"external_id": "M4", "name": "丁", "uscc": codes[2]},
+        ],
+    )
     assert result.created == 2
     assert [(e.row, e.field) for e in result.errors] == [(2, "uscc")]
     assert set(Merchant.objects.values_list("external_id", flat=True)) == {"M1", "M2", "M4"}
 
 
 def test_references_are_resolved_by_external_id_and_unknown_ones_reported(codes):
-    services.upsert_many(actor=None, kind="merchants", rows=[{"external_id": "M1", "name": "甲", "uscc": codes[0]}])
-    result = services.upsert_many(actor=None, kind="stores", rows=[
-        {"external_id": "S1", "merchant_external_id": "M1", "name": "甲店"},
-        {"external_id": "S2", "merchant_external_id": "M404", "name": "无主店"},
-    ])
+    services.upsert_many(
+        actor=None, kind="merchants", rows=[{"external_id": "M1", "name": "甲", "uscc": codes[0]}]
+    )
+    result = services.upsert_many(
+        actor=None,
+        kind="stores",
+        rows=[
+            {"external_id": "S1", "merchant_external_id": "M1", "name": "甲店"},
+            {"external_id": "S2", "merchant_external_id": "M404", "name": "无主店"},
+        ],
+    )
     assert result.created == 1
-    assert [(e.row, e.field, e.message) for e in result.errors] == [(2, "merchant_external_id", "unknown merchant 'M404'")]
+    assert [(e.row, e.field, e.message) for e in result.errors] == [
+        (2, "merchant_external_id", "unknown merchant 'M404'")
+    ]
 
 
 def test_category_tree_parents_first_and_paths(codes):
@@ -95,18 +146,37 @@ def test_category_tree_parents_first_and_paths(codes):
 
 def test_product_attributes_checked_against_inherited_template(codes):
     _tree()
-    services.upsert_many(actor=None, kind="merchants", rows=[{"external_id": "M1", "name": "甲", "uscc": codes[0]}])
-    services.upsert_many(actor=None, kind="stores", rows=[{"external_id": "S1", "merchant_external_id": "M1", "name": "店"}])
+    services.upsert_many(
+        actor=None, kind="merchants", rows=[{"external_id": "M1", "name": "甲", "uscc": codes[0]}]
+    )
+    services.upsert_many(
+        actor=None, kind="stores", rows=[{"external_id": "S1", "merchant_external_id": "M1", "name": "店"}]
+    )
     base = {"store_external_id": "S1", "category_external_id": "C02", "title": "婴儿连体衣", "price": "89.00"}
-    result = services.upsert_many(actor=None, kind="products", rows=[
-        {**base, "external_id": "P1", "attributes": {"fibre_composition": "棉100%", "safety_class": "A", "age_range": "0-12月"}},
-        {**base, "external_id": "P2", "attributes": {"fibre_composition": "棉100%", "safety_class": "D"}},
-        {**base, "external_id": "P3", "attributes": {"safety_class": "A"}},
-        {**base, "external_id": "P4", "attributes": {"fibre_composition": "棉", "safety_class": "A"}, "price": "12.345"},
-    ])
+    result = services.upsert_many(
+        actor=None,
+        kind="products",
+        rows=[
+            {
+                **base,
+                "external_id": "P1",
+                "attributes": {"fibre_composition": "棉100%", "safety_class": "A", "age_range": "0-12月"},
+            },
+            {**base, "external_id": "P2", "attributes": {"fibre_composition": "棉100%", "safety_class": "D"}},
+            {**base, "external_id": "P3", "attributes": {"safety_class": "A"}},
+            {
+                **base,
+                "external_id": "P4",
+                "attributes": {"fibre_composition": "棉", "safety_class": "A"},
+                "price": "12.345",
+            },
+        ],
+    )
     assert result.created == 1
     assert {(e.row, e.field) for e in result.errors} == {
-        (2, "attributes.safety_class"), (3, "attributes.fibre_composition"), (4, "price")
+        (2, "attributes.safety_class"),
+        (3, "attributes.fibre_composition"),
+        (4, "price"),
     }
     product = Product.objects.get(external_id="P1")
     assert product.merchant.external_id == "M1" and product.price_fen == 8900
@@ -114,28 +184,61 @@ def test_product_attributes_checked_against_inherited_template(codes):
 
 def test_order_amount_rules(codes):
     o = factories.order()
-    result = services.upsert_many(actor=None, kind="order_items", rows=[
-        {"external_id": "X-1", "order_external_id": o.external_id, "product_external_id": o.items.first().product.external_id,
-         "quantity": 2, "unit_price": "10.00", "paid_amount": "25.00"},
-    ])
-    assert [(e.field, e.message) for e in result.errors] == [("paid_amount", "paid more than quantity × unit price")]
-    result = services.upsert_many(actor=None, kind="orders", rows=[
-        {"external_id": "O-NEW", "buyer_external_id": o.buyer.external_id, "store_external_id": o.store.external_id,
-         "placed_at": "2026-11-01T10:00:00+08:00", "paid_at": "2026-11-01T09:00:00+08:00", "paid_amount": "10.00"},
-    ])
+    result = services.upsert_many(
+        actor=None,
+        kind="order_items",
+        rows=[
+            {
+                "external_id": "X-1",
+                "order_external_id": o.external_id,
+                "product_external_id": o.items.first().product.external_id,
+                "quantity": 2,
+                "unit_price": "10.00",
+                "paid_amount": "25.00",
+            },
+        ],
+    )
+    assert [(e.field, e.message) for e in result.errors] == [
+        ("paid_amount", "paid more than quantity × unit price")
+    ]
+    result = services.upsert_many(
+        actor=None,
+        kind="orders",
+        rows=[
+            {
+                "external_id": "O-NEW",
+                "buyer_external_id": o.buyer.external_id,
+                "store_external_id": o.store.external_id,
+                "placed_at": "2026-11-01T10:00:00+08:00",
+                "paid_at": "2026-11-01T09:00:00+08:00",
+                "paid_amount": "10.00",
+            },
+        ],
+    )
     assert [e.field for e in result.errors] == ["paid_at"]
     assert not Order.objects.filter(external_id="O-NEW").exists()
 
 
 def test_bulk_import_is_audited_once_per_chunk_and_single_upsert_with_before_after(codes):
-    services.upsert_many(actor=None, kind="merchants", rows=[{"external_id": f"M{i}", "name": "x", "uscc": codes[i]} for i in range(3)])
+    services.upsert_many(
+        actor=None,
+        kind="merchants",
+        rows=[{"external_id": f"M{i}", "name": "x", "uscc": codes[i]} for i in range(3)],
+    )
     entries = AuditEntry.objects.filter(object_type="catalog.merchant")
     assert entries.count() == 1 and entries.get().after["created"] == 3
     admin = factories.user(Role.ADMIN)
-    created, _ = services.upsert_one(actor=admin, kind="merchants", external_id="M1", data={"name": "新名字", "uscc": codes[1]})
+    created, _ = services.upsert_one(
+        actor=admin, kind="merchants", external_id="M1", data={"name": "新名字", "uscc": codes[1]}
+    )
     assert created is False
     last = AuditEntry.objects.filter(object_type="catalog.merchant").last()
-    assert (last.action, last.before, last.after, last.actor) == ("upserted", {"name": "x"}, {"name": "新名字"}, admin)
+    assert (last.action, last.before, last.after, last.actor) == (
+        "upserted",
+        {"name": "x"},
+        {"name": "新名字"},
+        admin,
+    )
 
 
 def test_only_admins_may_write_the_catalog(codes):

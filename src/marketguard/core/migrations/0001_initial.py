@@ -9,160 +9,360 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('catalog', '0001_initial'),
-        ('inspections', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("catalog", "0001_initial"),
+        ("inspections", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditHead',
+            name="AuditHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_digest', models.CharField(max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_seq", models.BigIntegerField(default=0)),
+                ("last_digest", models.CharField(max_length=64)),
             ],
             options={
-                'verbose_name': 'audit chain head',
+                "verbose_name": "audit chain head",
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('consumer', 'Consumer'), ('merchant_staff', 'Merchant staff'), ('agent', 'Service agent'), ('arbitrator', 'Arbitrator'), ('inspector', 'Quality inspector'), ('lab_staff', 'Lab staff'), ('analyst', 'Platform analyst'), ('admin', 'Platform admin')], default='consumer', max_length=20, verbose_name='role')),
-                ('display_name', models.CharField(blank=True, max_length=100, verbose_name='display name')),
-                ('preferred_language', models.CharField(blank=True, max_length=10, verbose_name='preferred language')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('lab', models.ForeignKey(blank=True, help_text='Required for lab staff: the lab this account works for.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='inspections.lab', verbose_name='lab')),
-                ('merchant', models.ForeignKey(blank=True, help_text='Required for merchant staff: the merchant this account works for.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='catalog.merchant', verbose_name='merchant')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("consumer", "Consumer"),
+                            ("merchant_staff", "Merchant staff"),
+                            ("agent", "Service agent"),
+                            ("arbitrator", "Arbitrator"),
+                            ("inspector", "Quality inspector"),
+                            ("lab_staff", "Lab staff"),
+                            ("analyst", "Platform analyst"),
+                            ("admin", "Platform admin"),
+                        ],
+                        default="consumer",
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=100, verbose_name="display name")),
+                (
+                    "preferred_language",
+                    models.CharField(blank=True, max_length=10, verbose_name="preferred language"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "lab",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Required for lab staff: the lab this account works for.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="inspections.lab",
+                        verbose_name="lab",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Required for merchant staff: the merchant this account works for.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="catalog.merchant",
+                        verbose_name="merchant",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(db_index=True, max_length=12, verbose_name='prefix')),
-                ('digest', models.CharField(max_length=64, unique=True, verbose_name='digest')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires at')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used at')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="name")),
+                ("prefix", models.CharField(db_index=True, max_length=12, verbose_name="prefix")),
+                ("digest", models.CharField(max_length=64, unique=True, verbose_name="digest")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires at")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="last used at")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked at")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'verbose_name_plural': 'API tokens',
+                "verbose_name": "API token",
+                "verbose_name_plural": "API tokens",
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True, verbose_name='sequence')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='time')),
-                ('actor_label', models.CharField(blank=True, max_length=150, verbose_name='actor')),
-                ('via', models.CharField(blank=True, max_length=10, verbose_name='channel')),
-                ('correlation_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='correlation id')),
-                ('object_type', models.CharField(db_index=True, max_length=60, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object id')),
-                ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='object')),
-                ('action', models.CharField(max_length=60, verbose_name='action')),
-                ('before', models.JSONField(blank=True, null=True, verbose_name='before')),
-                ('after', models.JSONField(blank=True, null=True, verbose_name='after')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('prev_digest', models.CharField(max_length=64, verbose_name='previous digest')),
-                ('digest', models.CharField(max_length=64, unique=True, verbose_name='digest')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True, verbose_name="sequence")),
+                ("at", models.DateTimeField(db_index=True, verbose_name="time")),
+                ("actor_label", models.CharField(blank=True, max_length=150, verbose_name="actor")),
+                ("via", models.CharField(blank=True, max_length=10, verbose_name="channel")),
+                (
+                    "correlation_id",
+                    models.CharField(blank=True, db_index=True, max_length=64, verbose_name="correlation id"),
+                ),
+                ("object_type", models.CharField(db_index=True, max_length=60, verbose_name="object type")),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="object id")),
+                ("object_repr", models.CharField(blank=True, max_length=200, verbose_name="object")),
+                ("action", models.CharField(max_length=60, verbose_name="action")),
+                ("before", models.JSONField(blank=True, null=True, verbose_name="before")),
+                ("after", models.JSONField(blank=True, null=True, verbose_name="after")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("prev_digest", models.CharField(max_length=64, verbose_name="previous digest")),
+                ("digest", models.CharField(max_length=64, unique=True, verbose_name="digest")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['seq'],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit entries",
+                "ordering": ["seq"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarConfig',
+            name="CalendarConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(unique=True, verbose_name='name')),
-                ('timezone', models.CharField(default='Asia/Shanghai', max_length=60, verbose_name='time zone')),
-                ('hours', models.JSONField(help_text='Seven lists (Monday first) of ["HH:MM", "HH:MM"] intervals; an empty list is a day off.', verbose_name='weekly working hours')),
-                ('workday_hours', models.JSONField(default=list, help_text='Working intervals on a worked weekend day.', verbose_name='hours on adjusted working days')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(unique=True, verbose_name="name")),
+                (
+                    "timezone",
+                    models.CharField(default="Asia/Shanghai", max_length=60, verbose_name="time zone"),
+                ),
+                (
+                    "hours",
+                    models.JSONField(
+                        help_text='Seven lists (Monday first) of ["HH:MM", "HH:MM"] intervals; an empty list is a day off.',
+                        verbose_name="weekly working hours",
+                    ),
+                ),
+                (
+                    "workday_hours",
+                    models.JSONField(
+                        default=list,
+                        help_text="Working intervals on a worked weekend day.",
+                        verbose_name="hours on adjusted working days",
+                    ),
+                ),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
             ],
             options={
-                'verbose_name': 'business calendar',
-                'verbose_name_plural': 'business calendars',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_calendar')],
+                "verbose_name": "business calendar",
+                "verbose_name_plural": "business calendars",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="one_default_calendar",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('kind', models.CharField(choices=[('holiday', 'Public holiday'), ('workday', 'Adjusted working day')], max_length=10, verbose_name='kind')),
-                ('name_zh', models.CharField(blank=True, max_length=50, verbose_name='name (Chinese)')),
-                ('name_en', models.CharField(blank=True, max_length=50, verbose_name='name (English)')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='core.calendarconfig')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("holiday", "Public holiday"), ("workday", "Adjusted working day")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name_zh", models.CharField(blank=True, max_length=50, verbose_name="name (Chinese)")),
+                ("name_en", models.CharField(blank=True, max_length=50, verbose_name="name (English)")),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="core.calendarconfig",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'calendar day',
-                'verbose_name_plural': 'calendar days',
-                'ordering': ['date'],
+                "verbose_name": "calendar day",
+                "verbose_name_plural": "calendar days",
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='NumberSequence',
+            name="NumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=8)),
-                ('day', models.DateField()),
-                ('last', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("prefix", models.CharField(max_length=8)),
+                ("day", models.DateField()),
+                ("last", models.BigIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'number sequence',
-                'constraints': [models.UniqueConstraint(fields=('prefix', 'day'), name='one_sequence_per_prefix_day')],
+                "verbose_name": "number sequence",
+                "constraints": [
+                    models.UniqueConstraint(fields=("prefix", "day"), name="one_sequence_per_prefix_day")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'merchant_staff'), _negated=True), ('merchant__isnull', False), _connector='OR'), name='merchant_staff_has_merchant', violation_error_message='Merchant staff must be linked to a merchant.'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "merchant_staff"), _negated=True),
+                    ("merchant__isnull", False),
+                    _connector="OR",
+                ),
+                name="merchant_staff_has_merchant",
+                violation_error_message="Merchant staff must be linked to a merchant.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'lab_staff'), _negated=True), ('lab__isnull', False), _connector='OR'), name='lab_staff_has_lab', violation_error_message='Lab staff must be linked to a lab.'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "lab_staff"), _negated=True), ("lab__isnull", False), _connector="OR"
+                ),
+                name="lab_staff_has_lab",
+                violation_error_message="Lab staff must be linked to a lab.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['object_type', 'object_id'], name='core_audite_object__83eb8a_idx'),
+            model_name="auditentry",
+            index=models.Index(fields=["object_type", "object_id"], name="core_audite_object__83eb8a_idx"),
         ),
         migrations.AddConstraint(
-            model_name='calendarday',
-            constraint=models.UniqueConstraint(fields=('calendar', 'date'), name='one_entry_per_calendar_day'),
+            model_name="calendarday",
+            constraint=models.UniqueConstraint(
+                fields=("calendar", "date"), name="one_entry_per_calendar_day"
+            ),
         ),
     ]

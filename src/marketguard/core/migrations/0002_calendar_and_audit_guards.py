@@ -41,22 +41,50 @@ def unguard(apps, schema_editor):
 def default_calendar(apps, schema_editor):
     CalendarConfig = apps.get_model("core", "CalendarConfig")
     CalendarDay = apps.get_model("core", "CalendarDay")
-    data = json.loads((Path(__file__).resolve().parent.parent / "data" / "holidays_cn.json").read_text("utf-8"))
+    data = json.loads(
+        (Path(__file__).resolve().parent.parent / "data" / "holidays_cn.json").read_text("utf-8")
+    )
     calendar, _ = CalendarConfig.objects.get_or_create(
         name="cn-default",
-        defaults={"timezone": "Asia/Shanghai", "hours": HOURS, "workday_hours": [["09:00", "18:00"]], "is_default": True},
+        defaults={
+            "timezone": "Asia/Shanghai",
+            "hours": HOURS,
+            "workday_hours": [["09:00", "18:00"]],
+            "is_default": True,
+        },
     )
     rows = []
     for year in data["years"].values():
         for holiday in year["holidays"]:
             for day in holiday["dates"]:
-                rows.append(CalendarDay(calendar=calendar, date=day, kind="holiday",
-                                        name_zh=holiday.get("name_zh", ""), name_en=holiday.get("name_en", "")))
+                rows.append(
+                    CalendarDay(
+                        calendar=calendar,
+                        date=day,
+                        kind="holiday",
+                        name_zh=holiday.get("name_zh", ""),
+                        name_en=holiday.get("name_en", ""),
+                    )
+                )
         for day in year["workdays"]:
-            rows.append(CalendarDay(calendar=calendar, date=day, kind="workday", name_zh="调休上班", name_en="Adjusted working day"))
+            rows.append(
+                CalendarDay(
+                    calendar=calendar,
+                    date=day,
+                    kind="workday",
+                    name_zh="调休上班",
+                    name_en="Adjusted working day",
+                )
+            )
     CalendarDay.objects.bulk_create(rows, ignore_conflicts=True)
     CalendarConfig.objects.get_or_create(
-        name="24x7", defaults={"timezone": "Asia/Shanghai", "hours": [[["00:00", "24:00"]]] * 7, "workday_hours": [], "is_default": False}
+        name="24x7",
+        defaults={
+            "timezone": "Asia/Shanghai",
+            "hours": [[["00:00", "24:00"]]] * 7,
+            "workday_hours": [],
+            "is_default": False,
+        },
     )
 
 

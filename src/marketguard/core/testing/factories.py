@@ -30,7 +30,9 @@ def merchant(**kw) -> Merchant:
 def store(merchant_obj=None, **kw) -> Store:
     merchant_obj = merchant_obj or merchant()
     i = n()
-    return Store.objects.create(**{"external_id": f"TS{i:05d}", "merchant": merchant_obj, "name": f"店铺{i}", **kw})
+    return Store.objects.create(
+        **{"external_id": f"TS{i:05d}", "merchant": merchant_obj, "name": f"店铺{i}", **kw}
+    )
 
 
 def category(parent=None, **kw) -> Category:
@@ -38,8 +40,15 @@ def category(parent=None, **kw) -> Category:
     code = kw.pop("external_id", f"TC{i:04d}")
     path = (parent.path if parent else "/") + f"{code}/"
     return Category.objects.create(
-        **{"external_id": code, "parent": parent, "path": path, "depth": parent.depth + 1 if parent else 0,
-           "name_zh": f"类目{i}", "name_en": f"Category {i}", **kw}
+        **{
+            "external_id": code,
+            "parent": parent,
+            "path": path,
+            "depth": parent.depth + 1 if parent else 0,
+            "name_zh": f"类目{i}",
+            "name_en": f"Category {i}",
+            **kw,
+        }
     )
 
 
@@ -48,16 +57,29 @@ def product(store_obj=None, category_obj=None, **kw) -> Product:
     category_obj = category_obj or category()
     i = n()
     return Product.objects.create(
-        **{"external_id": f"TP{i:06d}", "store": store_obj, "merchant": store_obj.merchant, "category": category_obj,
-           "title": f"测试商品{i}", "price_fen": 12_900, **kw}
+        **{
+            "external_id": f"TP{i:06d}",
+            "store": store_obj,
+            "merchant": store_obj.merchant,
+            "category": category_obj,
+            "title": f"测试商品{i}",
+            "price_fen": 12_900,
+            **kw,
+        }
     )
 
 
 def buyer(user=None, **kw) -> Buyer:
     i = n()
     return Buyer.objects.create(
-        **{"external_id": f"TB{i:06d}", "user": user, "name": "张三", "phone": "13812345678",
-           "address": "浙江省杭州市西湖区文三路100号", **kw}
+        **{
+            "external_id": f"TB{i:06d}",
+            "user": user,
+            "name": "张三",
+            "phone": "13812345678",
+            "address": "浙江省杭州市西湖区文三路100号",
+            **kw,
+        }
     )
 
 
@@ -67,15 +89,33 @@ def order(buyer_obj=None, product_obj=None, *, paid_fen=12_900, delivered=True, 
     i = n()
     now = timezone.now()
     o = Order.objects.create(
-        **{"external_id": f"TO{i:08d}", "buyer": buyer_obj, "store": product_obj.store, "merchant": product_obj.merchant,
-           "placed_at": now - timedelta(days=5), "paid_at": now - timedelta(days=5), "payment_reference": f"PAY{i:010d}",
-           "paid_amount_fen": paid_fen, **kw}
+        **{
+            "external_id": f"TO{i:08d}",
+            "buyer": buyer_obj,
+            "store": product_obj.store,
+            "merchant": product_obj.merchant,
+            "placed_at": now - timedelta(days=5),
+            "paid_at": now - timedelta(days=5),
+            "payment_reference": f"PAY{i:010d}",
+            "paid_amount_fen": paid_fen,
+            **kw,
+        }
     )
-    OrderItem.objects.create(external_id=f"{o.external_id}-1", order=o, product=product_obj, quantity=1,
-                             unit_price_fen=paid_fen, paid_amount_fen=paid_fen)
+    OrderItem.objects.create(
+        external_id=f"{o.external_id}-1",
+        order=o,
+        product=product_obj,
+        quantity=1,
+        unit_price_fen=paid_fen,
+        paid_amount_fen=paid_fen,
+    )
     Shipment.objects.create(
-        external_id=f"{o.external_id}-S1", order=o, carrier="顺丰速运", tracking_number=f"SF{i:012d}",
-        shipped_at=now - timedelta(days=4), promised_at=now - timedelta(days=2),
+        external_id=f"{o.external_id}-S1",
+        order=o,
+        carrier="顺丰速运",
+        tracking_number=f"SF{i:012d}",
+        shipped_at=now - timedelta(days=4),
+        promised_at=now - timedelta(days=2),
         delivered_at=now - timedelta(days=3) if delivered else None,
         signed_at=now - timedelta(days=3) if delivered else None,
     )

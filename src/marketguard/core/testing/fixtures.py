@@ -39,8 +39,9 @@ def api(db):
                 return getattr(self.client, method)(url, raw, content_type="application/json", **kwargs)
             if method in ("get", "delete"):
                 return getattr(self.client, method)(url, data or {}, **kwargs)
-            return getattr(self.client, method)(url, data if data is not None else {}, content_type="application/json",
-                                                **kwargs)
+            return getattr(self.client, method)(
+                url, data if data is not None else {}, content_type="application/json", **kwargs
+            )
 
         def get(self, path, data=None, **kw):
             return self._call("get", path, data, **kw)

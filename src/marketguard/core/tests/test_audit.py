@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 def _record_three(actor=None):
     merchant = factories.merchant()
     for i in range(3):
-        audit.record(actor=actor, action=f"step_{i}", obj=merchant, before={"n": i}, after={"n": i + 1}, reason="why")
+        audit.record(
+            actor=actor, action=f"step_{i}", obj=merchant, before={"n": i}, after={"n": i + 1}, reason="why"
+        )
     return merchant
 
 
@@ -40,7 +42,11 @@ def test_record_keeps_actor_action_before_after_reason(make_user):
     merchant = _record_three(actor=admin)
     entry = AuditEntry.objects.filter(object_id=str(merchant.pk)).last()
     assert (entry.actor, entry.action, entry.before, entry.after, entry.reason) == (
-        admin, "step_2", {"n": 2}, {"n": 3}, "why"
+        admin,
+        "step_2",
+        {"n": 2},
+        {"n": 3},
+        "why",
     )
     assert entry.object_type == "catalog.merchant"
 

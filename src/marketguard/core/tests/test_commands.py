@@ -32,7 +32,10 @@ def test_check_deploy_is_clean_in_prod_mode(tmp_path):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "-m", "marketguard.cli", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -41,6 +44,11 @@ def test_check_deploy_is_clean_in_prod_mode(tmp_path):
 def test_prod_refuses_to_start_without_a_secret_key(tmp_path):
     env = {**os.environ, "MARKETGUARD_ENV": "prod", "MARKETGUARD_VAR": str(tmp_path)}
     env.pop("SECRET_KEY", None)
-    result = subprocess.run([sys.executable, "-m", "marketguard.cli", "check"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "marketguard.cli", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr

@@ -27,7 +27,10 @@ def test_format_yuan():
     assert format_yuan(None) == ""
 
 
-@given(st.integers(min_value=0, max_value=10**12), st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=20))
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=20),
+)
 def test_allocate_sums_exactly_and_is_proportional(total, weights):
     if sum(weights) == 0:
         with pytest.raises(ValueError):

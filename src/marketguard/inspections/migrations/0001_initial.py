@@ -4,29 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Lab',
+            name="Lab",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, unique=True, verbose_name='external id')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('cma_number', models.CharField(blank=True, help_text='China Metrology Accreditation (资质认定): required for test data used as evidence.', max_length=40, verbose_name='CMA certificate number')),
-                ('cnas_number', models.CharField(blank=True, max_length=40, verbose_name='CNAS accreditation number')),
-                ('accreditation_expires', models.DateField(blank=True, null=True, verbose_name='accreditation expires')),
-                ('scope', models.JSONField(blank=True, default=list, verbose_name='accredited test items')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64, unique=True, verbose_name="external id")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "cma_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="China Metrology Accreditation (资质认定): required for test data used as evidence.",
+                        max_length=40,
+                        verbose_name="CMA certificate number",
+                    ),
+                ),
+                (
+                    "cnas_number",
+                    models.CharField(blank=True, max_length=40, verbose_name="CNAS accreditation number"),
+                ),
+                (
+                    "accreditation_expires",
+                    models.DateField(blank=True, null=True, verbose_name="accreditation expires"),
+                ),
+                ("scope", models.JSONField(blank=True, default=list, verbose_name="accredited test items")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'lab',
-                'verbose_name_plural': 'labs',
-                'ordering': ['name'],
+                "verbose_name": "lab",
+                "verbose_name_plural": "labs",
+                "ordering": ["name"],
             },
         ),
     ]

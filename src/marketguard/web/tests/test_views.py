@@ -11,7 +11,9 @@ PASSWORD = "correct horse battery"
 
 
 def _login(client, user, password=PASSWORD, address="10.0.0.1"):
-    return client.post(reverse("web:login"), {"username": user.username, "password": password}, REMOTE_ADDR=address)
+    return client.post(
+        reverse("web:login"), {"username": user.username, "password": password}, REMOTE_ADDR=address
+    )
 
 
 def test_login_logout_round_trip():
@@ -39,7 +41,9 @@ def test_login_is_throttled_after_five_failures_even_with_the_right_password():
         assert _login(client, user, password="wrong").status_code == 400
     response = _login(client, user)
     assert response.status_code == 400
-    assert "Too many failed attempts" in response.content.decode() or "尝试次数过多" in response.content.decode()
+    assert (
+        "Too many failed attempts" in response.content.decode() or "尝试次数过多" in response.content.decode()
+    )
     # another address is not locked out
     assert _login(Client(), user, address="10.0.0.2").status_code == 302
 
@@ -47,7 +51,8 @@ def test_login_is_throttled_after_five_failures_even_with_the_right_password():
 def test_login_next_is_kept_only_for_local_urls():
     user = factories.user(Role.AGENT)
     response = Client().post(
-        reverse("web:login"), {"username": user.username, "password": PASSWORD, "next": "https://evil.example/"}
+        reverse("web:login"),
+        {"username": user.username, "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response["Location"] == "/"
 

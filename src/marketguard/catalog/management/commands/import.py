@@ -9,7 +9,9 @@ from marketguard.core.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = "Upsert marketplace data from a CSV or Parquet file, by external id. Bad rows go to an error report."
+    help = (
+        "Upsert marketplace data from a CSV or Parquet file, by external id. Bad rows go to an error report."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=services.KINDS)
@@ -23,11 +25,14 @@ class Command(BaseCommand):
         total = fileio.count_rows(file) if file.exists() else None
         with acting(None, via="cli"), tqdm(total=total, unit="rows", desc=kind, file=self.stderr) as bar:
             try:
-                result = services.import_file(actor=None, kind=kind, path=file, progress=bar.update,
-                                              chunk_size=chunk_size)
+                result = services.import_file(
+                    actor=None, kind=kind, path=file, progress=bar.update, chunk_size=chunk_size
+                )
             except DomainError as exc:
                 raise CommandError(exc.message) from None
-        self.stdout.write(f"{kind}: {result.created} created, {result.updated} updated, {result.failed} failed")
+        self.stdout.write(
+            f"{kind}: {result.created} created, {result.updated} updated, {result.failed} failed"
+        )
         if result.errors:
             report = errors or file.with_name(file.name + ".errors.csv")
             services.write_error_report(result, report)

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=["small", "medium", "large"], default="small")
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--today", type=date.fromisoformat, default=None, help="last day of order history")
+        parser.add_argument(
+            "--today", type=date.fromisoformat, default=None, help="last day of order history"
+        )
         parser.add_argument("--chunk-size", type=int, default=5000)
 
     def handle(self, *args, scale, seed, today=None, chunk_size=5000, **options):
@@ -29,8 +31,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         with acting(None, via="cli"):
             try:
-                results = services.seed_demo(actor=None, scale=scale, seed=seed, today=today, progress=progress,
-                                             chunk_size=chunk_size)
+                results = services.seed_demo(
+                    actor=None, scale=scale, seed=seed, today=today, progress=progress, chunk_size=chunk_size
+                )
             except DomainError as exc:
                 raise CommandError(exc.message) from None
             finally:

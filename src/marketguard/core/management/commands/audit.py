@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["verify", "head"])
-        parser.add_argument("--anchor", help="SEQ:DIGEST kept elsewhere, to detect a rewrite of the whole chain")
+        parser.add_argument(
+            "--anchor", help="SEQ:DIGEST kept elsewhere, to detect a rewrite of the whole chain"
+        )
 
     def handle(self, *args, action, anchor=None, **options):
         if action == "head":
@@ -30,7 +32,11 @@ class Command(BaseCommand):
         for p in report.problems:
             self.stdout.write(f"#{p.seq} {p.kind}: {p.detail}")
         if not report.ok:
-            raise CommandError(f"audit trail is NOT intact: {len(report.problems)} problem(s) in {report.checked} entries")
+            raise CommandError(
+                f"audit trail is NOT intact: {len(report.problems)} problem(s) in {report.checked} entries"
+            )
         self.stdout.write(
-            self.style.SUCCESS(f"audit trail intact: {report.checked} entries, head #{report.last_seq} {report.last_digest}")
+            self.style.SUCCESS(
+                f"audit trail intact: {report.checked} entries, head #{report.last_seq} {report.last_digest}"
+            )
         )

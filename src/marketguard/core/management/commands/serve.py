@@ -15,9 +15,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, **options):
         argv = [
-            sys.executable, "-m", "gunicorn", "marketguard.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-            "--access-logfile", "-", "--graceful-timeout", "5",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "marketguard.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
         ]
         if settings.DEBUG:
             argv += ["--log-level", "info"]

@@ -27,7 +27,9 @@ class Command(BaseCommand):
                     user = User.objects.filter(username=opts["user"]).first()
                     if user is None:
                         raise CommandError(f"no user named {opts['user']!r}")
-                    _, secret = services.create_api_token(actor=None, user=user, name=opts["name"], days=opts["days"])
+                    _, secret = services.create_api_token(
+                        actor=None, user=user, name=opts["name"], days=opts["days"]
+                    )
                     self.stdout.write(secret)
                 elif action == "list":
                     qs = ApiToken.objects.select_related("user").order_by("id")
