@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "marketguard.core",
     "marketguard.catalog",
     "marketguard.inspections",
+    "marketguard.complaints",
     "marketguard.web",
 ]
 
@@ -129,6 +130,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if ENV == "test":  # hashing cost is irrelevant in tests and dominates their set-up time
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
@@ -211,6 +214,12 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Complaints: a maildir the worker reads for e-mail intake (empty: off); outgoing mail.
+COMPLAINTS_MAILDIR = os.environ.get("COMPLAINTS_MAILDIR", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = VAR_DIR / "mail-out"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "service@marketguard.invalid")
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

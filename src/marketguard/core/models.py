@@ -1,9 +1,13 @@
-"""Shared kernel tables: users and roles, API tokens, the audit trail, the business calendar, numbering."""
+"""Shared kernel tables: users and roles, API tokens, the audit trail, the business calendar, numbering,
+the event outbox and webhooks."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -214,3 +218,109 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}{self.day:%Y%m%d}:{self.last}"
+
+
+# --- transactional outbox and webhooks ------------------------------------------------------------
+
+
+def new_idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+class OutboxEvent(models.Model):
+    """An event outsiders may see, written in the same transaction as the change it reports.
+
+    Written only by `core.events.publish`; `core.delivery` sends it to the matching webhooks.
+    `idempotency_key` is the event's public id: receivers use it to drop repeated deliveries.
+    """
+
+    event_type = models.CharField(_("event type"), max_length=60, db_index=True)
+    aggregate_type = models.CharField(_("object type"), max_length=60)
+    aggregate_id = models.CharField(_("object id"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=36, unique=True, default=new_idempotency_key, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["aggregate_type", "aggregate_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.aggregate_type}:{self.aggregate_id}"
+
+
+class WebhookSubscription(models.Model):
+    """An outside endpoint that receives signed events. `event_types` empty = every event."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    event_types = models.JSONField(
+        _("event types"), default=list, blank=True, help_text=_("Empty: every event type.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: its attempts so far and when to try next.
+
+    pending: not tried yet; failed: the last attempt failed and another is due at
+    `next_attempt_at`; succeeded: the receiver answered 2xx; dead: given up after the last attempt.
+    `claimed_until` / `claim_token` are the lease a worker holds while it sends (see core.delivery).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Given up")
+
+    event = models.ForeignKey(
+        OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("webhook subscription"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscription"], name="one_delivery_per_event_subscription"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="core_webhookdelivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.subscription_id} ({self.status})"

@@ -1,0 +1,793 @@
+"""E-mail intake of complaints: parse what consumers send to the service mailbox, thread replies.
+
+A pure module (no Django import). Consumers write to the service mailbox; a reply threads into its
+case by the case number (``CS20261122000123``: prefix + local date + 6 digits) found in the
+subject, or else in the ``In-Reply-To``/``References`` headers, because every mail the platform
+sends carries a Message-ID that starts with the case number (see :func:`build_reply`).
+
+:func:`parse_message` turns raw RFC 5322 bytes into a :class:`ParsedMail`:
+
+- headers decoded the way Chinese mail clients actually write them: RFC 2047 encoded words in
+  GB2312/GBK/GB18030/UTF-8 (a ``GB2312`` label is read as GB18030, its superset, because clients
+  put GBK characters under that label), encoded words split in the middle of a character, and raw
+  8-bit header bytes;
+- the best plain-text body (``text/plain`` preferred; HTML turned into text with
+  :mod:`html.parser`, script and style content dropped), with the quoted reply history removed
+  (``>`` lines, "On ... wrote:", "在 ... 写道：", Outlook and QQ Mail separators and header blocks).
+  The unstripped body stays available as ``full_text``;
+- attachments (inline images included) with decoded, sanitised file names;
+- an auto-reply flag (out-of-office, vacation notices, bounces, bulk mail) so the caller can ignore
+  them instead of reopening a case or answering a robot.
+
+:func:`iter_maildir` and :func:`mark_seen` read a Maildir (``new/`` and ``cur/``) so that a
+message is ingested once; :func:`build_reply` writes the outgoing message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import contextlib
+import email.message
+import email.utils
+import mailbox
+import os
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from html.parser import HTMLParser
+
+from marketguard.complaints.evidence_files import safe_filename
+
+__all__ = [
+    "DEFAULT_CASE_PREFIX",
+    "Attachment",
+    "ParsedMail",
+    "build_reply",
+    "case_number_pattern",
+    "decode_bytes",
+    "decode_header_value",
+    "find_case_number",
+    "html_to_text",
+    "iter_maildir",
+    "mark_seen",
+    "parse_message",
+    "strip_quoted",
+]
+
+DEFAULT_CASE_PREFIX = "CS"
+
+# Labels clients use for simplified-Chinese encodings; all are read as GB18030, their superset
+# (a "gb2312" mail often contains GBK characters such as 镕 or 喆).
+_GB_LABELS = frozenset(
+    {"gb2312", "gbk", "gb18030", "cp936", "ms936", "windows-936", "x-gbk", "euc-cn", "x-euc-cn", "csgb2312"}
+    | {"gb_2312-80", "gb-2312", "chinese", "iso-ir-58"}
+)
+_FALLBACK_CHARSETS = ("utf-8", "gb18030", "latin-1")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str  # decoded and sanitised: no directory parts, no control characters
+    content_type: str  # as declared by the sender (lower case), e.g. "image/jpeg"
+    data: bytes
+    inline: bool = False  # shown inside the message (an inline image) rather than attached
+    content_id: str | None = None
+
+
+@dataclass
+class ParsedMail:
+    message_id: str | None
+    in_reply_to: str | None
+    references: list[str]
+    from_address: str  # lower-cased addr-spec, "" when there is none
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    date: datetime | None  # aware, UTC
+    text: str  # the new text of this message: quoted history removed
+    full_text: str  # the whole plain-text body as received
+    attachments: list[Attachment] = field(default_factory=list)
+    is_auto_reply: bool = False
+    auto_reply_reason: str | None = None
+    case_number: str | None = None
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _codec(charset: str | None) -> str | None:
+    """A Python codec name for a MIME charset label, or None when unknown."""
+    if not charset:
+        return None
+    label = charset.strip().strip('"').lower()
+    if label in _GB_LABELS:
+        return "gb18030"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """Decode text bytes: the declared charset first, then UTF-8, GB18030 and Latin-1.
+
+    UTF-8 is tried before GB18030 when the declared charset fails or is missing, because GB18030
+    decodes most UTF-8 byte sequences without error (into the wrong characters), while UTF-8 is
+    self-checking. A declared GB2312/GBK is read as GB18030. Latin-1 never fails.
+    """
+    tried: list[str] = []
+    for name in (_codec(charset), *_FALLBACK_CHARSETS):
+        if name is None or name in tried:
+            continue
+        tried.append(name)
+        try:
+            return data.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("latin-1")  # pragma: no cover - latin-1 above never fails
+
+
+def _from_surrogates(value: str) -> str:
+    """Undo the parser's surrogateescape of raw 8-bit header bytes (UTF-8, else GB18030)."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    return decode_bytes(value.encode("utf-8", "surrogateescape"))
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+def _decode_word_payload(encoding: str, payload: str) -> bytes:
+    if encoding.lower() == "b":
+        payload = payload.strip()
+        payload += "=" * (-len(payload) % 4)
+        try:
+            return base64.b64decode(payload)
+        except (binascii.Error, ValueError):
+            return payload.encode("ascii", "replace")
+    raw = payload.replace("_", " ").encode("ascii", "replace")
+    return re.sub(rb"=([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
+def decode_header_value(value: str | None) -> str:
+    """Decode a raw header value: RFC 2047 encoded words (any charset) and raw 8-bit bytes.
+
+    Adjacent encoded words in the same charset are joined *before* decoding, since Chinese clients
+    split a GBK character across two words. Whitespace between encoded words is dropped (RFC 2047).
+    """
+    if not value:
+        return ""
+    value = _from_surrogates(_UNFOLD.sub("", str(value)))
+    out: list[str] = []
+    pending: list[bytes] = []
+    pending_charset: str | None = None
+    pos = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_charset
+        if pending:
+            out.append(decode_bytes(b"".join(pending), pending_charset))
+        pending, pending_charset = [], None
+
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[pos : match.start()]
+        if between and not (pending and between.isspace()):
+            flush()
+            out.append(between)
+        charset = match.group(1)
+        if pending and _codec(charset) != _codec(pending_charset):
+            flush()
+        pending_charset = charset
+        pending.append(_decode_word_payload(match.group(2), match.group(3)))
+        pos = match.end()
+    flush()
+    out.append(value[pos:])
+    return "".join(out).strip()
+
+
+def _clean_id(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.startswith("<"):
+        value = f"<{value.strip('<>')}>"
+    return value
+
+
+_MSG_ID = re.compile(r"<[^<>\s]+>")
+
+
+def _message_ids(value: str | None) -> list[str]:
+    """The ``<...>`` ids in a Message-ID / In-Reply-To / References value, in order, no repeats."""
+    if not value:
+        return []
+    ids = _MSG_ID.findall(_UNFOLD.sub("", value))
+    if not ids and value.strip() and " " not in value.strip():
+        ids = [_clean_id(value) or ""]
+    seen: list[str] = []
+    for i in ids:
+        if i and i not in seen:
+            seen.append(i)
+    return seen
+
+
+# --------------------------------------------------------------------------- case numbers
+
+
+def case_number_pattern(prefix: str = DEFAULT_CASE_PREFIX) -> re.Pattern[str]:
+    """``<prefix>`` + 14 digits (yyyymmdd + 6), not glued to other letters or digits."""
+    if not prefix or not re.fullmatch(r"[A-Za-z]{1,8}", prefix):
+        raise ValueError(f"prefix: expected 1-8 ASCII letters, got {prefix!r}")
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}\d{{14}}(?!\d)", re.IGNORECASE)
+
+
+def find_case_number(
+    subject: str | None,
+    message_ids: Sequence[str] = (),
+    *,
+    prefix: str = DEFAULT_CASE_PREFIX,
+) -> str | None:
+    """The first case number in the subject; else the first Message-ID (of In-Reply-To, then
+    References) whose local part starts with one, as the ids the platform sends do."""
+    pattern = case_number_pattern(prefix)
+    if subject and (m := pattern.search(subject)):
+        return m.group(0).upper()
+    id_pattern = re.compile(rf"^<?({pattern.pattern})[.@]", re.IGNORECASE)
+    for mid in message_ids:
+        if m := id_pattern.match(mid.strip()):
+            return m.group(1).upper()
+    return None
+
+
+# --------------------------------------------------------------------------- HTML to text
+
+_SKIP_TAGS = frozenset({"script", "style", "head", "title", "noscript", "template", "svg", "math", "object"})
+_VOID_TAGS = frozenset(
+    {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "wbr"}
+)
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "section", "article", "header", "footer", "aside", "nav", "main", "table", "tr", "ul"}
+    | {"ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "address", "form", "fieldset"}
+    | {"figure", "figcaption", "center", "blockquote", "li", "caption", "tbody", "thead", "tfoot"}
+)
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.skip_depth = 0
+        self.quote_depth = 0
+        self.pre_depth = 0
+
+    # lines are built from text runs; a block boundary ends the current line
+    def _newline(self, *, force: bool = False) -> None:
+        line = "".join(self.current)
+        if self.pre_depth == 0:
+            line = re.sub(r"[ \t\r\n\f\u00a0]+", " ", line).strip()
+        if line or force:
+            prefix = "> " * self.quote_depth
+            self.lines.append(prefix + line if line else prefix.rstrip())
+        self.current = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIP_TAGS:
+            if tag not in _VOID_TAGS:
+                self.skip_depth += 1
+            return
+        if self.skip_depth:
+            return
+        if tag == "br":
+            self._newline(force=True)
+        elif tag in _BLOCK_TAGS or tag == "hr":
+            self._newline()
+            if tag == "blockquote":
+                self.quote_depth += 1
+            elif tag == "pre":
+                self.pre_depth += 1
+            elif tag == "li":
+                self.current.append("- ")
+        elif tag in {"td", "th"} and self.current:
+            self.current.append("\t")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.current.append(f"[{alt}]")
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        if tag in _SKIP_TAGS:
+            return
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            if tag not in _VOID_TAGS and self.skip_depth:
+                self.skip_depth -= 1
+            return
+        if self.skip_depth:
+            return
+        if tag in _BLOCK_TAGS:
+            self._newline()
+            if tag == "blockquote" and self.quote_depth:
+                self.quote_depth -= 1
+            elif tag == "pre" and self.pre_depth:
+                self.pre_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        if self.pre_depth:
+            parts = data.split("\n")
+            for i, part in enumerate(parts):
+                if i:
+                    self._newline(force=True)
+                self.current.append(part)
+        else:
+            self.current.append(data)
+
+    def text(self) -> str:
+        self._newline()
+        out: list[str] = []
+        for line in self.lines:
+            if not line.strip("> ") and out and not out[-1].strip("> "):
+                continue  # collapse runs of blank lines
+            out.append(line)
+        return "\n".join(out).strip("\n")
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from HTML: tags removed, script/style/head content dropped, entities decoded,
+    block elements on their own lines, blockquote content prefixed with ``> ``."""
+    parser = _TextExtractor()
+    with contextlib.suppress(Exception):  # html.parser is lenient; never fail an intake on bad HTML
+        parser.feed(html)
+        parser.close()
+    return parser.text()
+
+
+# --------------------------------------------------------------------------- quoted history
+
+_HISTORY_MARKERS = [
+    re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*(?:原始邮件|原始郵件|Original)\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*(?:回复的原邮件|Reply message)\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^\s*On\b.{0,300}\bwrote:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*(?:在|于|於).{0,300}(?:写道|寫道)\s*[:：]\s*$"),
+    re.compile(r"^.{0,300}(?:写道|寫道)\s*[:：]\s*$"),
+]
+# "On Mon, 23 Nov 2026 at 10:00, Zhang San <z@example.com>" / "wrote:" folded over two lines
+_ON_FIRST = re.compile(r"^\s*On\b.{0,300}$", re.IGNORECASE)
+_WROTE_SECOND = re.compile(r"^.{0,200}\bwrote:\s*$", re.IGNORECASE)
+# Outlook's header block: "From: ..." then "Sent:/Date:" (or 发件人/发送时间/时间/日期) within 3 lines
+_FROM_LINE = re.compile(r"^\s*\*?(?:From|发件人|寄件者)\s*\*?\s*[:：]", re.IGNORECASE)
+_SENT_LINE = re.compile(r"^\s*\*?(?:Sent|Date|发送时间|時間|时间|日期|寄件日期)\s*\*?\s*[:：]", re.IGNORECASE)
+_RULE_LINE = re.compile(r"^\s*_{10,}\s*$")
+# a forwarded message is content the sender wants us to read (often the evidence itself)
+_FORWARD_LINE = re.compile(
+    r"^\s*(?:-+\s*(?:Forwarded message|转发的邮件|轉寄的郵件|转发邮件)\s*-+|Begin forwarded message:|开始转发的邮件[:：])",
+    re.IGNORECASE,
+)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fw|fwd|转发|轉寄|转寄)\s*[:：]", re.IGNORECASE)
+
+
+def _history_start(lines: list[str]) -> int | None:
+    for i, line in enumerate(lines):
+        if any(p.match(line) for p in _HISTORY_MARKERS):
+            return i
+        if _ON_FIRST.match(line) and i + 1 < len(lines) and _WROTE_SECOND.match(lines[i + 1]):
+            return i
+        if _FROM_LINE.match(line) and any(_SENT_LINE.match(nxt) for nxt in lines[i + 1 : i + 4]):
+            if any(_FORWARD_LINE.match(prev) for prev in lines[max(0, i - 2) : i]):
+                continue
+            return i - 1 if i and _RULE_LINE.match(lines[i - 1]) else i
+    return None
+
+
+def strip_quoted(text: str) -> str:
+    """Remove the quoted reply history: everything from a history marker down, and ``>`` lines.
+
+    A forwarded message's header block ("---------- Forwarded message ----------" then "From:")
+    is kept: what a consumer forwards is usually the evidence."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start = _history_start(lines)
+    if start is not None:
+        lines = lines[:start]
+    kept = [line.rstrip() for line in lines if not line.lstrip().startswith(">")]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    return "\n".join(kept)
+
+
+def _unflow(text: str, *, delsp: bool) -> str:
+    """RFC 3676 format=flowed: a line ending in a space continues on the next line."""
+    out: list[str] = []
+    buffer = ""
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if line.startswith(" "):
+            line = line[1:]  # space-stuffing
+        if line.endswith(" ") and line != "-- ":
+            buffer += line[:-1] if delsp else line
+            continue
+        out.append(buffer + line)
+        buffer = ""
+    if buffer:
+        out.append(buffer)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- MIME structure
+
+
+def _raw_header(part: email.message.Message, name: str) -> str | None:
+    name = name.lower()
+    for key, value in part.raw_items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _raw_headers(part: email.message.Message, name: str) -> list[str]:
+    name = name.lower()
+    return [str(v) for k, v in part.raw_items() if k.lower() == name]
+
+
+def _param(raw_value: str | None, param: str, header: str) -> str | None:
+    """A decoded parameter (RFC 2231 with any charset, RFC 2047 words in quotes, raw 8-bit)."""
+    if not raw_value:
+        return None
+    legacy = email.message.Message()
+    legacy[header] = _UNFOLD.sub("", raw_value)
+    value = legacy.get_param(param, header=header)
+    if value is None or value == "":
+        return None
+    if isinstance(value, tuple):  # RFC 2231: (charset, language, text of raw bytes)
+        charset, _lang, text = value
+        try:
+            raw = text.encode("raw-unicode-escape")
+        except UnicodeEncodeError:
+            return decode_header_value(text)
+        return decode_bytes(raw, charset or None)
+    return decode_header_value(value)
+
+
+def _filename(part: email.message.Message) -> str | None:
+    return _param(_raw_header(part, "content-disposition"), "filename", "content-disposition") or _param(
+        _raw_header(part, "content-type"), "name", "content-type"
+    )
+
+
+def _payload(part: email.message.Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # a broken transfer encoding gives the raw payload
+        data = None
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _part_text(part: email.message.Message) -> str:
+    text = decode_bytes(_payload(part), part.get_content_charset())
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if part.get_content_type() == "text/html":
+        return html_to_text(text)
+    if (part.get_param("format") or "").lower() == "flowed":
+        text = _unflow(text, delsp=(part.get_param("delsp") or "").lower() == "yes")
+    return text.strip("\n")
+
+
+def _default_name(content_type: str, index: int) -> str:
+    ext = {
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "image/gif": ".gif",
+        "image/webp": ".webp",
+        "application/pdf": ".pdf",
+        "text/plain": ".txt",
+        "message/rfc822": ".eml",
+        "video/mp4": ".mp4",
+    }.get(content_type, "")
+    return f"attachment-{index}{ext}"
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.attachments: list[Attachment] = []
+
+    def _add(self, part: email.message.Message, data: bytes, *, name: str | None, in_related: bool) -> None:
+        ctype = part.get_content_type()
+        disposition = part.get_content_disposition()
+        cid = part.get("Content-ID")
+        fallback = _default_name(ctype, len(self.attachments) + 1)
+        self.attachments.append(
+            Attachment(
+                filename=safe_filename(name or "", default=fallback),
+                content_type=ctype,
+                data=data,
+                inline=disposition == "inline" or (disposition is None and in_related),
+                content_id=str(cid).strip().strip("<>") if cid else None,
+            )
+        )
+
+    def visit(self, part: email.message.Message, *, in_related: bool = False) -> list[tuple[str, str]]:
+        """Collect attachments; return the body texts of this part as (subtype, text) pairs."""
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else None
+            data = inner.as_bytes(policy=policy.compat32) if inner is not None else _payload(part)
+            name = _filename(part)
+            if not name and inner is not None:
+                name = (decode_header_value(_raw_header(inner, "subject")) or "message")[:80] + ".eml"
+            self._add(part, data, name=name, in_related=in_related)
+            return []
+        if part.is_multipart():
+            children = list(part.iter_parts())
+            if ctype == "multipart/alternative":
+                results = [self.visit(c, in_related=in_related) for c in children]
+                for subtype in ("plain", "html"):
+                    for result in results:
+                        if any(st == subtype and t.strip() for st, t in result):
+                            return result
+                return next((r for r in results if r), [])
+            related = in_related or ctype == "multipart/related"
+            texts: list[tuple[str, str]] = []
+            for child in children:
+                texts.extend(self.visit(child, in_related=related))
+            return texts
+        name = _filename(part)
+        disposition = part.get_content_disposition()
+        if ctype in {"text/plain", "text/html"} and disposition != "attachment" and not name:
+            return [(part.get_content_subtype(), _part_text(part))]
+        self._add(part, _payload(part), name=name, in_related=in_related)
+        return []
+
+
+# --------------------------------------------------------------------------- auto replies
+
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:(?:re|fw|fwd|答复|回复|回覆|转发)\s*[:：]\s*)*"
+    r"(?:自动回复|自动答复|自動回覆|自動回復|自动应答|auto(?:matic)?[\s_-]?(?:reply|response|answer)|"
+    r"autoreply|out\s+of\s+(?:the\s+)?office|undeliverable|delivery status notification|系统退信)"
+    r"(?=[\s:：\]】,，(（-]|$)",
+    re.IGNORECASE,
+)
+
+
+def _auto_reply_reason(msg: email.message.Message, subject: str, from_address: str) -> str | None:
+    auto = (_raw_header(msg, "auto-submitted") or "").split(";")[0].strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
+        value = (_raw_header(msg, name) or "").strip().lower()
+        if value and value not in {"no", "false", "0"}:
+            return name
+    for name in ("precedence", "x-precedence"):
+        value = (_raw_header(msg, name) or "").strip().lower()
+        if value in {"bulk", "junk", "list", "auto_reply", "auto-reply"}:
+            return f"{name}: {value}"
+    if msg.get_content_type() == "multipart/report":
+        return "delivery report"
+    return_path = _raw_header(msg, "return-path")
+    if return_path is not None and return_path.strip() == "<>":
+        return "empty Return-Path"
+    local = from_address.split("@", 1)[0]
+    if local in {"mailer-daemon", "postmaster"}:
+        return f"from {local}"
+    if _AUTO_SUBJECT.match(subject):
+        return "subject"
+    return None
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _addresses(raw_values: list[str]) -> list[tuple[str, str]]:
+    pairs = email.utils.getaddresses([_from_surrogates(_UNFOLD.sub("", v)) for v in raw_values])
+    out = []
+    for name, addr in pairs:
+        addr = addr.strip().lower()
+        if addr:
+            out.append((decode_header_value(name), addr))
+    return out
+
+
+def _date(msg: email.message.Message) -> datetime | None:
+    raw = _raw_header(msg, "date")
+    if not raw:
+        return None
+    try:
+        value = email.utils.parsedate_to_datetime(_UNFOLD.sub("", raw).strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # "-0000": time zone unknown; UTC is the best guess
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def parse_message(raw: bytes, *, case_prefix: str = DEFAULT_CASE_PREFIX) -> ParsedMail:
+    """Parse one raw RFC 5322 message. Never raises on malformed mail (it degrades field by field);
+    raises ``TypeError`` only when ``raw`` is not bytes."""
+    if not isinstance(raw, bytes | bytearray):
+        raise TypeError(f"raw: expected bytes, got {type(raw).__name__}")
+    msg = BytesParser(policy=policy.default).parsebytes(bytes(raw))
+
+    subject = decode_header_value(_raw_header(msg, "subject"))
+    senders = _addresses(_raw_headers(msg, "from"))
+    from_name, from_address = senders[0] if senders else ("", "")
+    message_ids = _message_ids(_raw_header(msg, "message-id"))
+    in_reply_to = _message_ids(_raw_header(msg, "in-reply-to"))
+    references = []
+    for value in _raw_headers(msg, "references"):
+        references.extend(i for i in _message_ids(value) if i not in references)
+
+    walker = _Walker()
+    texts = walker.visit(msg)
+    full_text = "\n\n".join(t for _st, t in texts if t.strip())
+    reason = _auto_reply_reason(msg, subject, from_address)
+
+    return ParsedMail(
+        message_id=message_ids[0] if message_ids else None,
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=references,
+        from_address=from_address,
+        from_name=from_name,
+        to=[a for _n, a in _addresses(_raw_headers(msg, "to"))],
+        cc=[a for _n, a in _addresses(_raw_headers(msg, "cc"))],
+        subject=subject,
+        date=_date(msg),
+        text=full_text.strip() if _FORWARD_SUBJECT.match(subject) else strip_quoted(full_text),
+        full_text=full_text,
+        attachments=walker.attachments,
+        is_auto_reply=reason is not None,
+        auto_reply_reason=reason,
+        case_number=find_case_number(subject, [*in_reply_to, *reversed(references)], prefix=case_prefix),
+    )
+
+
+# --------------------------------------------------------------------------- Maildir
+
+_SUBDIRS = ("new", "cur")
+
+
+def _maildir_entries(path: str | os.PathLike[str], colon: str) -> dict[str, tuple[str, str]]:
+    """key -> (subdir, file name) for the messages in new/ and cur/."""
+    entries: dict[str, tuple[str, str]] = {}
+    for subdir in _SUBDIRS:
+        folder = os.path.join(path, subdir)
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            if name.startswith("."):
+                continue
+            entries.setdefault(name.split(colon)[0], (subdir, name))
+    return entries
+
+
+def _flags(name: str, colon: str) -> str:
+    info = name.split(colon, 1)[1] if colon in name else ""
+    return info[2:] if info.startswith("2,") else ""
+
+
+def iter_maildir(path: str | os.PathLike[str]) -> Iterator[tuple[str, bytes]]:
+    """Yield ``(key, raw bytes)`` for every message not yet seen: all of ``new/``, and messages in
+    ``cur/`` without the Seen (S) or Trashed (T) flag. Call :func:`mark_seen` once a message is
+    stored so that the next run does not ingest it again."""
+    box = mailbox.Maildir(os.fspath(path), factory=None, create=False)
+    entries = _maildir_entries(path, box.colon)
+    for key in sorted(entries):
+        subdir, name = entries[key]
+        if subdir == "cur" and set(_flags(name, box.colon)) & {"S", "T"}:
+            continue
+        try:
+            data = box.get_bytes(key)
+        except KeyError:  # removed by another reader meanwhile
+            continue
+        yield key, data
+
+
+def mark_seen(path: str | os.PathLike[str], key: str) -> None:
+    """Move a message to ``cur/`` with the Seen flag (S), keeping its other flags. Idempotent."""
+    box = mailbox.Maildir(os.fspath(path), factory=None, create=False)
+    entries = _maildir_entries(path, box.colon)
+    if key not in entries or os.sep in key or (os.altsep and os.altsep in key):
+        raise KeyError(f"no such message: {key!r}")
+    subdir, name = entries[key]
+    flags = "".join(sorted(set(_flags(name, box.colon)) | {"S"}))
+    target = f"{key}{box.colon}2,{flags}"
+    if subdir == "cur" and name == target:
+        return
+    os.replace(os.path.join(path, subdir, name), os.path.join(path, "cur", target))
+
+
+# --------------------------------------------------------------------------- outgoing mail
+
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|回复|答复)\s*[:：]\s*)+", re.IGNORECASE)
+
+
+def _no_newlines(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{name}: line breaks are not allowed in a header")
+    return value
+
+
+def build_reply(
+    *,
+    case_number: str,
+    to: str | Sequence[str],
+    subject: str,
+    text: str,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    from_address: str,
+    domain: str = "marketguard",
+    date: datetime | None = None,
+    automatic: bool = False,
+) -> bytes:
+    """An outgoing RFC 5322 message (UTF-8, CRLF line ends) about a case.
+
+    The subject carries ``[<case number>]`` once; the Message-ID is
+    ``<<case number>.<uuid hex>@<domain>>`` so that a reply threads back even when the consumer's
+    client drops the subject tag; In-Reply-To/References continue the consumer's thread.
+    ``automatic=True`` marks an acknowledgement written by the system (``Auto-Submitted:
+    auto-replied``), so well-behaved auto-responders do not answer it.
+    """
+    case_number = _no_newlines("case_number", case_number.strip())
+    if not re.fullmatch(r"[A-Za-z]{1,8}\d{14}", case_number):
+        raise ValueError(f"case_number: expected a prefix and 14 digits, got {case_number!r}")
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
+        raise ValueError(f"domain: expected a host name, got {domain!r}")
+    recipients = [to] if isinstance(to, str) else list(to)
+    if not recipients:
+        raise ValueError("to: at least one recipient is required")
+    for r in recipients:
+        _no_newlines("to", r)
+    _no_newlines("from_address", from_address)
+    subject = _no_newlines("subject", subject.strip())
+    if case_number.lower() not in subject.lower():
+        prefix_match = _REPLY_PREFIX.match(subject)
+        head = prefix_match.group(0) if prefix_match else ""
+        rest = subject[len(head) :].strip()
+        subject = f"{head}[{case_number}] {rest}".strip()
+
+    msg = email.message.EmailMessage(policy=policy.SMTP.clone(cte_type="7bit"))
+    msg["From"] = from_address
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = subject
+    msg["Date"] = email.utils.format_datetime((date or datetime.now(UTC)).astimezone(UTC))
+    msg["Message-ID"] = f"<{case_number.upper()}.{uuid.uuid4().hex}@{domain}>"
+    thread: list[str] = []
+    for value in (*references, in_reply_to or ""):
+        for mid in _message_ids(_no_newlines("references", value)):
+            if mid not in thread:
+                thread.append(mid)
+    parent = _message_ids(in_reply_to)
+    if parent:
+        msg["In-Reply-To"] = parent[0]
+    if thread:
+        msg["References"] = " ".join(thread)
+    if automatic:
+        msg["Auto-Submitted"] = "auto-replied"
+    msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    msg.set_content(text.replace("\r\n", "\n"), charset="utf-8")
+    return msg.as_bytes()

@@ -1,0 +1,476 @@
+"""Complaints and after-sales cases: one case model from intake to archive.
+
+The case status is changed only by `services.py` through the transition table in `workflow.py`.
+Nothing here is ever deleted: messages, evidence, proposals, rulings and remedies are kept at
+least 3 years after completion (E-commerce Law art. 31); corrections are new rows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NeverDelete(models.Model):
+    """Rows of a case file are kept: deleting one raises (and the services never try)."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("case records are kept for the legal retention period and are never deleted")
+
+
+class CaseKind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    REFUND_ONLY = "refund_only", _("Refund only")
+    RETURN_REFUND = "return_refund", _("Return and refund")
+    EXCHANGE = "exchange", _("Exchange")
+    REPAIR = "repair", _("Repair")
+    COMPENSATION = "compensation", _("Compensation")
+
+
+class ProblemType(models.TextChoices):
+    QUALITY = "quality", _("Quality problem")
+    SAFETY = "safety", _("Personal safety")
+    COUNTERFEIT = "counterfeit", _("Counterfeit")
+    FALSE_ADVERTISING = "false_advertising", _("False advertising")
+    WRONG_OR_MISSING = "wrong_or_missing_item", _("Wrong or missing item")
+    SIZE_MISMATCH = "size_mismatch", _("Size mismatch")
+    NO_REASON_RETURN = "no_reason_return_7day", _("7-day no-reason return")
+    LOGISTICS_DELAY = "logistics_delay", _("Logistics delay")
+    SERVICE_ATTITUDE = "service_attitude", _("Service attitude")
+    OTHER = "other", _("Other")
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", _("P1 · personal safety")
+    P2 = "P2", _("P2 · high")
+    P3 = "P3", _("P3 · normal")
+    P4 = "P4", _("P4 · low")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    APP = "app", _("App")
+    API = "api", _("API")
+    EMAIL = "email", _("E-mail")
+    CHAT = "chat", _("Online chat")
+    HOTLINE = "hotline", _("Hotline")
+
+
+class CaseStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    AWAITING_MERCHANT = "awaiting_merchant", _("Awaiting merchant")
+    NEGOTIATING = "negotiating", _("Negotiating")
+    AGREED = "agreed", _("Agreed")
+    ESCALATED = "escalated", _("Escalated to the platform")
+    PLATFORM_REVIEW = "platform_review", _("Platform review")
+    RULED = "ruled", _("Ruled")
+    EXECUTING = "executing", _("Remedy in progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REJECTED = "rejected", _("Rejected")
+    MERGED = "merged", _("Merged into another case")
+
+
+class Party(models.TextChoices):
+    CONSUMER = "consumer", _("Consumer")
+    MERCHANT = "merchant", _("Merchant")
+    AGENT = "agent", _("Service agent")
+    ARBITRATOR = "arbitrator", _("Arbitrator")
+    SYSTEM = "system", _("System")
+
+
+class Case(models.Model):
+    number = models.CharField(_("case number"), max_length=24, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=CaseKind.choices)
+    problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices)
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    safety = models.BooleanField(_("personal safety"), default=False)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED, editable=False
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    triage = models.JSONField(_("triage"), default=dict, editable=False)
+
+    consumer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases_filed",
+        verbose_name=_("consumer account"),
+    )
+    buyer = models.ForeignKey("catalog.Buyer", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("buyer"))
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    order = models.ForeignKey("catalog.Order", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("order"))
+    order_item = models.ForeignKey(
+        "catalog.OrderItem", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("order item")
+    )
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("product")
+    )
+    merchant = models.ForeignKey(
+        "catalog.Merchant", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("merchant")
+    )
+    category = models.ForeignKey(
+        "catalog.Category", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("category")
+    )
+    amount_claimed_fen = models.BigIntegerField(_("amount claimed (fen)"), null=True, blank=True)
+    paid_amount_fen = models.BigIntegerField(
+        _("paid amount (fen)"), null=True, blank=True, help_text=_("What the consumer paid: refunds never exceed it.")
+    )
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases_owned",
+        verbose_name=_("responsible agent"),
+    )
+    owner_since = models.DateTimeField(_("owner since"), null=True, blank=True)
+
+    sla_policy = models.CharField(_("SLA policy"), max_length=60, blank=True)
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
+    merchant_since = models.DateTimeField(_("with the merchant since"), null=True, blank=True)
+    merchant_response_due = models.DateTimeField(_("merchant response due"), null=True, blank=True)
+    merchant_responded_at = models.DateTimeField(_("merchant responded at"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    auto_approve_at = models.DateTimeField(_("approved automatically at"), null=True, blank=True)
+    intervention_allowed_at = models.DateTimeField(_("intervention allowed from"), null=True, blank=True)
+    intervention_deadline = models.DateTimeField(_("intervention allowed until"), null=True, blank=True)
+    waiting_on_consumer_since = models.DateTimeField(_("waiting on the consumer since"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    execution_due = models.DateTimeField(_("remedy due"), null=True, blank=True)
+    appeal_deadline = models.DateTimeField(_("appeal allowed until"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    retain_until = models.DateField(_("kept until"), null=True, blank=True)
+
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases",
+        verbose_name=_("merged into"),
+    )
+    possible_duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("possible duplicate of"),
+    )
+    materials_notified = models.JSONField(_("materials requested at intake"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "priority"]),
+            models.Index(fields=["merchant", "status"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["consumer", "created_at"]),
+            models.Index(fields=["buyer", "order", "problem_type"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_claimed_fen__isnull=True) | models.Q(amount_claimed_fen__gte=0),
+                name="case_claim_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("cases are kept for the legal retention period and are never deleted")
+
+
+class CasePause(NeverDelete):
+    """An interval while the SLA clocks stand still (waiting for the consumer)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+
+class CaseEvent(NeverDelete):
+    """The case timeline: what happened, who did it, when. Written by services only."""
+
+    class Visibility(models.TextChoices):
+        PARTIES = "parties", _("Consumer, merchant and platform")
+        PLATFORM = "platform", _("Platform only")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(_("event"), max_length=40)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    party = models.CharField(_("party"), max_length=12, choices=Party.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PARTIES)
+
+    class Meta:
+        verbose_name = _("case event")
+        ordering = ["at", "id"]
+
+
+class CaseMessage(NeverDelete):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    party = models.CharField(_("party"), max_length=12, choices=Party.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    body = models.TextField(_("message"))
+    internal = models.BooleanField(_("internal note"), default=False)
+    email_message_id = models.CharField(max_length=300, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message")
+        ordering = ["created_at", "id"]
+
+
+class Blob(models.Model):
+    """A stored file, addressed by its SHA-256: the same bytes are stored once."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    mime = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10)
+    file = models.FileField(max_length=200)
+    thumbnail = models.FileField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("evidence files are kept for the legal retention period")
+
+
+class Evidence(NeverDelete):
+    class Visibility(models.TextChoices):
+        PARTIES = "parties", _("Consumer, merchant and platform")
+        PLATFORM = "platform", _("Platform only")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="uses")
+    filename = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10)
+    party = models.CharField(_("party"), max_length=12, choices=Party.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    material_code = models.CharField(_("material"), max_length=40, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PARTIES)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["created_at", "id"]
+
+
+class MaterialRequest(NeverDelete):
+    """Materials asked of the consumer. The first is the intake notice (一次性告知); asking again
+    needs a recorded reason."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="material_requests")
+    items = models.JSONField(_("items"))
+    reason = models.TextField(_("reason"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class RemedyKind(models.TextChoices):
+    REFUND = "refund", _("Refund")
+    RETURN_REFUND = "return_refund", _("Return and refund")
+    EXCHANGE = "exchange", _("Exchange")
+    RESHIPMENT = "reshipment", _("Reshipment")
+    REPAIR = "repair", _("Repair")
+    COMPENSATION = "compensation", _("Compensation")
+
+
+class Proposal(NeverDelete):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proposals")
+    party = models.CharField(_("proposed by"), max_length=12, choices=Party.choices)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    remedy = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices)
+    amount_fen = models.BigIntegerField(_("amount (fen)"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        ordering = ["created_at", "id"]
+
+
+class Ruling(NeverDelete):
+    class Outcome(models.TextChoices):
+        CONSUMER = "consumer_upheld", _("Consumer's claim upheld")
+        PARTIAL = "partially_upheld", _("Claim partly upheld")
+        MERCHANT = "merchant_upheld", _("Merchant's position upheld")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="rulings")
+    arbitrator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    reasons = models.TextField(_("reasons"))
+    remedy = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices, blank=True)
+    amount_fen = models.BigIntegerField(_("amount (fen)"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    execute_due = models.DateTimeField(_("execute by"), null=True, blank=True)
+    appeal_deadline = models.DateTimeField(_("appeal allowed until"))
+
+    class Meta:
+        verbose_name = _("ruling")
+        ordering = ["created_at", "id"]
+
+
+class Remedy(NeverDelete):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To do")
+        DONE = "done", _("Done")
+
+    class Source(models.TextChoices):
+        AGREEMENT = "agreement", _("Agreement")
+        RULING = "ruling", _("Platform ruling")
+        AUTO_APPROVAL = "auto_approval", _("Approved automatically")
+        PLATFORM = "platform", _("Platform decision")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="remedies")
+    kind = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    amount_fen = models.BigIntegerField(_("amount (fen)"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    payment_reference = models.CharField(_("refund reference"), max_length=64, blank=True)
+    refunded_to = models.CharField(_("refunded to"), max_length=64, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=50, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=50, blank=True)
+    repair_due = models.DateField(_("repair due"), null=True, blank=True)
+    executed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    executed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("remedy")
+        verbose_name_plural = _("remedies")
+        ordering = ["created_at", "id"]
+
+
+class Rating(NeverDelete):
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="rating")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_to_5")
+        ]
+
+
+class SlaMark(NeverDelete):
+    """A warning or breach of one SLA target of one case: recorded once (the sweep is idempotent)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="sla_marks")
+    target = models.CharField(max_length=30)
+    stage = models.CharField(max_length=10)
+    due_at = models.DateTimeField()
+    at = models.DateTimeField(auto_now_add=True)
+    actions = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "target", "stage"], name="one_sla_mark_per_stage")]
+        ordering = ["at"]
+
+
+class MerchantViolation(NeverDelete):
+    """A merchant's after-sales violation (e.g. a ruling not executed in time): a domain event
+    that merchant credit consumes."""
+
+    class Kind(models.TextChoices):
+        RULING_NOT_EXECUTED = "ruling_not_executed", _("Ruling not executed in time")
+        SILENT_ON_REFUND = "silent_on_refund", _("No answer to a refund request")
+
+    merchant = models.ForeignKey("catalog.Merchant", on_delete=models.PROTECT, related_name="after_sales_violations")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="violations")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("merchant violation")
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_violation_per_case_kind")]
+
+
+class Alert(NeverDelete):
+    """A notice to a user (agent, supervisor, inspector, merchant): shown in the UI, e-mailed later."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="alerts")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class SlaPolicyRow(models.Model):
+    """An SLA policy as data (see `sla.SlaPolicy`); admins edit these rows."""
+
+    name = models.SlugField(_("name"), max_length=60, unique=True)
+    data = models.JSONField(_("policy"))
+    active = models.BooleanField(_("active"), default=True)
+    order = models.IntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComplaintRules(models.Model):
+    """Tunable rules of the after-sales process (one row): timeouts, triage thresholds, windows."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    timeouts = models.JSONField(_("timeouts"), default=dict, blank=True)
+    triage = models.JSONField(_("triage rules"), default=dict, blank=True)
+    duplicate_window_hours = models.PositiveIntegerField(_("duplicate window (hours)"), default=72)
+    auto_close_days = models.PositiveIntegerField(_("close resolved cases after (days)"), default=7)
+    reopen_days = models.PositiveIntegerField(_("reopen allowed within (days)"), default=15)
+    retention_years = models.PositiveIntegerField(_("keep closed cases for (years)"), default=3)
+
+    class Meta:
+        verbose_name = _("complaint rules")
+        verbose_name_plural = _("complaint rules")

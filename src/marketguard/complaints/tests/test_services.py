@@ -1,0 +1,338 @@
+"""Complaint and after-sales flows, service by service (given / when / then)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from marketguard.complaints import services, workflow
+from marketguard.complaints.models import (
+    Alert,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    MerchantViolation,
+    Proposal,
+    Remedy,
+    SlaMark,
+)
+from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from marketguard.core.models import AuditEntry, Role
+from marketguard.core.testing import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    """A consumer with a paid, delivered order; the merchant's staff; platform people."""
+    consumer = factories.user(Role.CONSUMER, email="buyer@example.com")
+    buyer = factories.buyer(user=consumer, email="buyer@example.com")
+    order = factories.order(buyer_obj=buyer, paid_fen=19_900)
+    merchant = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant)
+    agent = factories.user(Role.AGENT)
+    agent2 = factories.user(Role.AGENT)
+    arbitrator = factories.user(Role.ARBITRATOR)
+    inspector = factories.user(Role.INSPECTOR)
+    admin = factories.user(Role.ADMIN)
+
+    class W:
+        pass
+
+    w = W()
+    w.__dict__.update(locals())
+    return w
+
+
+def _file(w, **kw):
+    args = {
+        "actor": w.consumer, "channel": "web", "kind": "return_refund", "order_external_id": w.order.external_id,
+        "description": "收到的水杯有裂缝，漏水，质量问题", "amount_claimed": "199.00",
+    }
+    args.update(kw)
+    return services.submit_case(**args)
+
+
+def test_quality_request_full_happy_path(world):
+    w = world
+    intake = _file(w)
+    case = intake.case
+    assert case.number.startswith("CS") and case.problem_type == "quality"
+    assert case.status == workflow.AWAITING_MERCHANT  # after-sales goes straight to the merchant
+    assert case.first_response_due and case.merchant_response_due and case.resolution_due
+    # told once, at intake, everything needed
+    notice = CaseMessage.objects.get(case=case, party="system").body
+    assert "一次性" in notice and "(required)" in notice
+    assert [i.code for i in intake.checklist] == case.materials_notified
+
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00",
+                                      note="退货退款")
+    case.refresh_from_db()
+    assert case.status == workflow.NEGOTIATING and case.merchant_responded_at and case.first_responded_at
+
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    case.refresh_from_db()
+    assert case.status == workflow.EXECUTING
+    remedy = case.remedies.get()
+    assert (remedy.kind, remedy.amount_fen, remedy.source) == ("return_refund", 19_900, "agreement")
+
+    with pytest.raises(InvalidInput) as err:
+        services.execute_remedy(actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="")
+    assert err.value.errors[0].field == "payment_reference"
+    services.execute_remedy(actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF123")
+    case.refresh_from_db()
+    remedy.refresh_from_db()
+    assert case.status == workflow.RESOLVED and case.resolved_at
+    assert remedy.refunded_to == w.order.payment_reference  # back to the original payment
+
+    services.rate_case(actor=w.consumer, number=case.number, score=5, comment="很快")
+    case.refresh_from_db()
+    assert case.status == workflow.CLOSED and case.retain_until.year == timezone.localdate().year + 3
+    types = list(case.events.values_list("type", flat=True))
+    for expected in ("case_submitted", "case_routed_to_merchant", "merchant_responded", "proposal_made",
+                     "agreement_reached", "remedy_started", "remedy_executed", "case_resolved", "case_rated",
+                     "case_closed"):
+        assert expected in types
+    moves = set(AuditEntry.objects.filter(object_type="complaints.case", object_id=str(case.pk))
+                .values_list("action", flat=True))
+    assert {"case_submitted", "route_to_merchant", "merchant_respond", "agree", "resolve", "close"} <= moves
+
+
+def test_a_refund_never_exceeds_what_was_paid(world):
+    w = world
+    case = _file(w).case
+    with pytest.raises(InvalidInput) as err:
+        services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="199.01")
+    assert err.value.code == "REFUND_EXCEEDS_PAYMENT" and err.value.errors[0].field == "amount"
+    with pytest.raises(InvalidInput) as err:
+        _file(w, amount_claimed="500.00")
+    assert err.value.errors[0].field == "amount_claimed"
+
+
+def test_merchant_silence_allows_intervention_and_refund_only_is_approved_after_72h(world):
+    w = world
+    case = _file(w, kind="refund_only", description="没收到货，申请仅退款").case
+    assert case.auto_approve_at - case.merchant_since == timedelta(hours=72)
+    with pytest.raises(InvalidTransition) as err:
+        services.request_intervention(actor=w.consumer, number=case.number, reason="商家不理")
+    assert err.value.code == "INTERVENTION_TOO_EARLY"
+
+    with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
+        report = services.sweep()
+        assert report.breaches >= 1  # merchant response target (24 h) breached
+        assert SlaMark.objects.filter(case=case, target="merchant_response", stage="breached").exists()
+        assert services.sweep().breaches == 0  # idempotent
+
+    with time_machine.travel(timezone.now() + timedelta(hours=73), tick=False):
+        report = services.sweep()
+    case.refresh_from_db()
+    assert report.auto_approved == 1
+    assert case.status == workflow.EXECUTING
+    remedy = case.remedies.get()
+    assert (remedy.kind, remedy.source, remedy.amount_fen) == ("refund", "auto_approval", 19_900)
+    assert MerchantViolation.objects.filter(case=case, kind="silent_on_refund").count() == 1
+    assert Alert.objects.filter(recipient=w.merchant, case=case).exists()
+
+
+def test_consumer_may_ask_for_intervention_after_24h_of_silence(world):
+    w = world
+    case = _file(w).case
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1), tick=False):
+        services.request_intervention(actor=w.consumer, number=case.number, reason="商家24小时未回复")
+    case.refresh_from_db()
+    assert case.status == workflow.ESCALATED
+    assert Alert.objects.filter(recipient=w.arbitrator, kind="case_escalated").exists()
+
+
+def test_dispute_ruling_not_executed_becomes_a_violation(world):
+    w = world
+    case = _file(w).case
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="20.00",
+                                      note="只退20元")
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False,
+                             note="太少")
+    services.request_intervention(actor=w.consumer, number=case.number, reason="协商失败")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    with pytest.raises(InvalidInput) as err:
+        services.record_ruling(actor=w.arbitrator, number=case.number, outcome="consumer_upheld", reasons="",
+                               remedy="return_refund", amount="199.00")
+    assert err.value.errors[0].field == "reasons"
+    ruling = services.record_ruling(actor=w.arbitrator, number=case.number, outcome="consumer_upheld",
+                                    reasons="照片显示杯身裂缝，属质量问题", remedy="return_refund", amount="199.00")
+    case.refresh_from_db()
+    assert case.status == workflow.EXECUTING and ruling.execute_due == case.execution_due
+    with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
+        report = services.sweep()
+        services.sweep()
+    assert report.violations == 1
+    violation = MerchantViolation.objects.get(case=case)
+    assert violation.kind == "ruling_not_executed" and violation.merchant == w.order.merchant
+    case.refresh_from_db()
+    assert case.priority in ("P1", "P2")
+    assert Alert.objects.filter(recipient=w.admin, case=case).exists()
+
+
+def test_safety_complaint_is_top_priority_assigned_and_inspectors_alerted(world):
+    w = world
+    case = _file(w, kind="complaint", description="充电宝充电时起火，孩子手被烫伤了").case
+    assert (case.priority, case.problem_type, case.safety) == ("P1", "safety", True)
+    assert case.owner in (w.agent, w.agent2)
+    assert Alert.objects.filter(recipient=w.inspector, kind="safety_signal", case=case).exists()
+    assert case.first_response_due - case.created_at <= timedelta(hours=1)
+
+
+def test_negated_safety_words_do_not_raise_alarm(world):
+    case = _file(world, kind="complaint", description="包装破损但没有起火，也没有人受伤，就是外壳裂了").case
+    assert not case.safety and case.priority != "P1"
+
+
+def test_first_contact_ownership_and_handover(world):
+    w = world
+    case = _file(w, kind="complaint", description="客服态度很差").case
+    services.acknowledge_case(actor=w.agent, number=case.number)
+    case.refresh_from_db()
+    assert case.owner == w.agent and case.first_responded_at
+    with pytest.raises(Conflict) as err:
+        services.post_message(actor=w.agent2, number=case.number, body="我来处理")
+    assert err.value.code == "OWNED_BY_ANOTHER_AGENT"
+    with pytest.raises(InvalidInput):
+        services.hand_over_case(actor=w.agent, number=case.number, to_username=w.agent2.username, reason="")
+    services.hand_over_case(actor=w.agent, number=case.number, to_username=w.agent2.username, reason="下班交接")
+    services.post_message(actor=w.agent2, number=case.number, body="我来处理")
+    assert CaseEvent.objects.filter(case=case, type="case_handed_over").exists()
+
+
+def test_stale_version_gets_409(world):
+    w = world
+    case = _file(w, kind="complaint", description="质量问题").case
+    services.acknowledge_case(actor=w.agent, number=case.number, version=case.version)
+    with pytest.raises(Conflict) as err:
+        services.forward_to_merchant(actor=w.agent, number=case.number, version=case.version)
+    assert err.value.code == "CASE_CHANGED"
+
+
+def test_materials_asked_again_only_with_a_reason_and_the_clock_pauses(world):
+    w = world
+    case = _file(w, kind="complaint", description="衣服起球严重，质量差").case
+    services.acknowledge_case(actor=w.agent, number=case.number)
+    with pytest.raises(InvalidInput) as err:
+        services.request_materials(actor=w.agent, number=case.number, items=["defect_photos"])
+    assert err.value.code == "REASON_REQUIRED"
+    case.refresh_from_db()
+    due_before = case.resolution_due
+    services.request_materials(actor=w.agent, number=case.number, items=["defect_photos"],
+                               reason="照片模糊，看不清起球位置")
+    with time_machine.travel(timezone.now() + timedelta(hours=5), tick=False):
+        services.post_message(actor=w.consumer, number=case.number, body="已重新上传清晰照片")
+    case.refresh_from_db()
+    assert case.waiting_on_consumer_since is None
+    assert case.resolution_due - due_before >= timedelta(hours=4, minutes=59)
+
+
+def test_duplicates_are_proposed_and_merge_keeps_everything(world):
+    w = world
+    first = _file(w, kind="complaint", description="杯子漏水，质量问题").case
+    second = _file(w, kind="complaint", channel="hotline", actor=w.agent, buyer_external_id=w.buyer.external_id,
+                   description="电话投诉：杯子漏水").case
+    assert second.possible_duplicate_of == first
+    services.post_message(actor=w.consumer, number=second.number, body="补充：第二次使用就漏")
+    services.merge_cases(actor=w.agent, primary=first.number, duplicate=second.number)
+    second.refresh_from_db()
+    assert second.status == workflow.MERGED and second.merged_into == first
+    bodies = list(CaseMessage.objects.filter(case=first).values_list("body", flat=True))
+    assert any("补充：第二次使用就漏" in b for b in bodies)
+    assert any("电话投诉" in b for b in bodies)
+
+
+def test_consumer_cannot_see_or_act_on_someone_elses_case(world):
+    w = world
+    case = _file(w, kind="complaint", description="质量问题").case
+    stranger = factories.user(Role.CONSUMER)
+    other_merchant = factories.user(Role.MERCHANT_STAFF)
+    for actor in (stranger, other_merchant):
+        with pytest.raises(NotFound):
+            services.get_case(actor=actor, number=case.number)
+        with pytest.raises(NotFound):
+            services.post_message(actor=actor, number=case.number, body="hi")
+        assert not services.visible_cases(actor).filter(pk=case.pk).exists()
+
+
+def test_merchant_sees_a_complaint_only_once_it_is_forwarded(world):
+    w = world
+    case = _file(w, kind="complaint", description="质量问题").case
+    assert not services.visible_cases(w.merchant).filter(pk=case.pk).exists()
+    services.forward_to_merchant(actor=w.agent, number=case.number)
+    assert services.visible_cases(w.merchant).filter(pk=case.pk).exists()
+
+
+def test_the_wrong_party_cannot_make_a_move(world):
+    w = world
+    case = _file(w).case
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="10.00")
+    with pytest.raises(PermissionDenied):
+        services.decide_proposal(actor=w.merchant, number=case.number, proposal_id=proposal.pk, accept=True)
+    with pytest.raises(PermissionDenied):
+        services.record_ruling(actor=w.agent, number=case.number, outcome="merchant_upheld", reasons="x")
+    assert Proposal.objects.get(pk=proposal.pk).status == "open"
+
+
+def test_cases_and_their_records_are_never_deleted(world):
+    case = _file(world).case
+    with pytest.raises(PermissionError):
+        case.delete()
+    with pytest.raises(PermissionError):
+        case.messages.first().delete()
+
+
+def test_appeal_within_seven_days_only(world):
+    w = world
+    case = _file(w).case
+    services.request_intervention(actor=w.merchant, number=case.number, reason="买家要求不合理")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    services.record_ruling(actor=w.arbitrator, number=case.number, outcome="merchant_upheld", reasons="无质量问题证据")
+    case.refresh_from_db()
+    assert case.status == workflow.RESOLVED
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False), pytest.raises(InvalidTransition):
+        services.appeal_ruling(actor=w.consumer, number=case.number, reason="不服")
+    assert Remedy.objects.filter(case=case).count() == 0
+
+
+def test_seven_day_return_outside_the_window_is_refused_with_the_reason(world):
+    w = world
+    shipment = w.order.shipments.get()
+    shipment.signed_at = timezone.now() - timedelta(days=9)
+    shipment.save()
+    with pytest.raises(InvalidInput) as err:
+        _file(w, kind="return_refund", problem_type="no_reason_return_7day", description="不想要了")
+    assert err.value.code == "NO_REASON_RETURN_NOT_ELIGIBLE" and err.value.errors[0].field == "problem_type"
+
+
+def test_seven_day_return_excluded_category(world):
+    w = world
+    category = w.order.items.first().product.category
+    category.no_reason_return = "excluded"
+    category.save()
+    with pytest.raises(InvalidInput) as err:
+        _file(w, kind="return_refund", problem_type="no_reason_return_7day", description="不想要了")
+    assert "CATEGORY_EXCLUDED" in str(err.value.message) or err.value.code == "NO_REASON_RETURN_NOT_ELIGIBLE"
+
+
+def test_seven_day_return_inside_the_window_is_accepted_with_its_deadline(world):
+    w = world
+    case = _file(w, kind="return_refund", problem_type="no_reason_return_7day", description="不想要了").case
+    assert case.triage["no_reason_return"]["eligible"] is True
+    assert case.triage["no_reason_return"]["deadline"]
+
+
+def test_withdraw_and_reopen(world):
+    w = world
+    case = _file(w, kind="complaint", description="物流太慢了").case
+    services.acknowledge_case(actor=w.agent, number=case.number)
+    services.resolve_case(actor=w.agent, number=case.number, reason="已催促快递，今日送达")
+    services.reopen_case(actor=w.consumer, number=case.number, reason="仍未收到")
+    case.refresh_from_db()
+    assert case.status == workflow.ACKNOWLEDGED and case.resolved_at is None
+    services.withdraw_case(actor=w.consumer, number=case.number)
+    case.refresh_from_db()
+    assert case.status == workflow.WITHDRAWN

@@ -1,0 +1,166 @@
+"""Sending webhook deliveries: signed POSTs, retries with backoff, safe with several workers.
+
+Concurrency design (a lease per row, claimed in a short transaction, sent outside it):
+
+1. Claim. In one short transaction a worker selects the due rows (status pending or failed,
+   `next_attempt_at` reached, subscription active, no live lease) and stamps them with its own
+   random `claim_token` and `claimed_until = now + lease`, then commits. On PostgreSQL the select
+   is `FOR UPDATE SKIP LOCKED`: a second worker skips rows the first is claiming, and a row the
+   first has already claimed no longer matches once re-checked after its commit. On SQLite the
+   claim transaction starts with BEGIN IMMEDIATE (settings), so claims are serialised and the
+   second worker sees the first one's leases. Either way no row is claimed by two workers at once.
+2. Send, outside any transaction: no row lock or open transaction is held during network I/O.
+   The lease covers the whole batch (10 s timeout per row + a margin), so it cannot run out while
+   the worker is still working through its batch.
+3. Record. The outcome is written with `UPDATE ... WHERE id = ? AND claim_token = ?`, which also
+   clears the lease; a worker whose lease was taken over (it crashed or stalled past the lease)
+   changes nothing.
+
+If a worker dies after the receiver got the POST but before the outcome was recorded, the row is
+sent again once its lease expires: delivery is at least once, and receivers drop repeats by the
+`X-MarketGuard-Delivery` idempotency key (the event's id).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from marketguard.core import webhooks
+from marketguard.core.models import OutboxEvent, WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10
+LEASE_MARGIN = timedelta(seconds=60)
+USER_AGENT = "MarketGuard-Webhooks/1"
+DUE_STATUSES = (WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED)
+
+
+def event_body(event: OutboxEvent) -> bytes:
+    """The JSON body every subscriber gets for `event`."""
+    document = {
+        "id": event.idempotency_key,
+        "type": event.event_type,
+        "created_at": event.created_at.astimezone(UTC).isoformat(),
+        "data": event.payload,
+    }
+    return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _due(now: datetime):
+    return (
+        WebhookDelivery.objects.filter(
+            status__in=DUE_STATUSES,
+            next_attempt_at__lte=now,
+            # a subquery, not a join: FOR UPDATE then locks only the delivery rows
+            subscription__in=WebhookSubscription.objects.filter(is_active=True).values("pk"),
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .order_by("next_attempt_at", "id")
+    )
+
+
+def _claim(*, now: datetime, limit: int) -> tuple[str, list[WebhookDelivery]]:
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        due = _due(now)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return token, []
+        lease = timedelta(seconds=TIMEOUT_SECONDS * len(ids)) + LEASE_MARGIN
+        WebhookDelivery.objects.filter(pk__in=ids).update(claim_token=token, claimed_until=now + lease)
+    rows = (
+        WebhookDelivery.objects.filter(pk__in=ids, claim_token=token)
+        .select_related("event", "subscription")
+        .order_by("next_attempt_at", "id")
+    )
+    return token, list(rows)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer other than 2xx: it counts as a failed attempt, never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """(HTTP status or None, error text). Never raises."""
+    try:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+        opener = urllib.request.build_opener(_NoRedirect)
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = exc.read(500).decode("utf-8", "replace")
+        except Exception:
+            detail = ""
+        return exc.code, f"HTTP {exc.code} {exc.reason}: {detail}".strip(": ")
+    except Exception as exc:  # refused, timed out, DNS, TLS, bad URL: a failed attempt, not a crash
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _attempt(row: WebhookDelivery, *, token: str, now: datetime) -> str:
+    event = row.event
+    body = event_body(event)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-MarketGuard-Event": event.event_type,
+        "X-MarketGuard-Delivery": event.idempotency_key,
+        "X-MarketGuard-Signature": webhooks.sign(row.subscription.secret, body, int(time.time())),
+    }
+    status_code, error = _post(row.subscription.url, body, headers)
+    attempts = row.attempts + 1
+    fields = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "last_status_code": status_code if status_code is not None and 0 < status_code < 1000 else None,
+        "last_error": error[:2000],
+        "claimed_until": None,
+        "claim_token": "",
+    }
+    if status_code is not None and 200 <= status_code < 300:
+        fields.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=now, last_error="")
+    elif webhooks.is_exhausted(attempts):
+        fields.update(status=WebhookDelivery.Status.DEAD)
+    else:
+        fields.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=now + webhooks.backoff(attempts))
+    if not WebhookDelivery.objects.filter(pk=row.pk, claim_token=token).update(**fields):
+        logger.warning("webhook delivery %s: lease lost before the outcome was recorded", row.pk)
+    else:
+        logger.info(
+            "webhook delivery %s (%s → %s): %s",
+            row.pk,
+            event.event_type,
+            row.subscription_id,
+            fields["status"],
+        )
+    return fields["status"]
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Send up to `limit` due deliveries (new ones and retries). Returns how many were attempted.
+
+    `now` fixes the clock (tests); by default each attempt is stamped with the current time.
+    Network errors and non-2xx answers become failed attempts with a retry at
+    now + `webhooks.backoff(attempts)`, or `dead` after `webhooks.MAX_ATTEMPTS`; nothing raises.
+    """
+    token, rows = _claim(now=now or timezone.now(), limit=limit)
+    for row in rows:
+        _attempt(row, token=token, now=now or timezone.now())
+    return len(rows)
