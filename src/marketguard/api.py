@@ -150,10 +150,12 @@ def _bad_json(request, exc):
 
 def _register_routers() -> None:
     from marketguard.catalog.api import router as catalog_router
+    from marketguard.complaints.api import router as complaints_router
     from marketguard.core.api import router as core_router
 
     api.add_router("/", core_router)
     api.add_router("/catalog/", catalog_router)
+    api.add_router("/", complaints_router)
 
 
 _register_routers()

@@ -35,7 +35,7 @@ def _blob(data: bytes, inspected) -> Blob:
         default_storage.save(path, ContentFile(data))
     thumb = ""
     if inspected.kind == "image":
-        thumb_path = evidence_files.storage_path(inspected.sha256, "thumb.jpg")
+        thumb_path = "thumbs/" + evidence_files.storage_path(inspected.sha256, "jpg")
         if not default_storage.exists(thumb_path):
             default_storage.save(thumb_path, ContentFile(evidence_files.thumbnail(data)))
         thumb = thumb_path

@@ -53,3 +53,9 @@ def api(db):
             return self._call("put", path, data, **kw)
 
     return ApiClient
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test go to its own temporary folder, never to var/media."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")

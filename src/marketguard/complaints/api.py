@@ -1,0 +1,231 @@
+"""Complaints API: intake from any channel, every workflow move, reads, metrics.
+
+Each handler parses, calls one service or selector, serialises. Moves take an optional
+`version` (the one you saw): if someone else acted first the answer is 409 CASE_CHANGED.
+"""
+
+from datetime import datetime
+
+from django.http import FileResponse, HttpResponse
+from ninja import File, Query, Router
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from marketguard.complaints import schemas, selectors, services
+from marketguard.core.errors import InvalidInput
+
+router = Router(tags=["complaints"])
+MAX_UPLOAD = 100 * 1024 * 1024
+
+
+def _detail(view: selectors.CaseView) -> dict:
+    now = datetime.now().astimezone()
+    return {
+        "case": view.case,
+        "party": view.party,
+        "moves": view.moves,
+        "materials_notified": view.case.materials_notified,
+        "clocks": [
+            {"target": t, "deadline": c.deadline(now), "state": c.state(now), "risk": round(c.risk(now), 4)}
+            for t, c in view.clocks.items()
+        ],
+        "events": view.events,
+        "messages": view.messages,
+        "evidence": view.evidence,
+        "proposals": view.proposals,
+        "remedies": view.remedies,
+        "rulings": view.rulings,
+        "rating": view.rating.score if view.rating else None,
+    }
+
+
+@router.post("/cases", response={201: schemas.IntakeOut}, summary="File a complaint or after-sales request")
+def submit(request, payload: schemas.CaseIn):
+    intake = services.submit_case(
+        actor=request.auth, channel=payload.channel, kind=payload.kind, description=payload.description,
+        title=payload.title, problem_type=payload.problem_type, order_external_id=payload.order,
+        item_external_id=payload.item, buyer_external_id=payload.buyer, amount_claimed=payload.amount_claimed,
+        contact_email=payload.contact_email, safety_confirmed=payload.safety_confirmed,
+    )
+    return 201, {
+        "case": intake.case,
+        "checklist": [{"code": i.code, "label_zh": i.label_zh, "label_en": i.label_en, "required": i.required}
+                      for i in intake.checklist],
+        "duplicate_of": intake.duplicate_of.number if intake.duplicate_of else None,
+    }
+
+
+@router.get("/cases", response=list[schemas.CaseOut], summary="Cases you may see")
+@paginate(PageNumberPagination)
+def list_cases(request, filters: Query[schemas.CaseFilter]):
+    qs = services.visible_cases(request.auth)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.priority:
+        qs = qs.filter(priority=filters.priority)
+    if filters.merchant:
+        qs = qs.filter(merchant__external_id=filters.merchant)
+    return qs.order_by("-created_at")
+
+
+@router.get("/cases/queue", response=list[schemas.QueueRowOut], summary="Agent queue, most at risk first")
+def queue(request, scope: str = "mine"):
+    if scope not in ("mine", "unassigned", "all"):
+        raise InvalidInput("scope must be mine, unassigned or all", field="scope")
+    return selectors.agent_queue(request.auth, scope=scope)
+
+
+@router.get("/cases/metrics", response=schemas.MetricsOut, summary="Service metrics")
+def metrics(request, since: datetime | None = None, until: datetime | None = None):
+    return selectors.metrics(request.auth, since=since, until=until)
+
+
+@router.get("/cases/breaches.csv", summary="SLA breach report (CSV)")
+def breaches_csv(request, since: datetime | None = None, until: datetime | None = None):
+    body = selectors.sla_breaches_csv(request.auth, since=since, until=until)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sla-breaches.csv"'
+    return response
+
+
+@router.get("/cases/{number}", response=schemas.CaseDetailOut)
+def detail(request, number: str):
+    return _detail(selectors.case_view(request.auth, number))
+
+
+@router.post("/cases/{number}/acknowledge", response=schemas.CaseOut)
+def acknowledge(request, number: str, payload: schemas.MessageBodyIn):
+    return services.acknowledge_case(actor=request.auth, number=number, version=payload.version,
+                                     message=payload.message)
+
+
+@router.post("/cases/{number}/take", response=schemas.CaseOut)
+def take(request, number: str, payload: schemas.VersionIn):
+    return services.take_case(actor=request.auth, number=number, version=payload.version)
+
+
+@router.post("/cases/{number}/handover", response=schemas.CaseOut)
+def handover(request, number: str, payload: schemas.HandoverIn):
+    return services.hand_over_case(actor=request.auth, number=number, to_username=payload.to_username,
+                                   reason=payload.reason, version=payload.version)
+
+
+@router.post("/cases/{number}/forward", response=schemas.CaseOut)
+def forward(request, number: str, payload: schemas.MessageBodyIn):
+    return services.forward_to_merchant(actor=request.auth, number=number, version=payload.version,
+                                        message=payload.message)
+
+
+@router.post("/cases/{number}/messages", response={201: schemas.MessageOut})
+def post_message(request, number: str, payload: schemas.PostMessageIn):
+    return 201, services.post_message(actor=request.auth, number=number, body=payload.body,
+                                      internal=payload.internal, channel=payload.channel, version=payload.version)
+
+
+@router.post("/cases/{number}/materials", response=schemas.CaseOut)
+def request_materials(request, number: str, payload: schemas.MaterialsIn):
+    return services.request_materials(actor=request.auth, number=number, items=payload.items, reason=payload.reason,
+                                      version=payload.version)
+
+
+@router.post("/cases/{number}/evidence", response={201: schemas.EvidenceOut})
+def upload_evidence(request, number: str, file: File[UploadedFile], material: str = "", internal: bool = False):
+    if file.size is not None and file.size > MAX_UPLOAD:
+        raise InvalidInput("The file is too large.", code="EVIDENCE_TOO_LARGE", field="file")
+    evidence = services.add_evidence(actor=request.auth, number=number, filename=file.name or "", data=file.read(),
+                                     declared_type=file.content_type, material_code=material, internal=internal)
+    return 201, evidence
+
+
+@router.get("/cases/{number}/evidence/{evidence_id}", summary="Download an evidence file")
+def download_evidence(request, number: str, evidence_id: int):
+    evidence = selectors.evidence_file(request.auth, evidence_id)
+    if evidence.case.number != number:
+        raise InvalidInput("This file belongs to another case.", field="evidence_id")
+    response = FileResponse(evidence.blob.file.open("rb"), content_type=evidence.blob.mime,
+                            as_attachment=evidence.kind != "image", filename=evidence.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.post("/cases/{number}/proposals", response={201: schemas.ProposalOut})
+def propose(request, number: str, payload: schemas.ProposalIn):
+    return 201, services.make_proposal(actor=request.auth, number=number, remedy=payload.remedy,
+                                       amount=payload.amount, note=payload.note, version=payload.version)
+
+
+@router.post("/cases/{number}/proposals/{proposal_id}/accept", response=schemas.ProposalOut)
+def accept(request, number: str, proposal_id: int, payload: schemas.DecisionIn):
+    return services.decide_proposal(actor=request.auth, number=number, proposal_id=proposal_id, accept=True,
+                                    note=payload.note, version=payload.version)
+
+
+@router.post("/cases/{number}/proposals/{proposal_id}/reject", response=schemas.ProposalOut)
+def reject_proposal(request, number: str, proposal_id: int, payload: schemas.DecisionIn):
+    return services.decide_proposal(actor=request.auth, number=number, proposal_id=proposal_id, accept=False,
+                                    note=payload.note, version=payload.version)
+
+
+@router.post("/cases/{number}/remedies/{remedy_id}/execute", response=schemas.RemedyOut)
+def execute(request, number: str, remedy_id: int, payload: schemas.ExecuteIn):
+    return services.execute_remedy(actor=request.auth, number=number, remedy_id=remedy_id,
+                                   payment_reference=payload.payment_reference, carrier=payload.carrier,
+                                   tracking_number=payload.tracking_number, repair_due=payload.repair_due,
+                                   version=payload.version)
+
+
+@router.post("/cases/{number}/resolve", response=schemas.CaseOut)
+def resolve(request, number: str, payload: schemas.ReasonIn):
+    return services.resolve_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+
+
+@router.post("/cases/{number}/intervention", response=schemas.CaseOut)
+def intervention(request, number: str, payload: schemas.ReasonIn):
+    return services.request_intervention(actor=request.auth, number=number, reason=payload.reason,
+                                         version=payload.version)
+
+
+@router.post("/cases/{number}/review", response=schemas.CaseOut)
+def review(request, number: str, payload: schemas.VersionIn):
+    return services.start_review(actor=request.auth, number=number, version=payload.version)
+
+
+@router.post("/cases/{number}/ruling", response={201: schemas.RulingOut})
+def ruling(request, number: str, payload: schemas.RulingIn):
+    return 201, services.record_ruling(actor=request.auth, number=number, outcome=payload.outcome,
+                                       reasons=payload.reasons, remedy=payload.remedy or "", amount=payload.amount,
+                                       version=payload.version)
+
+
+@router.post("/cases/{number}/appeal", response=schemas.CaseOut)
+def appeal(request, number: str, payload: schemas.ReasonIn):
+    return services.appeal_ruling(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+
+
+@router.post("/cases/{number}/rating", response={201: schemas.CaseOut})
+def rate(request, number: str, payload: schemas.RatingIn):
+    rating = services.rate_case(actor=request.auth, number=number, score=payload.score, comment=payload.comment)
+    rating.case.refresh_from_db()
+    return 201, rating.case
+
+
+@router.post("/cases/{number}/withdraw", response=schemas.CaseOut)
+def withdraw(request, number: str, payload: schemas.OptionalReasonIn):
+    return services.withdraw_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+
+
+@router.post("/cases/{number}/reject", response=schemas.CaseOut)
+def reject(request, number: str, payload: schemas.ReasonIn):
+    return services.reject_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+
+
+@router.post("/cases/{number}/reopen", response=schemas.CaseOut)
+def reopen(request, number: str, payload: schemas.ReasonIn):
+    return services.reopen_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+
+
+@router.post("/cases/{number}/merge", response=schemas.CaseOut)
+def merge(request, number: str, payload: schemas.MergeIn):
+    return services.merge_cases(actor=request.auth, primary=number, duplicate=payload.duplicate)

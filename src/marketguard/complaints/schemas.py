@@ -1,0 +1,310 @@
+"""API schemas of the complaints app."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from ninja import Schema
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from marketguard.complaints.models import CaseKind, Channel, ProblemType, RemedyKind
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Amount = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d+(\.\d{1,2})?$")]
+Version = Annotated[int | None, Field(None, ge=1, description="the case version you saw; 409 if it changed")]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaseIn(In):
+    kind: CaseKind
+    channel: Channel = Channel.API
+    description: Text
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    problem_type: ProblemType | None = None
+    order: Annotated[str | None, StringConstraints(max_length=64)] = None
+    item: Annotated[str | None, StringConstraints(max_length=80)] = None
+    buyer: Annotated[str | None, StringConstraints(max_length=64)] = None
+    amount_claimed: Amount | None = None
+    contact_email: Annotated[str, StringConstraints(max_length=254)] = ""
+    safety_confirmed: bool = Field(False, description="the consumer says someone was hurt or in danger")
+
+
+class VersionIn(In):
+    version: Version = None
+
+
+class MessageBodyIn(In):
+    version: Version = None
+    message: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class PostMessageIn(In):
+    body: Text
+    internal: bool = False
+    channel: Channel = Channel.API
+    version: Version = None
+
+
+class ReasonIn(In):
+    reason: Reason
+    version: Version = None
+
+
+class OptionalReasonIn(In):
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    version: Version = None
+
+
+class HandoverIn(In):
+    to_username: Annotated[str, StringConstraints(min_length=1, max_length=150)]
+    reason: Reason
+    version: Version = None
+
+
+class MaterialsIn(In):
+    items: Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1, max_length=20)]
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    version: Version = None
+
+
+class ProposalIn(In):
+    remedy: RemedyKind
+    amount: Amount | None = None
+    note: Annotated[str, StringConstraints(max_length=5000)] = ""
+    version: Version = None
+
+
+class DecisionIn(In):
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    version: Version = None
+
+
+class ExecuteIn(In):
+    payment_reference: Annotated[str, StringConstraints(max_length=64)] = ""
+    carrier: Annotated[str, StringConstraints(max_length=50)] = ""
+    tracking_number: Annotated[str, StringConstraints(max_length=50)] = ""
+    repair_due: date | None = None
+    version: Version = None
+
+
+class RulingIn(In):
+    outcome: Literal["consumer_upheld", "partially_upheld", "merchant_upheld"]
+    reasons: Text
+    remedy: RemedyKind | None = None
+    amount: Amount | None = None
+    version: Version = None
+
+
+class RatingIn(In):
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class MergeIn(In):
+    duplicate: Annotated[str, StringConstraints(min_length=1, max_length=24)]
+
+
+# --- out ---------------------------------------------------------------------------------------
+
+
+class ChecklistItemOut(Schema):
+    code: str
+    label_zh: str
+    label_en: str
+    required: bool
+
+
+class CaseOut(Schema):
+    number: str
+    version: int
+    kind: str
+    problem_type: str
+    priority: str
+    safety: bool
+    channel: str
+    status: str
+    title: str
+    merchant: str | None = None
+    order: str | None = None
+    product: str | None = None
+    owner: str | None = None
+    amount_claimed: str | None = None
+    created_at: datetime
+    first_response_due: datetime | None
+    merchant_response_due: datetime | None
+    resolution_due: datetime | None
+    execution_due: datetime | None
+    possible_duplicate_of: str | None = None
+
+    @staticmethod
+    def resolve_merchant(obj):
+        return obj.merchant.external_id if obj.merchant_id else None
+
+    @staticmethod
+    def resolve_order(obj):
+        return obj.order.external_id if obj.order_id else None
+
+    @staticmethod
+    def resolve_product(obj):
+        return obj.product.external_id if obj.product_id else None
+
+    @staticmethod
+    def resolve_owner(obj):
+        return obj.owner.get_username() if obj.owner_id else None
+
+    @staticmethod
+    def resolve_amount_claimed(obj):
+        return f"{obj.amount_claimed_fen / 100:.2f}" if obj.amount_claimed_fen is not None else None
+
+    @staticmethod
+    def resolve_possible_duplicate_of(obj):
+        return obj.possible_duplicate_of.number if obj.possible_duplicate_of_id else None
+
+
+class IntakeOut(Schema):
+    case: CaseOut
+    checklist: list[ChecklistItemOut]
+    duplicate_of: str | None
+
+
+class QueueRowOut(Schema):
+    case: CaseOut
+    next_due: datetime | None
+    risk: float
+    state: str
+    target: str
+
+
+class EventOut(Schema):
+    type: str
+    at: datetime
+    party: str
+    actor: str | None
+    from_status: str
+    to_status: str
+    data: dict
+
+    @staticmethod
+    def resolve_actor(obj):
+        return obj.actor.get_username() if obj.actor_id else None
+
+
+class MessageOut(Schema):
+    id: int
+    party: str
+    author: str | None
+    channel: str
+    body: str
+    internal: bool
+    created_at: datetime
+
+    @staticmethod
+    def resolve_author(obj):
+        return obj.author.get_username() if obj.author_id else None
+
+
+class EvidenceOut(Schema):
+    id: int
+    filename: str
+    kind: str
+    party: str
+    sha256: str
+    size: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_sha256(obj):
+        return obj.blob.sha256
+
+    @staticmethod
+    def resolve_size(obj):
+        return obj.blob.size
+
+
+class ProposalOut(Schema):
+    id: int
+    party: str
+    remedy: str
+    amount_fen: int | None
+    note: str
+    status: str
+    created_at: datetime
+
+
+class RemedyOut(Schema):
+    id: int
+    kind: str
+    source: str
+    amount_fen: int | None
+    status: str
+    due_at: datetime | None
+    payment_reference: str
+    refunded_to: str
+    carrier: str
+    tracking_number: str
+    repair_due: date | None
+    executed_at: datetime | None
+
+
+class RulingOut(Schema):
+    id: int
+    outcome: str
+    reasons: str
+    remedy: str
+    amount_fen: int | None
+    created_at: datetime
+    execute_due: datetime | None
+    appeal_deadline: datetime
+
+
+class ClockOut(Schema):
+    target: str
+    deadline: datetime | None
+    state: str
+    risk: float
+
+
+class CaseDetailOut(Schema):
+    case: CaseOut
+    party: str
+    moves: list[str]
+    materials_notified: list[str]
+    clocks: list[ClockOut]
+    events: list[EventOut]
+    messages: list[MessageOut]
+    evidence: list[EvidenceOut]
+    proposals: list[ProposalOut]
+    remedies: list[RemedyOut]
+    rulings: list[RulingOut]
+    rating: int | None
+
+
+class MetricsOut(Schema):
+    cases: int
+    orders: int
+    complaint_rate: float | None
+    first_response_avg_hours: float | None
+    first_response_within_24h: float | None
+    resolved: int
+    resolved_within_48h: float | None
+    csat: float | None
+    csat_mean: float | None
+    ratings: int
+    intervention_rate: float | None
+    by_status: dict
+    by_merchant: list[dict]
+    by_product: list[dict]
+    by_category: list[dict]
+    targets: dict
+
+
+class CaseFilter(In):
+    status: str | None = None
+    kind: CaseKind | None = None
+    priority: Literal["P1", "P2", "P3", "P4"] | None = None
+    merchant: str | None = None

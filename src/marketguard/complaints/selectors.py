@@ -1,0 +1,292 @@
+"""Reads of the complaints app: work queues ordered by SLA risk, the case as each party may see
+it, the SLA breach report and the service metrics. Used by the UI, the API and reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Avg, Count, DateTimeField, F, Value, When
+from django.db.models import Case as When_
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+
+from marketguard.catalog.models import Order
+from marketguard.complaints import services, sla, workflow
+from marketguard.complaints.models import (
+    Case,
+    CaseEvent,
+    CaseMessage,
+    Evidence,
+    Party,
+    Rating,
+    SlaMark,
+)
+from marketguard.core.calendars import get_calendar
+from marketguard.core.errors import NotFound
+from marketguard.core.models import Role
+from marketguard.core.permissions import require_role, sees_personal_data
+
+
+def _far():
+    from datetime import UTC
+
+    return Value(datetime(9999, 12, 31, tzinfo=UTC), output_field=DateTimeField())
+
+
+def with_next_due(qs):
+    """Annotate `next_due`: the nearest open SLA deadline of each case."""
+    return qs.annotate(
+        next_due=Least(
+            When_(When(first_responded_at__isnull=True, then=Coalesce("first_response_due", _far())), default=_far()),
+            When_(When(status=workflow.AWAITING_MERCHANT, then=Coalesce("merchant_response_due", _far())),
+                  default=_far()),
+            When_(When(resolved_at__isnull=True, then=Coalesce("resolution_due", _far())), default=_far()),
+            Coalesce("execution_due", _far()),
+        )
+    )
+
+
+@dataclass
+class QueueRow:
+    case: Case
+    next_due: datetime | None
+    risk: float
+    state: str
+    target: str
+
+
+def clocks(case: Case, now: datetime | None = None) -> dict[str, sla.Clock]:
+    """The running SLA clocks of a case, by target."""
+    now = now or timezone.now()
+    policy = services.policy_for(case)
+    pauses = [(p.started_at, p.ended_at) for p in case.pauses.all()]
+    out = {}
+    starts = {
+        "first_response": (case.created_at, case.first_responded_at),
+        "merchant_response": (case.merchant_since, case.merchant_responded_at),
+        "resolution": (case.created_at, case.resolved_at),
+    }
+    for target, (start, met) in starts.items():
+        if start is None or policy.target(target) is None:
+            continue
+        out[target] = policy.clock(target, start, pauses=pauses, met_at=met, business_calendar=get_calendar())
+    return out
+
+
+def _rows(cases, now) -> list[QueueRow]:
+    rows = []
+    for case in cases:
+        running = {t: c for t, c in clocks(case, now).items() if c.met_at is None}
+        if case.status != workflow.AWAITING_MERCHANT:
+            running.pop("merchant_response", None)
+        if running:
+            target, clock = max(running.items(), key=lambda kv: kv[1].risk(now))
+            rows.append(QueueRow(case, clock.deadline(now), clock.risk(now), clock.state(now), target))
+        else:
+            rows.append(QueueRow(case, getattr(case, "next_due", None), 0.0, "ok", ""))
+    rows.sort(key=lambda r: (-r.risk, r.case.priority, r.case.created_at))
+    return rows
+
+
+def agent_queue(actor, *, scope: str = "mine", limit: int = 100, now: datetime | None = None) -> list[QueueRow]:
+    """Open cases for agents, the most at-risk first (a breached case before one about to be)."""
+    require_role(actor, Role.AGENT, Role.ADMIN)
+    now = now or timezone.now()
+    qs = services.visible_cases(actor).filter(status__in=list(workflow.OPEN)).prefetch_related("pauses")
+    if scope == "mine":
+        qs = qs.filter(owner=actor)
+    elif scope == "unassigned":
+        qs = qs.filter(owner__isnull=True)
+    qs = with_next_due(qs).order_by("next_due", "priority")[: limit * 3]
+    return _rows(qs, now)[:limit]
+
+
+def merchant_queue(actor, *, limit: int = 100, now: datetime | None = None) -> list[QueueRow]:
+    require_role(actor, Role.MERCHANT_STAFF)
+    now = now or timezone.now()
+    qs = services.visible_cases(actor).filter(status__in=list(workflow.OPEN - {workflow.SUBMITTED}))
+    qs = with_next_due(qs.prefetch_related("pauses")).order_by("next_due")[: limit * 3]
+    return _rows(qs, now)[:limit]
+
+
+def arbitration_queue(actor, *, limit: int = 100, now: datetime | None = None) -> list[QueueRow]:
+    require_role(actor, Role.ARBITRATOR, Role.ADMIN)
+    now = now or timezone.now()
+    qs = services.visible_cases(actor).filter(status__in=[workflow.ESCALATED, workflow.PLATFORM_REVIEW])
+    qs = with_next_due(qs.prefetch_related("pauses")).order_by("escalated_at")[:limit]
+    return _rows(qs, now)
+
+
+def consumer_cases(actor):
+    require_role(actor, Role.CONSUMER)
+    return services.visible_cases(actor).order_by("-created_at")
+
+
+@dataclass
+class CaseView:
+    case: Case
+    party: str
+    events: list[CaseEvent]
+    messages: list[CaseMessage]
+    evidence: list[Evidence]
+    proposals: list
+    remedies: list
+    rulings: list
+    moves: list[str]
+    clocks: dict = field(default_factory=dict)
+    show_personal: bool = False
+    rating: Rating | None = None
+
+
+def case_view(actor, number: str) -> CaseView:
+    """The case as this actor may see it: parties do not see internal notes or platform-only
+    evidence and events."""
+    case = services.get_case(actor=actor, number=number)
+    party = services.party_of(actor, case)
+    platform = party in (Party.AGENT, Party.ARBITRATOR, "observer", Party.SYSTEM)
+    events = case.events.select_related("actor")
+    messages = case.messages.select_related("author")
+    evidence = case.evidence.select_related("blob")
+    if not platform:
+        events = events.filter(visibility=CaseEvent.Visibility.PARTIES)
+        messages = messages.filter(internal=False)
+        evidence = evidence.filter(visibility=Evidence.Visibility.PARTIES)
+    moves = workflow.moves_from(case.status, party) if party not in ("observer",) else []
+    rating = Rating.objects.filter(case=case).first()
+    return CaseView(
+        case=case, party=party, events=list(events), messages=list(messages), evidence=list(evidence),
+        proposals=list(case.proposals.all()), remedies=list(case.remedies.all()), rulings=list(case.rulings.all()),
+        moves=moves, clocks=clocks(case), show_personal=sees_personal_data(actor), rating=rating,
+    )
+
+
+def evidence_file(actor, evidence_id: int) -> Evidence:
+    """An evidence row the actor may download, or NotFound."""
+    evidence = Evidence.objects.select_related("case", "blob").filter(pk=evidence_id).first()
+    if evidence is None:
+        raise NotFound(field="evidence_id")
+    party = services.party_of(actor, evidence.case)
+    if party in (Party.CONSUMER, Party.MERCHANT) and evidence.visibility != Evidence.Visibility.PARTIES:
+        raise NotFound(field="evidence_id")
+    return evidence
+
+
+# --- metrics -------------------------------------------------------------------------------------------
+
+
+def _period(qs, since, until, field_name="created_at"):
+    if since:
+        qs = qs.filter(**{f"{field_name}__gte": since})
+    if until:
+        qs = qs.filter(**{f"{field_name}__lt": until})
+    return qs
+
+
+def metrics(actor, *, since: datetime | None = None, until: datetime | None = None, merchant_id: int | None = None,
+            top: int = 10) -> dict:
+    """Service metrics from the data: first response, share resolved within 48 h, CSAT,
+    intervention rate, complaint rate per merchant, product and category."""
+    if actor is not None and actor.role == Role.MERCHANT_STAFF:
+        merchant_id = actor.merchant_id
+    else:
+        require_role(actor, Role.AGENT, Role.ARBITRATOR, Role.ANALYST, Role.ADMIN, Role.INSPECTOR)
+    cases = _period(Case.objects.exclude(status=workflow.MERGED), since, until)
+    orders = _period(Order.objects.all(), since, until, "placed_at")
+    if merchant_id is not None:
+        cases = cases.filter(merchant_id=merchant_id)
+        orders = orders.filter(merchant_id=merchant_id)
+    total = cases.count()
+    responded = cases.filter(first_responded_at__isnull=False)
+    avg_first = responded.aggregate(a=Avg(F("first_responded_at") - F("created_at")))["a"]
+    first_in_24 = responded.filter(first_responded_at__lte=F("created_at") + timedelta(hours=24)).count()
+    resolved = cases.filter(resolved_at__isnull=False)
+    resolved_48 = resolved.filter(resolved_at__lte=F("created_at") + timedelta(hours=48)).count()
+    ratings = Rating.objects.filter(case__in=cases)
+    rated = ratings.count()
+    satisfied = ratings.filter(score__gte=4).count()
+    escalated = cases.filter(escalated_at__isnull=False).count()
+    order_count = orders.count()
+
+    def _share(n, d):
+        return round(n / d, 4) if d else None
+
+    def _rate_by(group_field, label_fields):
+        counts = (cases.exclude(**{f"{group_field}__isnull": True}).values(group_field, *label_fields)
+                  .annotate(n=Count("id")).order_by("-n")[:top])
+        rows = []
+        for row in counts:
+            key = row[group_field]
+            if group_field == "merchant":
+                denominator = orders.filter(merchant_id=key).count()
+            elif group_field == "product":
+                denominator = orders.filter(items__product_id=key).distinct().count()
+            else:
+                denominator = orders.filter(items__product__category_id=key).distinct().count()
+            rows.append({**{k: row[k] for k in label_fields}, "cases": row["n"], "orders": denominator,
+                         "rate": _share(row["n"], denominator)})
+        return rows
+
+    return {
+        "cases": total,
+        "orders": order_count,
+        "complaint_rate": _share(total, order_count),
+        "first_response_avg_hours": round(avg_first.total_seconds() / 3600, 2) if avg_first else None,
+        "first_response_within_24h": _share(first_in_24, responded.count()),
+        "resolved": resolved.count(),
+        "resolved_within_48h": _share(resolved_48, resolved.count()),
+        "csat": _share(satisfied, rated),
+        "csat_mean": round(ratings.aggregate(a=Avg("score"))["a"] or 0, 2) if rated else None,
+        "ratings": rated,
+        "intervention_rate": _share(escalated, total),
+        "by_status": dict(cases.values_list("status").annotate(n=Count("id")).order_by()),
+        "by_merchant": _rate_by("merchant", ["merchant__external_id", "merchant__name"]),
+        "by_product": _rate_by("product", ["product__external_id", "product__title"]),
+        "by_category": _rate_by("category", ["category__external_id", "category__name_zh"]),
+        "targets": {"first_response_within_24h": 1.0, "resolved_within_48h": sla.RESOLUTION_KPI_GOAL,
+                    "csat": 0.85, "complaint_rate": 0.02},
+    }
+
+
+def daily_series(actor, *, days: int = 30) -> dict:
+    """Cases opened, resolved within 48 h share and CSAT per day, for the charts."""
+    require_role(actor, Role.AGENT, Role.ARBITRATOR, Role.ANALYST, Role.ADMIN, Role.INSPECTOR)
+    today = timezone.localdate()
+    labels, opened, resolved_share, csat = [], [], [], []
+    for offset in range(days - 1, -1, -1):
+        day = today - timedelta(days=offset)
+        start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+        end = start + timedelta(days=1)
+        cases = Case.objects.filter(created_at__gte=start, created_at__lt=end).exclude(status=workflow.MERGED)
+        resolved = cases.filter(resolved_at__isnull=False)
+        in_48 = resolved.filter(resolved_at__lte=F("created_at") + timedelta(hours=48)).count()
+        ratings = Rating.objects.filter(case__in=cases)
+        labels.append(day.isoformat())
+        opened.append(cases.count())
+        resolved_share.append(round(in_48 / resolved.count(), 3) if resolved.count() else None)
+        rated = ratings.count()
+        csat.append(round(ratings.filter(score__gte=4).count() / rated, 3) if rated else None)
+    return {"days": labels, "opened": opened, "resolved_within_48h": resolved_share, "csat": csat}
+
+
+def sla_breaches(actor, *, since: datetime | None = None, until: datetime | None = None):
+    require_role(actor, Role.AGENT, Role.ANALYST, Role.ADMIN)
+    qs = SlaMark.objects.select_related("case", "case__owner", "case__merchant").filter(stage="breached")
+    return _period(qs, since, until, "at").order_by("-at")
+
+
+def sla_breaches_csv(actor, **period) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["case", "priority", "target", "due_at", "breached_at", "owner", "merchant", "status", "actions"])
+    for mark in sla_breaches(actor, **period):
+        case = mark.case
+        writer.writerow([
+            case.number, case.priority, mark.target, mark.due_at.isoformat(), mark.at.isoformat(),
+            case.owner.get_username() if case.owner_id else "", case.merchant.external_id if case.merchant_id else "",
+            case.status, " ".join(mark.actions),
+        ])
+    return out.getvalue()
+

@@ -1,0 +1,218 @@
+"""The complaints API end to end, and who may touch what."""
+
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import close_old_connections
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from marketguard.complaints import services
+from marketguard.complaints.models import Alert, Case, CaseEvent, MerchantViolation
+from marketguard.core import services as core_services
+from marketguard.core.models import Role
+from marketguard.core.testing import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def world(api):
+    consumer = factories.user(Role.CONSUMER)
+    buyer = factories.buyer(user=consumer)
+    order = factories.order(buyer_obj=buyer, paid_fen=25_900)
+    merchant = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant)
+
+    class W:
+        pass
+
+    w = W()
+    w.consumer, w.buyer, w.order, w.merchant = consumer, buyer, order, merchant
+    w.agent = factories.user(Role.AGENT)
+    w.agent2 = factories.user(Role.AGENT)
+    w.arbitrator = factories.user(Role.ARBITRATOR)
+    w.inspector = factories.user(Role.INSPECTOR)
+    w.c, w.m, w.a, w.a2, w.arb = (api(u) for u in (consumer, merchant, w.agent, w.agent2, w.arbitrator))
+    return w
+
+
+def _file(w, **kw):
+    body = {"kind": "return_refund", "order": w.order.external_id, "description": "鞋底开胶，质量问题",
+            "amount_claimed": "259.00", "channel": "app", **kw}
+    response = w.c.post("cases", body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _upload(client, number, data, name="photo.png", content_type="image/png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.client.post(
+        f"/api/v1/cases/{number}/evidence", {"file": SimpleUploadedFile(name, data, content_type=content_type)},
+        headers=client.headers,
+    )
+
+
+def test_quality_complaint_with_photos_to_refund_closed_and_rated(world):
+    w = world
+    filed = _file(w)
+    number = filed["case"]["number"]
+    assert filed["checklist"] and filed["case"]["status"] == "awaiting_merchant"
+    up = _upload(w.c, number, _png())
+    assert up.status_code == 201 and len(up.json()["sha256"]) == 64
+    # the same photo again is stored once
+    again = _upload(w.c, number, _png(), name="again.png")
+    assert again.json()["sha256"] == up.json()["sha256"]
+    bad = _upload(w.c, number, b"MZ\x90\x00 not a picture", name="virus.jpg", content_type="image/jpeg")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "file"
+
+    proposal = w.m.post(f"cases/{number}/proposals", {"remedy": "return_refund", "amount": "259.00",
+                                                       "note": "寄回后退款"})
+    assert proposal.status_code == 201
+    accepted = w.c.post(f"cases/{number}/proposals/{proposal.json()['id']}/accept", {})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    detail = w.m.get(f"cases/{number}").json()
+    assert detail["case"]["status"] == "executing"
+    remedy_id = detail["remedies"][0]["id"]
+    done = w.m.post(f"cases/{number}/remedies/{remedy_id}/execute", {"payment_reference": "RF-2026-0001"})
+    assert done.status_code == 200 and done.json()["refunded_to"] == w.order.payment_reference
+    rated = w.c.post(f"cases/{number}/rating", {"score": 5, "comment": "满意"})
+    assert rated.status_code == 201 and rated.json()["status"] == "closed"
+    photo = w.m.client.get(f"/api/v1/cases/{number}/evidence/{up.json()['id']}", headers=w.m.headers)
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+
+
+def test_merchant_silence_escalation_and_auto_approval(world):
+    w = world
+    number = _file(w, kind="refund_only", description="未收到货")["case"]["number"]
+    early = w.c.post(f"cases/{number}/intervention", {"reason": "商家不回复"})
+    assert early.status_code == 409 and early.json()["code"] == "INTERVENTION_TOO_EARLY"
+    with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1), tick=False):
+        services.sweep()
+    detail = w.c.get(f"cases/{number}").json()
+    assert detail["case"]["status"] == "executing"
+    assert detail["remedies"][0]["source"] == "auto_approval"
+    assert MerchantViolation.objects.filter(case__number=number).exists()
+
+
+def test_dispute_ruling_unexecuted_gives_a_violation(world):
+    w = world
+    number = _file(w)["case"]["number"]
+    p = w.m.post(f"cases/{number}/proposals", {"remedy": "refund", "amount": "30.00"}).json()
+    w.c.post(f"cases/{number}/proposals/{p['id']}/reject", {"note": "不同意"})
+    assert w.c.post(f"cases/{number}/intervention", {"reason": "协商不成"}).status_code == 200
+    assert w.arb.post(f"cases/{number}/review", {}).status_code == 200
+    bad = w.arb.post(f"cases/{number}/ruling", {"outcome": "consumer_upheld", "reasons": "质量问题",
+                                                "remedy": "refund", "amount": "999.00"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "amount"
+    ruling = w.arb.post(f"cases/{number}/ruling", {"outcome": "consumer_upheld", "reasons": "照片可见开胶",
+                                                   "remedy": "refund", "amount": "259.00"})
+    assert ruling.status_code == 201
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1), tick=False):
+        services.sweep()
+    assert MerchantViolation.objects.get(case__number=number).kind == "ruling_not_executed"
+
+
+def test_safety_complaint_alerts_inspectors_at_once(world):
+    w = world
+    started = timezone.now()
+    filed = _file(w, kind="complaint", description="The heater caught fire and burned my hand")
+    case = filed["case"]
+    assert case["priority"] == "P1" and case["safety"] is True and case["owner"] in (w.agent.username,
+                                                                                     w.agent2.username)
+    alert = Alert.objects.get(recipient=w.inspector, kind="safety_signal")
+    assert (alert.created_at - started).total_seconds() < 5
+
+
+def test_merge_of_duplicates_over_the_api(world):
+    w = world
+    first = _file(w, kind="complaint", description="鞋子开胶")["case"]["number"]
+    second = w.a.post("cases", {"kind": "complaint", "channel": "hotline", "buyer": w.buyer.external_id,
+                                "order": w.order.external_id, "description": "电话：鞋子开胶"}).json()
+    assert second["duplicate_of"] == first
+    merged = w.a.post(f"cases/{first}/merge", {"duplicate": second["case"]["number"]})
+    assert merged.status_code == 200
+    messages = w.a.get(f"cases/{first}").json()["messages"]
+    assert any("电话：鞋子开胶" in m["body"] for m in messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_at_once_one_wins_the_other_gets_409(api):
+    consumer = factories.user(Role.CONSUMER)
+    order = factories.order(buyer_obj=factories.buyer(user=consumer))
+    case = services.submit_case(actor=consumer, channel="web", kind="complaint", description="质量问题",
+                                order_external_id=order.external_id).case
+    agents = [factories.user(Role.AGENT) for _ in range(2)]
+    tokens = [core_services.create_api_token(actor=None, user=a)[1] for a in agents]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def act(token, text):
+        try:
+            barrier.wait()
+            response = Client().post(
+                f"/api/v1/cases/{case.number}/acknowledge", {"version": case.version, "message": text},
+                content_type="application/json", headers={"Authorization": f"Bearer {token}"},
+            )
+            results.append((response.status_code, response.json().get("code")))
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=act, args=(t, f"agent {i}")) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r[0] for r in results)
+    assert codes == [200, 409], results
+    case.refresh_from_db()
+    assert case.status == "acknowledged" and case.owner in agents
+    assert CaseEvent.objects.filter(case=case, type="case_acknowledged").count() == 1
+    assert case.messages.filter(party="agent").count() == 1  # the loser's message was not half-written
+
+
+def _case_operations():
+    spec = Client().get("/api/v1/openapi.json").json()
+    for path, methods in spec["paths"].items():
+        if "{number}" not in path:
+            continue
+        for method in methods:
+            yield path, method
+
+
+def test_others_can_never_read_or_act_on_a_case_on_any_endpoint(world, api):
+    w = world
+    number = _file(w)["case"]["number"]
+    evidence_id = _upload(w.c, number, _png()).json()["id"]
+    outsiders = [api(factories.user(Role.CONSUMER)), api(factories.user(Role.MERCHANT_STAFF)),
+                 api(factories.user(Role.LAB_STAFF))]
+    checked = 0
+    for path, method in _case_operations():
+        url = (path.replace("{number}", number).replace("{proposal_id}", "1").replace("{remedy_id}", "1")
+               .replace("{evidence_id}", str(evidence_id)))
+        for client in outsiders:
+            body = {"reason": "x", "body": "x", "remedy": "refund", "amount": "1.00", "outcome": "merchant_upheld",
+                    "reasons": "x", "score": 5, "items": ["defect_photos"], "to_username": "x", "duplicate": number}
+            if method == "get":
+                response = client.client.get(url, headers=client.headers)
+            elif url.endswith("/evidence"):
+                response = _upload(client, number, _png())
+            else:
+                response = client.client.post(url, body, content_type="application/json", headers=client.headers)
+            assert response.status_code in (403, 404, 422), (method, url, response.status_code, response.content[:200])
+            assert response.status_code != 422 or "field" in response.content.decode()
+            checked += 1
+    assert checked >= 60
+    case = Case.objects.get(number=number)
+    assert case.status == "awaiting_merchant" and not case.messages.exclude(party="system").exists()
+    assert case.evidence.count() == 1
