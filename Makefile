@@ -56,8 +56,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 
 bench: install
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	./scripts/ensure-postgres "$(PG_URL)"
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/intake.py
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3* var/*.log

@@ -163,7 +163,7 @@ def main() -> None:
         print(f"benchmarking {engine} ...", flush=True)
         all_results += bench_engine(engine)
     lines = [
-        "# Benchmark results",
+        "## Seed and import throughput",
         "",
         f"- machine: {machine()}",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
@@ -171,24 +171,29 @@ def main() -> None:
         "- each figure is one wall-clock run of the CLI command in a fresh process (includes Python and",
         "  Django start-up, about 0.5 s); a noisy shared machine: compare ratios within one run.",
         "",
-        "## Seed and import throughput",
-        "",
         "| engine | what | rows | seconds | rows/s |",
         "|---|---|---:|---:|---:|",
     ]
     for engine, what, rows, seconds in all_results:
         lines.append(f"| {engine} | {what} | {rows:,} | {seconds:.2f} | {rows / seconds:,.0f} |")
     lines.append("")
-    out = ROOT / "bench" / "RESULTS.md"
-    existing = out.read_text() if out.exists() else ""
-    rest = ""
-    if "\n## " in existing:
-        # keep other sections (e.g. complaint intake) written by other benchmarks
-        sections = existing.split("\n## ")
-        rest = "".join("\n## " + s for s in sections[1:] if not s.startswith("Seed and import throughput"))
-    out.write_text("\n".join(lines) + rest)
+    replace_section("Seed and import throughput", "\n".join(lines))
     print("\n".join(lines))
 
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+HEADER = "# Benchmark results\n\nWritten by `make bench`; every section names its machine, date and command.\n"
+
+
+def replace_section(title: str, text: str) -> None:
+    """Write one "## title" section of bench/RESULTS.md, keeping the other sections."""
+    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else HEADER
+    parts = existing.split("\n## ")
+    head, sections = parts[0], parts[1:]
+    kept = [sec for sec in sections if not sec.startswith(title)]
+    body = text.removeprefix("## ")
+    RESULTS.write_text("\n## ".join([head.rstrip() + "\n", *[k.rstrip() + "\n" for k in kept], body.rstrip() + "\n"]),
+                       encoding="utf-8")
 
 if __name__ == "__main__":
     main()

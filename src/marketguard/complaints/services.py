@@ -56,19 +56,44 @@ AFTER_SALES_KINDS = frozenset(CaseKind.values) - {CaseKind.COMPLAINT}
 # --- rules as data -------------------------------------------------------------------------------
 
 
+_CACHE: dict[str, tuple[float, object]] = {}
+CACHE_SECONDS = 30.0  # an admin's change to rules or SLA policies applies within this
+
+
+def _cached(key: str, load):
+    import time
+
+    hit = _CACHE.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = load()
+    _CACHE[key] = (now, value)
+    return value
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
 def rules() -> ComplaintRules:
-    obj, _created = ComplaintRules.objects.get_or_create(id=1)
-    return obj
+    return _cached("rules", lambda: ComplaintRules.objects.get_or_create(id=1)[0])
 
 
 def timeouts() -> sla.Timeouts:
-    data = rules().timeouts or {}
-    return sla.Timeouts.from_dict({**sla.DEFAULT_TIMEOUTS.to_dict(), **data})
+    def load():
+        data = rules().timeouts or {}
+        return sla.Timeouts.from_dict({**sla.DEFAULT_TIMEOUTS.to_dict(), **data})
+
+    return _cached("timeouts", load)
 
 
 def policies() -> list[sla.SlaPolicy]:
-    rows = [sla.SlaPolicy.from_dict(r.data) for r in SlaPolicyRow.objects.filter(active=True)]
-    return rows or list(sla.DEFAULT_POLICIES)
+    def load():
+        rows = [sla.SlaPolicy.from_dict(r.data) for r in SlaPolicyRow.objects.filter(active=True)]
+        return rows or list(sla.DEFAULT_POLICIES)
+
+    return _cached("policies", load)
 
 
 def policy_for(case: Case) -> sla.SlaPolicy:
@@ -240,7 +265,7 @@ def _amount(value, field: str) -> int | None:
 
 
 def _pauses(case: Case) -> list[tuple[datetime, datetime | None]]:
-    if case.pk is None:
+    if case.pk is None or case.waiting_on_consumer_since is None and not getattr(case, "_had_pause", True):
         return []
     return [(p.started_at, p.ended_at) for p in case.pauses.all()]
 
@@ -350,7 +375,10 @@ def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external
         if item is None:
             raise InvalidInput(_("This item is not part of the order."), field="item")
     elif order is not None:
-        item = OrderItem.objects.select_related("product__category").filter(order=order).order_by("pk").first()
+        # an order has a handful of items: fetch them by the order index and take the first here
+        # (ORDER BY id LIMIT 1 would make PostgreSQL walk the primary key of a large table)
+        items = sorted(OrderItem.objects.select_related("product__category").filter(order=order), key=lambda i: i.pk)
+        item = items[0] if items else None
     if buyer is None and buyer_external_id:
         buyer = Buyer.objects.filter(external_id=buyer_external_id).first()
         if buyer is None:
@@ -437,9 +465,12 @@ def submit_case(
                 code="NO_REASON_RETURN_NOT_ELIGIBLE", field="problem_type",
             )
 
+    # The number comes from a short transaction of its own, so concurrent intakes do not wait on
+    # the day's counter row; a failed intake leaves a gap in the numbers, never a duplicate.
+    number = numbering.next_number(PREFIX) if not transaction.get_connection().in_atomic_block else None
     with transaction.atomic():
         case = Case(
-            number=numbering.next_number(PREFIX), kind=kind, channel=channel, title=title or description[:60],
+            number=number or numbering.next_number(PREFIX), kind=kind, channel=channel, title=title or description[:60],
             description=description, consumer=consumer, buyer=buyer, order=order, order_item=item, product=product,
             merchant=order.merchant if order else None, category=category, amount_claimed_fen=amount,
             paid_amount_fen=paid, contact_email=(contact_email or (buyer.email if buyer else "") or "")[:254],
@@ -462,6 +493,7 @@ def submit_case(
         items = materials.checklist(case.problem_type, kind)
         case.materials_notified = [i.code for i in items]
         case.save()
+        case._had_pause = False  # a new case has no pause rows: spare the lookups
         case.first_response_due = _due(case, "first_response", case.created_at)
         case.resolution_due = _due(case, "resolution", case.created_at)
         fields = ["first_response_due", "resolution_due"]
@@ -473,9 +505,6 @@ def submit_case(
             case=case, party=Party.SYSTEM, channel=channel,
             body=acknowledgement_text(case, items),
         )
-        audit.record(actor=actor, action="case_submitted", obj=case,
-                     after={"kind": kind, "priority": case.priority, "problem_type": case.problem_type,
-                            "channel": channel})
         duplicate = _find_duplicate(case)
         if duplicate is not None:
             case.possible_duplicate_of = duplicate
@@ -488,6 +517,10 @@ def submit_case(
             fields += _route_to_merchant(case, actor=None, party=Party.SYSTEM)
         _save(case, fields)
         events.publish("case.created", aggregate=case, payload=case_payload(case))
+        # last: the audit chain head stays locked only until the commit that follows
+        audit.record(actor=actor, action="case_submitted", obj=case,
+                     after={"kind": kind, "priority": case.priority, "problem_type": case.problem_type,
+                            "channel": channel, "status": case.status})
     return Intake(case=case, checklist=items, duplicate_of=duplicate)
 
 

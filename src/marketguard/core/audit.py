@@ -78,8 +78,11 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict, dict]:
 
 
 def _lock_head() -> AuditHead:
-    AuditHead.objects.bulk_create([AuditHead(id=1, last_seq=0, last_digest=GENESIS)], ignore_conflicts=True)
-    return AuditHead.objects.select_for_update().get(id=1)
+    head = AuditHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # the very first entry (or a flushed test database)
+        AuditHead.objects.bulk_create([AuditHead(id=1, last_seq=0, last_digest=GENESIS)], ignore_conflicts=True)
+        head = AuditHead.objects.select_for_update().get(id=1)
+    return head
 
 
 def record(
@@ -103,7 +106,8 @@ def record(
         raise ValueError("audit entries need an object type and an action")
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    with transaction.atomic():
+    # savepoint=False: an entry belongs to the caller's transaction and fails with it
+    with transaction.atomic(savepoint=False):
         head = _lock_head()
         entry = AuditEntry(
             seq=head.last_seq + 1,

@@ -59,3 +59,14 @@ def api(db):
 def _media_in_tmp(settings, tmp_path):
     """Uploaded files of a test go to its own temporary folder, never to var/media."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_caches():
+    """Rules and policies cached by a previous test (another database state) are dropped."""
+    from marketguard.complaints import services as complaint_services
+    from marketguard.core import calendars
+
+    complaint_services.clear_cache()
+    calendars.clear_cache()
+    yield
