@@ -297,13 +297,15 @@ class _Sniffed:
     forbidden: str | None = None  # what the content is, when it is refused
 
 
-def _isobmff_video(data: bytes) -> tuple[str, str] | None:
+def _isobmff_video(data: bytes, *, major_only: bool = False) -> tuple[str, str] | None:
+    """The video type an ISO base media file's ``ftyp`` brands name (the major brand first)."""
     if len(data) < 16 or data[4:8] != b"ftyp":
         return None
     size = int.from_bytes(data[0:4], "big")
     brands = [data[8:12]]
     end = min(size if size >= 16 else 16, len(data), 4096)
-    brands += [data[i : i + 4] for i in range(16, end - 3, 4)]
+    if not major_only:
+        brands += [data[i : i + 4] for i in range(16, end - 3, 4)]
     for brand in brands:
         if brand in _VIDEO_BRANDS:
             return _VIDEO_BRANDS[brand]
@@ -344,6 +346,10 @@ def _sniff(data: bytes, ext: str, *, text_claimed: bool) -> _Sniffed:
     mime = guess.mime if guess is not None else None
     if mime in _IMAGE_TYPES:
         return _Sniffed("image", *_IMAGE_TYPES[mime])
+    if mime in _VIDEO_TYPES or mime is None:
+        video = _isobmff_video(data, major_only=True)  # a 3GP or MOV that also lists "isom"
+        if video:
+            return _Sniffed("video", *video)
     if mime in _VIDEO_TYPES:
         return _Sniffed("video", *_VIDEO_TYPES[mime])
     if data.startswith(b"%PDF-"):
@@ -383,10 +389,20 @@ def _pdf_active_content(data: bytes) -> str | None:
 # --------------------------------------------------------------------------- images
 
 
+# Only these decoders ever see uploaded bytes: Pillow knows ~40 formats, some of which hand the
+# file to external programs (EPS runs Ghostscript) or are rarely exercised parsers.
+_PIL_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF", "HEIF")
+
+
+def _pil_formats() -> tuple[str, ...]:
+    Image.init()
+    return tuple(f for f in _PIL_FORMATS if f in Image.OPEN)
+
+
 def _open_image(data: bytes, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse before any pixel is decoded if too large."""
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=_pil_formats())
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _reject(IMAGE_TOO_LARGE_PIXELS, f"the image is larger than {max_pixels} pixels") from exc
     except UnidentifiedImageError as exc:
@@ -507,7 +523,7 @@ def strip_metadata(data: bytes, *, max_pixels: int = DEFAULT_LIMITS.max_pixels) 
     image, icc, fmt = _decode(data, max_pixels)
     params: dict = {"icc_profile": icc} if icc else {}
     out = io.BytesIO()
-    if fmt == "JPEG":
+    if fmt in {"JPEG", "MPO"}:  # MPO: a phone's multi-picture JPEG; the first picture is kept
         if image.mode not in {"RGB", "L", "CMYK"}:
             image = _flatten(image, keep_alpha=False)
         image.save(out, format="JPEG", quality=92, optimize=True, **params)
@@ -537,9 +553,11 @@ def inspect(
 
     ``filename`` and ``declared_type`` (the browser's or mail's content type) never make a file
     acceptable; they make it fail when they name something dangerous (``TYPE_NOT_ALLOWED``) or
-    promise a kind the content is not (``TYPE_MISMATCH``: a ZIP named ``.jpg`` is refused as the
-    ZIP it is, ``TYPE_NOT_ALLOWED``; a PDF named ``.jpg`` is a mismatch). A PNG named ``.jpg`` is
-    fine: it is an image either way, and the result's extension says ``png``.
+    promise a kind the content is not (``TYPE_MISMATCH``; both must agree with the content when
+    both name a kind). A ZIP named ``.jpg`` is refused as the ZIP it is (``TYPE_NOT_ALLOWED``); a
+    PDF named ``.jpg`` is a mismatch. A PNG named ``.jpg`` is fine: it is an image either way, and
+    the result's extension says ``png``. Types that name no kind (``application/octet-stream``,
+    ``application/vnd.ms-excel`` for a CSV) are ignored.
     Chat logs (``.txt``/``.log``/``.csv``/``.json``) must be UTF-8.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -564,18 +582,24 @@ def inspect(
         raise _reject(
             TYPE_NOT_ALLOWED, f"the content is {sniffed.forbidden}, which is not accepted as evidence"
         )
-    if sniffed.kind is None or (sniffed.kind == "text" and "text" not in claims):
+    said = " and ".join(sorted(claims))
+    if sniffed.kind is None:
+        if claims == {"text"}:
+            raise _reject(
+                TYPE_MISMATCH, "the file is named as a chat log but is not UTF-8 text (save it as UTF-8)"
+            )
         if claims:
-            said = " or ".join(sorted(claims))
-            what = "text" if sniffed.kind == "text" else "not a recognised file type"
-            raise _reject(TYPE_MISMATCH, f"the file says it is {said}, but its content is {what}")
+            raise _reject(
+                TYPE_MISMATCH, f"the file says it is {said}, but its content is not a recognised type"
+            )
         raise _reject(
             TYPE_NOT_ALLOWED,
             "accepted evidence: images, videos, PDF, and UTF-8 chat logs named .txt, .log, .csv or .json",
         )
     kind = sniffed.kind
-    if claims and kind not in claims:
-        said = " or ".join(sorted(claims))
+    if kind == "text" and not claims:
+        raise _reject(TYPE_NOT_ALLOWED, "a chat log must be named .txt, .log, .csv or .json")
+    if claims and claims != {kind}:  # the name and the declared type must both agree with the content
         raise _reject(TYPE_MISMATCH, f"the file says it is {said}, but its content is {sniffed.mime}")
     if size > limits.max_bytes(kind):
         raise _reject(

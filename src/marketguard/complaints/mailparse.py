@@ -249,7 +249,7 @@ def find_case_number(
 
 # --------------------------------------------------------------------------- HTML to text
 
-_SKIP_TAGS = frozenset({"script", "style", "head", "title", "noscript", "template", "svg", "math", "object"})
+_SKIP_TAGS = frozenset({"script", "style", "title", "noscript", "template", "svg", "math", "object"})
 _VOID_TAGS = frozenset(
     {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "wbr"}
 )
@@ -266,6 +266,7 @@ class _TextExtractor(HTMLParser):
         self.lines: list[str] = []
         self.current: list[str] = []
         self.skip_depth = 0
+        self.in_head = False
         self.quote_depth = 0
         self.pre_depth = 0
 
@@ -274,12 +275,19 @@ class _TextExtractor(HTMLParser):
         line = "".join(self.current)
         if self.pre_depth == 0:
             line = re.sub(r"[ \t\r\n\f\u00a0]+", " ", line).strip()
+            line = re.sub(r" ?\x1f ?", "\t", line).strip("\t ")  # cell separators
         if line or force:
             prefix = "> " * self.quote_depth
             self.lines.append(prefix + line if line else prefix.rstrip())
         self.current = []
 
     def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "head":
+            self.in_head = True
+            return
+        if tag == "body":  # also ends a <head> that was never closed
+            self.in_head = False
+            return
         if tag in _SKIP_TAGS:
             if tag not in _VOID_TAGS:
                 self.skip_depth += 1
@@ -297,7 +305,7 @@ class _TextExtractor(HTMLParser):
             elif tag == "li":
                 self.current.append("- ")
         elif tag in {"td", "th"} and self.current:
-            self.current.append("\t")
+            self.current.append("\x1f")
         elif tag == "img":
             alt = dict(attrs).get("alt")
             if alt:
@@ -309,6 +317,9 @@ class _TextExtractor(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self.in_head = False
+            return
         if tag in _SKIP_TAGS:
             if tag not in _VOID_TAGS and self.skip_depth:
                 self.skip_depth -= 1
@@ -323,7 +334,7 @@ class _TextExtractor(HTMLParser):
                 self.pre_depth -= 1
 
     def handle_data(self, data: str) -> None:
-        if self.skip_depth:
+        if self.skip_depth or self.in_head:
             return
         if self.pre_depth:
             parts = data.split("\n")
@@ -360,12 +371,12 @@ _HISTORY_MARKERS = [
     re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
     re.compile(r"^\s*-{2,}\s*(?:原始邮件|原始郵件|Original)\s*-{2,}\s*$", re.IGNORECASE),
     re.compile(r"^\s*-{2,}\s*(?:回复的原邮件|Reply message)\s*-{2,}\s*$", re.IGNORECASE),
-    re.compile(r"^\s*On\b.{0,300}\bwrote:\s*$", re.IGNORECASE),
-    re.compile(r"^\s*(?:在|于|於).{0,300}(?:写道|寫道)\s*[:：]\s*$"),
-    re.compile(r"^.{0,300}(?:写道|寫道)\s*[:：]\s*$"),
+    # the attribution lines carry a date: "On the box the seller wrote:" is the consumer's own text
+    re.compile(r"^\s*On\b(?=.*\d).{0,300}\bwrote:\s*$", re.IGNORECASE),
+    re.compile(r"^(?=.*\d).{0,300}(?:写道|寫道)\s*[:：]\s*$"),
 ]
 # "On Mon, 23 Nov 2026 at 10:00, Zhang San <z@example.com>" / "wrote:" folded over two lines
-_ON_FIRST = re.compile(r"^\s*On\b.{0,300}$", re.IGNORECASE)
+_ON_FIRST = re.compile(r"^\s*On\b(?=.*\d).{0,300}$", re.IGNORECASE)
 _WROTE_SECOND = re.compile(r"^.{0,200}\bwrote:\s*$", re.IGNORECASE)
 # Outlook's header block: "From: ..." then "Sent:/Date:" (or 发件人/发送时间/时间/日期) within 3 lines
 _FROM_LINE = re.compile(r"^\s*\*?(?:From|发件人|寄件者)\s*\*?\s*[:：]", re.IGNORECASE)
@@ -448,7 +459,7 @@ def _param(raw_value: str | None, param: str, header: str) -> str | None:
     if not raw_value:
         return None
     legacy = email.message.Message()
-    legacy[header] = _UNFOLD.sub("", raw_value)
+    legacy[header] = _from_surrogates(_UNFOLD.sub("", raw_value))  # raw 8-bit names: UTF-8 or GB18030
     value = legacy.get_param(param, header=header)
     if value is None or value == "":
         return None

@@ -83,7 +83,8 @@ def mp4() -> bytes:
 def fake_image_zip() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("invoice.exe", b"MZ\x90\x00" + bytes(60))
+        entry = zipfile.ZipInfo("invoice.exe", date_time=(2026, 11, 20, 12, 0, 0))  # reproducible bytes
+        archive.writestr(entry, b"MZ\x90\x00" + bytes(60))
     return out.getvalue()
 
 
@@ -124,9 +125,9 @@ def eml_reply_subject_qq() -> bytes:
         "希望尽快处理，谢谢！\n"
         "\n"
         "------------------ 原始邮件 ------------------\n"
-        "发件人: \"MarketGuard 客服\"<service@marketguard.example>;\n"
+        '发件人: "MarketGuard 客服"<service@marketguard.example>;\n'
         "发送时间: 2026年11月22日(星期天) 上午10:00\n"
-        "收件人: \"张三\"<zhangsan@example.cn>;\n"
+        '收件人: "张三"<zhangsan@example.cn>;\n'
         "主题: [CS20261122000123] 您的投诉已受理\n"
         "\n"
         "您好，您的投诉已受理，请补充划痕照片。\n"
@@ -181,7 +182,7 @@ def eml_html_only() -> bytes:
 <blockquote>We do not accept returns.</blockquote></div>
 </body></html>"""
     return (
-        "From: \"Wang Fang\" <wang.fang@example.org>\r\n"
+        'From: "Wang Fang" <wang.fang@example.org>\r\n'
         "To: service@marketguard.example\r\n"
         "Subject: Broken blender\r\n"
         "Date: Sat, 21 Nov 2026 08:00:00 -0500\r\n"
@@ -275,7 +276,8 @@ def eml_auto_reply() -> bytes:
         "MIME-Version: 1.0\r\n"
         'Content-Type: text/plain; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: base64\r\n"
-        "\r\n" + base64.encodebytes("我正在休假，11月30日回来。\n".encode()).decode("ascii").replace("\n", "\r\n")
+        "\r\n"
+        + base64.encodebytes("我正在休假，11月30日回来。\n".encode()).decode("ascii").replace("\n", "\r\n")
     ).encode("ascii")
 
 
