@@ -152,10 +152,12 @@ def _register_routers() -> None:
     from marketguard.catalog.api import router as catalog_router
     from marketguard.complaints.api import router as complaints_router
     from marketguard.core.api import router as core_router
+    from marketguard.core.webhook_api import router as webhook_router
 
     api.add_router("/", core_router)
     api.add_router("/catalog/", catalog_router)
     api.add_router("/", complaints_router)
+    api.add_router("/webhooks/", webhook_router)
 
 
 _register_routers()
