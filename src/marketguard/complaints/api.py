@@ -176,6 +176,13 @@ def execute(request, number: str, remedy_id: int, payload: schemas.ExecuteIn):
                                    version=payload.version)
 
 
+@router.post("/cases/{number}/remedies/{remedy_id}/return-received", response=schemas.RemedyOut,
+             summary="The merchant received the returned goods: the refund is due within 7 days")
+def return_received(request, number: str, remedy_id: int, payload: schemas.ReturnReceivedIn):
+    return services.record_return_received(actor=request.auth, number=number, remedy_id=remedy_id,
+                                           received_at=payload.received_at, version=payload.version)
+
+
 @router.post("/cases/{number}/resolve", response=schemas.CaseOut)
 def resolve(request, number: str, payload: schemas.ReasonIn):
     return services.resolve_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)

@@ -92,6 +92,11 @@ class ExecuteIn(In):
     version: Version = None
 
 
+class ReturnReceivedIn(In):
+    received_at: datetime | None = None
+    version: Version = None
+
+
 class RulingIn(In):
     outcome: Literal["consumer_upheld", "partially_upheld", "merchant_upheld"]
     reasons: Text

@@ -859,7 +859,9 @@ def decide_proposal(*, actor, number: str, proposal_id: int, accept: bool, note:
 
 
 def _start_remedy(case: Case, *, kind: str, amount: int | None, source: str, due: datetime | None = None) -> list[str]:
-    due = due or timezone.now() + timeouts().ruling_execution
+    """A remedy to carry out. A return and refund waits for the goods: its refund is due 7 days
+    after the merchant receives them (暂行办法 art. 13), so it has no deadline until then."""
+    due = None if kind == RemedyKind.RETURN_REFUND else (due or timezone.now() + timeouts().ruling_execution)
     Remedy.objects.create(case=case, kind=kind, amount_fen=amount, source=source, due_at=due)
     case.execution_due = due
     fields = _move(case, "start_execution", actor=None, party=Party.SYSTEM, data={"remedy": kind})
@@ -903,6 +905,32 @@ def execute_remedy(*, actor, number: str, remedy_id: int, payment_reference: str
         if not case.remedies.filter(status=Remedy.Status.PENDING).exists():
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
         _save(case, fields)
+    return remedy
+
+
+def record_return_received(*, actor, number: str, remedy_id: int, received_at: datetime | None = None,
+                           version: int | None = None) -> Remedy:
+    """The merchant has the returned goods: the refund is now due within 7 calendar days."""
+    from marketguard.complaints import eligibility
+
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.MERCHANT, Party.AGENT)
+        remedy = case.remedies.select_for_update().filter(pk=remedy_id).first()
+        if remedy is None:
+            raise NotFound(_("No such remedy."), field="remedy_id")
+        if remedy.kind != RemedyKind.RETURN_REFUND or remedy.status != Remedy.Status.PENDING:
+            raise InvalidTransition(_("Only a pending return and refund waits for the goods."), code="NOT_A_RETURN")
+        received_at = received_at or timezone.now()
+        if received_at > timezone.now():
+            raise InvalidInput(_("The goods cannot be received in the future."), field="received_at")
+        remedy.due_at = eligibility.refund_due(received_at, tz=settings.TIME_ZONE)
+        remedy.save(update_fields=["due_at"])
+        case.execution_due = remedy.due_at
+        _event(case, "return_received", actor, party, {"received_at": received_at, "refund_due": remedy.due_at})
+        audit.record(actor=actor, action="return_received", obj=case, after={"remedy": remedy.pk,
+                                                                              "refund_due": remedy.due_at})
+        _save(case, ["execution_due"])
     return remedy
 
 

@@ -159,7 +159,7 @@ def test_dispute_ruling_not_executed_becomes_a_violation(world):
                                remedy="return_refund", amount="199.00")
     assert err.value.errors[0].field == "reasons"
     ruling = services.record_ruling(actor=w.arbitrator, number=case.number, outcome="consumer_upheld",
-                                    reasons="照片显示杯身裂缝，属质量问题", remedy="return_refund", amount="199.00")
+                                    reasons="照片显示杯身裂缝，属质量问题", remedy="refund", amount="199.00")
     case.refresh_from_db()
     assert case.status == workflow.EXECUTING and ruling.execute_due == case.execution_due
     with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
@@ -336,3 +336,24 @@ def test_withdraw_and_reopen(world):
     services.withdraw_case(actor=w.consumer, number=case.number)
     case.refresh_from_db()
     assert case.status == workflow.WITHDRAWN
+
+
+def test_return_and_refund_is_due_seven_days_after_the_goods_arrive(world):
+    w = world
+    case = _file(w).case
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00")
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    remedy = Remedy.objects.get(case=case)
+    assert remedy.due_at is None  # waiting for the goods, no deadline yet
+    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
+        assert services.sweep().violations == 0
+    received = timezone.now()
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk, received_at=received)
+    remedy.refresh_from_db()
+    local = timezone.localtime(remedy.due_at)
+    # days counted from the day after receipt: 7 full days, due at the start of the 8th (exclusive bound)
+    assert (local.date() - timezone.localtime(received).date()).days == 8
+    assert (local.hour, local.minute) == (0, 0)
+    services.execute_remedy(actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1")
+    with pytest.raises(InvalidTransition):  # already refunded: nothing waits for the goods any more
+        services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
