@@ -64,7 +64,9 @@ bodies = [{"kind": rng.choice(kinds), "channel": "api", "order": o.external_id, 
            "description": rng.choice(texts)} for o in orders]
 print(json.dumps({"token": token, "bodies": bodies}))
 """
-    out = sh([sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "marketguard.settings"}).stdout
+    out = sh(
+        [sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "marketguard.settings"}
+    ).stdout
     data = json.loads(out.strip().splitlines()[-1])
     return data["token"], data["bodies"]
 
@@ -90,8 +92,18 @@ end
 
 
 def run_wrk(script: Path, seconds: int, connections: int) -> dict:
-    out = sh(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-              f"http://127.0.0.1:{PORT}"]).stdout
+    out = sh(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{PORT}",
+        ]
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
 
     def ms(label):
@@ -101,17 +113,33 @@ def run_wrk(script: Path, seconds: int, connections: int) -> dict:
 
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     total = int(re.search(r"(\d+) requests in", out)[1])
-    return {"rps": rps, "p50": ms("50"), "p90": ms("90"), "p99": ms("99"), "non2xx": int(bad[1]) if bad else 0,
-            "requests": total, "raw": out}
+    return {
+        "rps": rps,
+        "p50": ms("50"),
+        "p90": ms("90"),
+        "p99": ms("99"),
+        "non2xx": int(bad[1]) if bad else 0,
+        "requests": total,
+        "raw": out,
+    }
 
 
 def run_pgbench(seconds: int, connections: int) -> float:
-    sh(["psql", DB_URL, "-qc", "CREATE TABLE IF NOT EXISTS bench_insert (id bigserial primary key, a int, "
-                              "b timestamptz, c text)"])
+    sh(
+        [
+            "psql",
+            DB_URL,
+            "-qc",
+            "CREATE TABLE IF NOT EXISTS bench_insert (id bigserial primary key, a int, "
+            "b timestamptz, c text)",
+        ]
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as fh:
         fh.write("\\set r random(1, 1000000)\nINSERT INTO bench_insert (a, b, c) VALUES (:r, now(), 'x');\n")
         script = fh.name
-    out = sh(["pgbench", "-n", "-c", str(connections), "-j", "2", "-T", str(seconds), "-f", script, DB]).stdout
+    out = sh(
+        ["pgbench", "-n", "-c", str(connections), "-j", "2", "-T", str(seconds), "-f", script, DB]
+    ).stdout
     os.unlink(script)
     return float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)[1])
 
@@ -124,18 +152,39 @@ def main() -> None:
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is required (apt-get install {tool if tool == 'wrk' else 'postgresql-client'})")
+            raise SystemExit(
+                f"{tool} is required (apt-get install {tool if tool == 'wrk' else 'postgresql-client'})"
+            )
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": DB_URL, "MARKETGUARD_VAR": tmp, "MARKETGUARD_ENV": "dev",
-               "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": DB_URL,
+            "MARKETGUARD_VAR": tmp,
+            "MARKETGUARD_ENV": "dev",
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+        }
         print("preparing database and demo data ...", flush=True)
         token, bodies = prepare(env)
         script = Path(tmp) / "post.lua"
         lua_script(script, token, bodies)
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "marketguard.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-             "--workers", str(args.workers), "--threads", "1", "--log-level", "warning"],
-            env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "marketguard.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                "1",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            start_new_session=True,
         )
         try:
             for _ in range(60):

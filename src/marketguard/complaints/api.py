@@ -42,15 +42,25 @@ def _detail(view: selectors.CaseView) -> dict:
 @router.post("/cases", response={201: schemas.IntakeOut}, summary="File a complaint or after-sales request")
 def submit(request, payload: schemas.CaseIn):
     intake = services.submit_case(
-        actor=request.auth, channel=payload.channel, kind=payload.kind, description=payload.description,
-        title=payload.title, problem_type=payload.problem_type, order_external_id=payload.order,
-        item_external_id=payload.item, buyer_external_id=payload.buyer, amount_claimed=payload.amount_claimed,
-        contact_email=payload.contact_email, safety_confirmed=payload.safety_confirmed,
+        actor=request.auth,
+        channel=payload.channel,
+        kind=payload.kind,
+        description=payload.description,
+        title=payload.title,
+        problem_type=payload.problem_type,
+        order_external_id=payload.order,
+        item_external_id=payload.item,
+        buyer_external_id=payload.buyer,
+        amount_claimed=payload.amount_claimed,
+        contact_email=payload.contact_email,
+        safety_confirmed=payload.safety_confirmed,
     )
     return 201, {
         "case": intake.case,
-        "checklist": [{"code": i.code, "label_zh": i.label_zh, "label_en": i.label_en, "required": i.required}
-                      for i in intake.checklist],
+        "checklist": [
+            {"code": i.code, "label_zh": i.label_zh, "label_en": i.label_en, "required": i.required}
+            for i in intake.checklist
+        ],
         "duplicate_of": intake.duplicate_of.number if intake.duplicate_of else None,
     }
 
@@ -97,8 +107,9 @@ def detail(request, number: str):
 
 @router.post("/cases/{number}/acknowledge", response=schemas.CaseOut)
 def acknowledge(request, number: str, payload: schemas.MessageBodyIn):
-    return services.acknowledge_case(actor=request.auth, number=number, version=payload.version,
-                                     message=payload.message)
+    return services.acknowledge_case(
+        actor=request.auth, number=number, version=payload.version, message=payload.message
+    )
 
 
 @router.post("/cases/{number}/take", response=schemas.CaseOut)
@@ -108,34 +119,56 @@ def take(request, number: str, payload: schemas.VersionIn):
 
 @router.post("/cases/{number}/handover", response=schemas.CaseOut)
 def handover(request, number: str, payload: schemas.HandoverIn):
-    return services.hand_over_case(actor=request.auth, number=number, to_username=payload.to_username,
-                                   reason=payload.reason, version=payload.version)
+    return services.hand_over_case(
+        actor=request.auth,
+        number=number,
+        to_username=payload.to_username,
+        reason=payload.reason,
+        version=payload.version,
+    )
 
 
 @router.post("/cases/{number}/forward", response=schemas.CaseOut)
 def forward(request, number: str, payload: schemas.MessageBodyIn):
-    return services.forward_to_merchant(actor=request.auth, number=number, version=payload.version,
-                                        message=payload.message)
+    return services.forward_to_merchant(
+        actor=request.auth, number=number, version=payload.version, message=payload.message
+    )
 
 
 @router.post("/cases/{number}/messages", response={201: schemas.MessageOut})
 def post_message(request, number: str, payload: schemas.PostMessageIn):
-    return 201, services.post_message(actor=request.auth, number=number, body=payload.body,
-                                      internal=payload.internal, channel=payload.channel, version=payload.version)
+    return 201, services.post_message(
+        actor=request.auth,
+        number=number,
+        body=payload.body,
+        internal=payload.internal,
+        channel=payload.channel,
+        version=payload.version,
+    )
 
 
 @router.post("/cases/{number}/materials", response=schemas.CaseOut)
 def request_materials(request, number: str, payload: schemas.MaterialsIn):
-    return services.request_materials(actor=request.auth, number=number, items=payload.items, reason=payload.reason,
-                                      version=payload.version)
+    return services.request_materials(
+        actor=request.auth, number=number, items=payload.items, reason=payload.reason, version=payload.version
+    )
 
 
 @router.post("/cases/{number}/evidence", response={201: schemas.EvidenceOut})
-def upload_evidence(request, number: str, file: File[UploadedFile], material: str = "", internal: bool = False):
+def upload_evidence(
+    request, number: str, file: File[UploadedFile], material: str = "", internal: bool = False
+):
     if file.size is not None and file.size > MAX_UPLOAD:
         raise InvalidInput("The file is too large.", code="EVIDENCE_TOO_LARGE", field="file")
-    evidence = services.add_evidence(actor=request.auth, number=number, filename=file.name or "", data=file.read(),
-                                     declared_type=file.content_type, material_code=material, internal=internal)
+    evidence = services.add_evidence(
+        actor=request.auth,
+        number=number,
+        filename=file.name or "",
+        data=file.read(),
+        declared_type=file.content_type,
+        material_code=material,
+        internal=internal,
+    )
     return 201, evidence
 
 
@@ -144,54 +177,93 @@ def download_evidence(request, number: str, evidence_id: int):
     evidence = selectors.evidence_file(request.auth, evidence_id)
     if evidence.case.number != number:
         raise InvalidInput("This file belongs to another case.", field="evidence_id")
-    response = FileResponse(evidence.blob.file.open("rb"), content_type=evidence.blob.mime,
-                            as_attachment=evidence.kind != "image", filename=evidence.filename)
+    response = FileResponse(
+        evidence.blob.file.open("rb"),
+        content_type=evidence.blob.mime,
+        as_attachment=evidence.kind != "image",
+        filename=evidence.filename,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 @router.post("/cases/{number}/proposals", response={201: schemas.ProposalOut})
 def propose(request, number: str, payload: schemas.ProposalIn):
-    return 201, services.make_proposal(actor=request.auth, number=number, remedy=payload.remedy,
-                                       amount=payload.amount, note=payload.note, version=payload.version)
+    return 201, services.make_proposal(
+        actor=request.auth,
+        number=number,
+        remedy=payload.remedy,
+        amount=payload.amount,
+        note=payload.note,
+        version=payload.version,
+    )
 
 
 @router.post("/cases/{number}/proposals/{proposal_id}/accept", response=schemas.ProposalOut)
 def accept(request, number: str, proposal_id: int, payload: schemas.DecisionIn):
-    return services.decide_proposal(actor=request.auth, number=number, proposal_id=proposal_id, accept=True,
-                                    note=payload.note, version=payload.version)
+    return services.decide_proposal(
+        actor=request.auth,
+        number=number,
+        proposal_id=proposal_id,
+        accept=True,
+        note=payload.note,
+        version=payload.version,
+    )
 
 
 @router.post("/cases/{number}/proposals/{proposal_id}/reject", response=schemas.ProposalOut)
 def reject_proposal(request, number: str, proposal_id: int, payload: schemas.DecisionIn):
-    return services.decide_proposal(actor=request.auth, number=number, proposal_id=proposal_id, accept=False,
-                                    note=payload.note, version=payload.version)
+    return services.decide_proposal(
+        actor=request.auth,
+        number=number,
+        proposal_id=proposal_id,
+        accept=False,
+        note=payload.note,
+        version=payload.version,
+    )
 
 
 @router.post("/cases/{number}/remedies/{remedy_id}/execute", response=schemas.RemedyOut)
 def execute(request, number: str, remedy_id: int, payload: schemas.ExecuteIn):
-    return services.execute_remedy(actor=request.auth, number=number, remedy_id=remedy_id,
-                                   payment_reference=payload.payment_reference, carrier=payload.carrier,
-                                   tracking_number=payload.tracking_number, repair_due=payload.repair_due,
-                                   version=payload.version)
+    return services.execute_remedy(
+        actor=request.auth,
+        number=number,
+        remedy_id=remedy_id,
+        payment_reference=payload.payment_reference,
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+        repair_due=payload.repair_due,
+        version=payload.version,
+    )
 
 
-@router.post("/cases/{number}/remedies/{remedy_id}/return-received", response=schemas.RemedyOut,
-             summary="The merchant received the returned goods: the refund is due within 7 days")
+@router.post(
+    "/cases/{number}/remedies/{remedy_id}/return-received",
+    response=schemas.RemedyOut,
+    summary="The merchant received the returned goods: the refund is due within 7 days",
+)
 def return_received(request, number: str, remedy_id: int, payload: schemas.ReturnReceivedIn):
-    return services.record_return_received(actor=request.auth, number=number, remedy_id=remedy_id,
-                                           received_at=payload.received_at, version=payload.version)
+    return services.record_return_received(
+        actor=request.auth,
+        number=number,
+        remedy_id=remedy_id,
+        received_at=payload.received_at,
+        version=payload.version,
+    )
 
 
 @router.post("/cases/{number}/resolve", response=schemas.CaseOut)
 def resolve(request, number: str, payload: schemas.ReasonIn):
-    return services.resolve_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+    return services.resolve_case(
+        actor=request.auth, number=number, reason=payload.reason, version=payload.version
+    )
 
 
 @router.post("/cases/{number}/intervention", response=schemas.CaseOut)
 def intervention(request, number: str, payload: schemas.ReasonIn):
-    return services.request_intervention(actor=request.auth, number=number, reason=payload.reason,
-                                         version=payload.version)
+    return services.request_intervention(
+        actor=request.auth, number=number, reason=payload.reason, version=payload.version
+    )
 
 
 @router.post("/cases/{number}/review", response=schemas.CaseOut)
@@ -201,36 +273,52 @@ def review(request, number: str, payload: schemas.VersionIn):
 
 @router.post("/cases/{number}/ruling", response={201: schemas.RulingOut})
 def ruling(request, number: str, payload: schemas.RulingIn):
-    return 201, services.record_ruling(actor=request.auth, number=number, outcome=payload.outcome,
-                                       reasons=payload.reasons, remedy=payload.remedy or "", amount=payload.amount,
-                                       version=payload.version)
+    return 201, services.record_ruling(
+        actor=request.auth,
+        number=number,
+        outcome=payload.outcome,
+        reasons=payload.reasons,
+        remedy=payload.remedy or "",
+        amount=payload.amount,
+        version=payload.version,
+    )
 
 
 @router.post("/cases/{number}/appeal", response=schemas.CaseOut)
 def appeal(request, number: str, payload: schemas.ReasonIn):
-    return services.appeal_ruling(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+    return services.appeal_ruling(
+        actor=request.auth, number=number, reason=payload.reason, version=payload.version
+    )
 
 
 @router.post("/cases/{number}/rating", response={201: schemas.CaseOut})
 def rate(request, number: str, payload: schemas.RatingIn):
-    rating = services.rate_case(actor=request.auth, number=number, score=payload.score, comment=payload.comment)
+    rating = services.rate_case(
+        actor=request.auth, number=number, score=payload.score, comment=payload.comment
+    )
     rating.case.refresh_from_db()
     return 201, rating.case
 
 
 @router.post("/cases/{number}/withdraw", response=schemas.CaseOut)
 def withdraw(request, number: str, payload: schemas.OptionalReasonIn):
-    return services.withdraw_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+    return services.withdraw_case(
+        actor=request.auth, number=number, reason=payload.reason, version=payload.version
+    )
 
 
 @router.post("/cases/{number}/reject", response=schemas.CaseOut)
 def reject(request, number: str, payload: schemas.ReasonIn):
-    return services.reject_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+    return services.reject_case(
+        actor=request.auth, number=number, reason=payload.reason, version=payload.version
+    )
 
 
 @router.post("/cases/{number}/reopen", response=schemas.CaseOut)
 def reopen(request, number: str, payload: schemas.ReasonIn):
-    return services.reopen_case(actor=request.auth, number=number, reason=payload.reason, version=payload.version)
+    return services.reopen_case(
+        actor=request.auth, number=number, reason=payload.reason, version=payload.version
+    )
 
 
 @router.post("/cases/{number}/merge", response=schemas.CaseOut)

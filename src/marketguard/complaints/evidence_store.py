@@ -19,7 +19,9 @@ from marketguard.core.errors import InvalidInput
 MESSAGES = {
     "EMPTY": gettext_lazy("The file is empty."),
     "TOO_LARGE": gettext_lazy("The file is too large."),
-    "TYPE_NOT_ALLOWED": gettext_lazy("This type of file is not accepted. Send photos, videos, PDF files or text."),
+    "TYPE_NOT_ALLOWED": gettext_lazy(
+        "This type of file is not accepted. Send photos, videos, PDF files or text."
+    ),
     "TYPE_MISMATCH": gettext_lazy("The file's content does not match its name or type."),
     "IMAGE_UNREADABLE": gettext_lazy("The image cannot be read."),
     "IMAGE_TOO_LARGE_PIXELS": gettext_lazy("The image has too many pixels."),
@@ -41,24 +43,46 @@ def _blob(data: bytes, inspected) -> Blob:
         thumb = thumb_path
     try:
         with transaction.atomic():
-            return Blob.objects.create(sha256=inspected.sha256, size=inspected.size, mime=inspected.mime,
-                                       kind=inspected.kind, file=path, thumbnail=thumb)
+            return Blob.objects.create(
+                sha256=inspected.sha256,
+                size=inspected.size,
+                mime=inspected.mime,
+                kind=inspected.kind,
+                file=path,
+                thumbnail=thumb,
+            )
     except IntegrityError:  # the same file uploaded at the same moment by someone else
         return Blob.objects.get(sha256=inspected.sha256)
 
 
-def store(*, case, actor, party: str, filename: str, data: bytes, declared_type: str | None, material_code: str,
-          internal: bool) -> Evidence:
+def store(
+    *,
+    case,
+    actor,
+    party: str,
+    filename: str,
+    data: bytes,
+    declared_type: str | None,
+    material_code: str,
+    internal: bool,
+) -> Evidence:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
     if not name:
         raise InvalidInput(_("The file needs a name."), field="file")
     try:
         inspected = evidence_files.inspect(data, filename=name, declared_type=declared_type)
     except evidence_files.EvidenceRejected as exc:
-        raise InvalidInput(str(MESSAGES.get(exc.code, exc.message)), code=f"EVIDENCE_{exc.code}", field="file") from None
+        raise InvalidInput(
+            str(MESSAGES.get(exc.code, exc.message)), code=f"EVIDENCE_{exc.code}", field="file"
+        ) from None
     blob = _blob(data, inspected)
     return Evidence.objects.create(
-        case=case, blob=blob, filename=name, kind=inspected.kind, party=party if party in Party.values else Party.AGENT,
-        uploaded_by=actor, material_code=(material_code or "")[:40],
+        case=case,
+        blob=blob,
+        filename=name,
+        kind=inspected.kind,
+        party=party if party in Party.values else Party.AGENT,
+        uploaded_by=actor,
+        material_code=(material_code or "")[:40],
         visibility=Evidence.Visibility.PLATFORM if internal else Evidence.Visibility.PARTIES,
     )

@@ -100,12 +100,20 @@ class Case(models.Model):
     triage = models.JSONField(_("triage"), default=dict, editable=False)
 
     consumer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases_filed",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_filed",
         verbose_name=_("consumer account"),
     )
-    buyer = models.ForeignKey("catalog.Buyer", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("buyer"))
+    buyer = models.ForeignKey(
+        "catalog.Buyer", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("buyer")
+    )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
-    order = models.ForeignKey("catalog.Order", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("order"))
+    order = models.ForeignKey(
+        "catalog.Order", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("order")
+    )
     order_item = models.ForeignKey(
         "catalog.OrderItem", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("order item")
     )
@@ -120,11 +128,18 @@ class Case(models.Model):
     )
     amount_claimed_fen = models.BigIntegerField(_("amount claimed (fen)"), null=True, blank=True)
     paid_amount_fen = models.BigIntegerField(
-        _("paid amount (fen)"), null=True, blank=True, help_text=_("What the consumer paid: refunds never exceed it.")
+        _("paid amount (fen)"),
+        null=True,
+        blank=True,
+        help_text=_("What the consumer paid: refunds never exceed it."),
     )
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases_owned",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_owned",
         verbose_name=_("responsible agent"),
     )
     owner_since = models.DateTimeField(_("owner since"), null=True, blank=True)
@@ -139,7 +154,9 @@ class Case(models.Model):
     auto_approve_at = models.DateTimeField(_("approved automatically at"), null=True, blank=True)
     intervention_allowed_at = models.DateTimeField(_("intervention allowed from"), null=True, blank=True)
     intervention_deadline = models.DateTimeField(_("intervention allowed until"), null=True, blank=True)
-    waiting_on_consumer_since = models.DateTimeField(_("waiting on the consumer since"), null=True, blank=True)
+    waiting_on_consumer_since = models.DateTimeField(
+        _("waiting on the consumer since"), null=True, blank=True
+    )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     execution_due = models.DateTimeField(_("remedy due"), null=True, blank=True)
     appeal_deadline = models.DateTimeField(_("appeal allowed until"), null=True, blank=True)
@@ -148,11 +165,19 @@ class Case(models.Model):
     retain_until = models.DateField(_("kept until"), null=True, blank=True)
 
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
         verbose_name=_("merged into"),
     )
     possible_duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("possible duplicate of"),
     )
     materials_notified = models.JSONField(_("materials requested at intake"), default=list, blank=True)
@@ -311,7 +336,9 @@ class Proposal(NeverDelete):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proposals")
     party = models.CharField(_("proposed by"), max_length=12, choices=Party.choices)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     remedy = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -406,7 +433,9 @@ class SlaMark(NeverDelete):
     actions = models.JSONField(default=list)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "target", "stage"], name="one_sla_mark_per_stage")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "target", "stage"], name="one_sla_mark_per_stage")
+        ]
         ordering = ["at"]
 
 
@@ -418,7 +447,9 @@ class MerchantViolation(NeverDelete):
         RULING_NOT_EXECUTED = "ruling_not_executed", _("Ruling not executed in time")
         SILENT_ON_REFUND = "silent_on_refund", _("No answer to a refund request")
 
-    merchant = models.ForeignKey("catalog.Merchant", on_delete=models.PROTECT, related_name="after_sales_violations")
+    merchant = models.ForeignKey(
+        "catalog.Merchant", on_delete=models.PROTECT, related_name="after_sales_violations"
+    )
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="violations")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     at = models.DateTimeField(auto_now_add=True)

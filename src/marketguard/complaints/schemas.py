@@ -67,7 +67,9 @@ class HandoverIn(In):
 
 
 class MaterialsIn(In):
-    items: Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1, max_length=20)]
+    items: Annotated[
+        list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1, max_length=20)
+    ]
     reason: Annotated[str, StringConstraints(max_length=2000)] = ""
     version: Version = None
 

@@ -40,9 +40,14 @@ def with_next_due(qs):
     """Annotate `next_due`: the nearest open SLA deadline of each case."""
     return qs.annotate(
         next_due=Least(
-            When_(When(first_responded_at__isnull=True, then=Coalesce("first_response_due", _far())), default=_far()),
-            When_(When(status=workflow.AWAITING_MERCHANT, then=Coalesce("merchant_response_due", _far())),
-                  default=_far()),
+            When_(
+                When(first_responded_at__isnull=True, then=Coalesce("first_response_due", _far())),
+                default=_far(),
+            ),
+            When_(
+                When(status=workflow.AWAITING_MERCHANT, then=Coalesce("merchant_response_due", _far())),
+                default=_far(),
+            ),
             When_(When(resolved_at__isnull=True, then=Coalesce("resolution_due", _far())), default=_far()),
             Coalesce("execution_due", _far()),
         )
@@ -91,7 +96,9 @@ def _rows(cases, now) -> list[QueueRow]:
     return rows
 
 
-def agent_queue(actor, *, scope: str = "mine", limit: int = 100, now: datetime | None = None) -> list[QueueRow]:
+def agent_queue(
+    actor, *, scope: str = "mine", limit: int = 100, now: datetime | None = None
+) -> list[QueueRow]:
     """Open cases for agents, the most at-risk first (a breached case before one about to be)."""
     require_role(actor, Role.AGENT, Role.ADMIN)
     now = now or timezone.now()
@@ -157,9 +164,18 @@ def case_view(actor, number: str) -> CaseView:
     moves = workflow.moves_from(case.status, party) if party not in ("observer",) else []
     rating = Rating.objects.filter(case=case).first()
     return CaseView(
-        case=case, party=party, events=list(events), messages=list(messages), evidence=list(evidence),
-        proposals=list(case.proposals.all()), remedies=list(case.remedies.all()), rulings=list(case.rulings.all()),
-        moves=moves, clocks=clocks(case), show_personal=sees_personal_data(actor), rating=rating,
+        case=case,
+        party=party,
+        events=list(events),
+        messages=list(messages),
+        evidence=list(evidence),
+        proposals=list(case.proposals.all()),
+        remedies=list(case.remedies.all()),
+        rulings=list(case.rulings.all()),
+        moves=moves,
+        clocks=clocks(case),
+        show_personal=sees_personal_data(actor),
+        rating=rating,
     )
 
 
@@ -185,8 +201,14 @@ def _period(qs, since, until, field_name="created_at"):
     return qs
 
 
-def metrics(actor, *, since: datetime | None = None, until: datetime | None = None, merchant_id: int | None = None,
-            top: int = 10) -> dict:
+def metrics(
+    actor,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    merchant_id: int | None = None,
+    top: int = 10,
+) -> dict:
     """Service metrics from the data: first response, share resolved within 48 h, CSAT,
     intervention rate, complaint rate per merchant, product and category."""
     if actor is not None and actor.role == Role.MERCHANT_STAFF:
@@ -214,8 +236,12 @@ def metrics(actor, *, since: datetime | None = None, until: datetime | None = No
         return round(n / d, 4) if d else None
 
     def _rate_by(group_field, label_fields):
-        counts = (cases.exclude(**{f"{group_field}__isnull": True}).values(group_field, *label_fields)
-                  .annotate(n=Count("id")).order_by("-n")[:top])
+        counts = (
+            cases.exclude(**{f"{group_field}__isnull": True})
+            .values(group_field, *label_fields)
+            .annotate(n=Count("id"))
+            .order_by("-n")[:top]
+        )
         rows = []
         for row in counts:
             key = row[group_field]
@@ -225,8 +251,14 @@ def metrics(actor, *, since: datetime | None = None, until: datetime | None = No
                 denominator = orders.filter(items__product_id=key).distinct().count()
             else:
                 denominator = orders.filter(items__product__category_id=key).distinct().count()
-            rows.append({**{k: row[k] for k in label_fields}, "cases": row["n"], "orders": denominator,
-                         "rate": _share(row["n"], denominator)})
+            rows.append(
+                {
+                    **{k: row[k] for k in label_fields},
+                    "cases": row["n"],
+                    "orders": denominator,
+                    "rate": _share(row["n"], denominator),
+                }
+            )
         return rows
 
     return {
@@ -245,8 +277,12 @@ def metrics(actor, *, since: datetime | None = None, until: datetime | None = No
         "by_merchant": _rate_by("merchant", ["merchant__external_id", "merchant__name"]),
         "by_product": _rate_by("product", ["product__external_id", "product__title"]),
         "by_category": _rate_by("category", ["category__external_id", "category__name_zh"]),
-        "targets": {"first_response_within_24h": 1.0, "resolved_within_48h": sla.RESOLUTION_KPI_GOAL,
-                    "csat": 0.85, "complaint_rate": 0.02},
+        "targets": {
+            "first_response_within_24h": 1.0,
+            "resolved_within_48h": sla.RESOLUTION_KPI_GOAL,
+            "csat": 0.85,
+            "complaint_rate": 0.02,
+        },
     }
 
 
@@ -280,13 +316,22 @@ def sla_breaches(actor, *, since: datetime | None = None, until: datetime | None
 def sla_breaches_csv(actor, **period) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["case", "priority", "target", "due_at", "breached_at", "owner", "merchant", "status", "actions"])
+    writer.writerow(
+        ["case", "priority", "target", "due_at", "breached_at", "owner", "merchant", "status", "actions"]
+    )
     for mark in sla_breaches(actor, **period):
         case = mark.case
-        writer.writerow([
-            case.number, case.priority, mark.target, mark.due_at.isoformat(), mark.at.isoformat(),
-            case.owner.get_username() if case.owner_id else "", case.merchant.external_id if case.merchant_id else "",
-            case.status, " ".join(mark.actions),
-        ])
+        writer.writerow(
+            [
+                case.number,
+                case.priority,
+                mark.target,
+                mark.due_at.isoformat(),
+                mark.at.isoformat(),
+                case.owner.get_username() if case.owner_id else "",
+                case.merchant.external_id if case.merchant_id else "",
+                case.status,
+                " ".join(mark.actions),
+            ]
+        )
     return out.getvalue()
-

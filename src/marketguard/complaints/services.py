@@ -111,7 +111,10 @@ def _category_codes(category: Category | None) -> frozenset[str]:
 
 def _facts(case: Case) -> sla.CaseFacts:
     return sla.CaseFacts(
-        problem_type=case.problem_type, priority=case.priority, channel=case.channel, kind=case.kind,
+        problem_type=case.problem_type,
+        priority=case.priority,
+        channel=case.channel,
+        kind=case.kind,
         category_codes=_category_codes(case.category),
     )
 
@@ -130,7 +133,12 @@ def party_of(actor, case: Case) -> str:
         case.consumer_id == actor.pk or (case.buyer_id and case.buyer.user_id == actor.pk)
     ):
         return Party.CONSUMER
-    if role == Role.MERCHANT_STAFF and case.merchant_id and case.merchant_id == actor.merchant_id and case.merchant_since:
+    if (
+        role == Role.MERCHANT_STAFF
+        and case.merchant_id
+        and case.merchant_id == actor.merchant_id
+        and case.merchant_since
+    ):
         return Party.MERCHANT
     if role == Role.AGENT or (role == Role.ADMIN or actor.is_superuser):
         return Party.AGENT
@@ -147,7 +155,13 @@ def visible_cases(actor):
         return qs
     if not actor.is_active:
         return qs.none()
-    if actor.is_superuser or actor.role in (Role.AGENT, Role.ADMIN, Role.ARBITRATOR, Role.INSPECTOR, Role.ANALYST):
+    if actor.is_superuser or actor.role in (
+        Role.AGENT,
+        Role.ADMIN,
+        Role.ARBITRATOR,
+        Role.INSPECTOR,
+        Role.ANALYST,
+    ):
         return qs
     if actor.role == Role.CONSUMER:
         return qs.filter(Q(consumer=actor) | Q(buyer__user=actor))
@@ -171,7 +185,8 @@ def _lock(case: Case | str, *, actor, version: int | None) -> tuple[Case, str]:
     party = party_of(actor, locked)
     if version is not None and locked.version != version:
         raise Conflict(
-            _("Someone else changed this case a moment ago. Reload it and try again."), code="CASE_CHANGED",
+            _("Someone else changed this case a moment ago. Reload it and try again."),
+            code="CASE_CHANGED",
             field="version",
         )
     return locked, party
@@ -189,8 +204,14 @@ def _claim(case: Case, actor, party: str) -> list[str]:
     if case.owner_id is None:
         case.owner = actor
         case.owner_since = timezone.now()
-        _event(case, "owner_assigned", actor, party, {"owner": actor.get_username(), "how": "first_contact"},
-               visibility=CaseEvent.Visibility.PLATFORM)
+        _event(
+            case,
+            "owner_assigned",
+            actor,
+            party,
+            {"owner": actor.get_username(), "how": "first_contact"},
+            visibility=CaseEvent.Visibility.PLATFORM,
+        )
         return ["owner", "owner_since"]
     if case.owner_id != actor.pk and actor.role != Role.ADMIN and not actor.is_superuser:
         raise Conflict(
@@ -203,12 +224,26 @@ def _claim(case: Case, actor, party: str) -> list[str]:
 # --- timeline, moves, saving -------------------------------------------------------------------
 
 
-def _event(case, type_, actor, party, data=None, *, visibility=CaseEvent.Visibility.PARTIES, from_status="",
-           to_status="") -> CaseEvent:
+def _event(
+    case,
+    type_,
+    actor,
+    party,
+    data=None,
+    *,
+    visibility=CaseEvent.Visibility.PARTIES,
+    from_status="",
+    to_status="",
+) -> CaseEvent:
     return CaseEvent.objects.create(
-        case=case, type=type_, actor=actor if actor is not None and actor.is_authenticated else None,
-        party=party if party in Party.values else Party.AGENT, data=audit._jsonable(data or {}),
-        visibility=visibility, from_status=from_status, to_status=to_status,
+        case=case,
+        type=type_,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        party=party if party in Party.values else Party.AGENT,
+        data=audit._jsonable(data or {}),
+        visibility=visibility,
+        from_status=from_status,
+        to_status=to_status,
     )
 
 
@@ -217,7 +252,9 @@ def _save(case: Case, fields: list[str]) -> None:
     case.save(update_fields=sorted({*fields, "version", "updated_at"}))
 
 
-def _move(case: Case, name: str, *, actor, party: str, reason: str = "", data: dict | None = None) -> list[str]:
+def _move(
+    case: Case, name: str, *, actor, party: str, reason: str = "", data: dict | None = None
+) -> list[str]:
     """Apply one transition of the table: guard, status, timeline event, audit record."""
     t = workflow.TRANSITIONS[name]
     if not workflow.allowed(name, case.status, party):
@@ -230,10 +267,23 @@ def _move(case: Case, name: str, *, actor, party: str, reason: str = "", data: d
         raise InvalidInput(_("Please give a reason."), field="reason")
     before = case.status
     case.status = t.target
-    _event(case, t.event, actor, party, {**(data or {}), **({"reason": reason} if reason else {})},
-           from_status=before, to_status=t.target)
-    audit.record(actor=actor, action=name, obj=case, before={"status": before}, after={"status": t.target},
-                 reason=reason)
+    _event(
+        case,
+        t.event,
+        actor,
+        party,
+        {**(data or {}), **({"reason": reason} if reason else {})},
+        from_status=before,
+        to_status=t.target,
+    )
+    audit.record(
+        actor=actor,
+        action=name,
+        obj=case,
+        before={"status": before},
+        after={"status": t.target},
+        reason=reason,
+    )
     return ["status"]
 
 
@@ -305,8 +355,14 @@ def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
         case.auto_approve_at = now + t.auto_approve_refund_only
     case.merchant_response_due = _due(case, "merchant_response", now)
     _notify_merchant(case, "case_for_merchant")
-    return [*fields, "merchant_since", "intervention_allowed_at", "intervention_deadline", "auto_approve_at",
-            "merchant_response_due"]
+    return [
+        *fields,
+        "merchant_since",
+        "intervention_allowed_at",
+        "intervention_deadline",
+        "auto_approve_at",
+        "merchant_response_due",
+    ]
 
 
 def _first_response(case: Case, party: str) -> list[str]:
@@ -327,8 +383,12 @@ def _alert(users, case: Case | None, kind: str, data: dict | None = None) -> int
 
 def _notify_merchant(case: Case, kind: str) -> None:
     if case.merchant_id:
-        _alert(User.objects.filter(role=Role.MERCHANT_STAFF, merchant_id=case.merchant_id, is_active=True), case, kind,
-               {"number": case.number})
+        _alert(
+            User.objects.filter(role=Role.MERCHANT_STAFF, merchant_id=case.merchant_id, is_active=True),
+            case,
+            kind,
+            {"number": case.number},
+        )
 
 
 def _least_loaded_agent(exclude: int | None = None) -> User | None:
@@ -358,7 +418,9 @@ class Intake:
 def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external_id):
     order = item = buyer = None
     if order_external_id:
-        order = Order.objects.select_related("buyer", "merchant").filter(external_id=order_external_id).first()
+        order = (
+            Order.objects.select_related("buyer", "merchant").filter(external_id=order_external_id).first()
+        )
         if order is None:
             raise InvalidInput(_("No such order."), field="order")
         if actor is not None and actor.role == Role.CONSUMER and order.buyer.user_id != actor.pk:
@@ -369,15 +431,19 @@ def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external
     if item_external_id:
         if order is None:
             raise InvalidInput(_("Give the order of this item."), field="order")
-        item = OrderItem.objects.select_related("product__category").filter(
-            external_id=item_external_id, order=order
-        ).first()
+        item = (
+            OrderItem.objects.select_related("product__category")
+            .filter(external_id=item_external_id, order=order)
+            .first()
+        )
         if item is None:
             raise InvalidInput(_("This item is not part of the order."), field="item")
     elif order is not None:
         # an order has a handful of items: fetch them by the order index and take the first here
         # (ORDER BY id LIMIT 1 would make PostgreSQL walk the primary key of a large table)
-        items = sorted(OrderItem.objects.select_related("product__category").filter(order=order), key=lambda i: i.pk)
+        items = sorted(
+            OrderItem.objects.select_related("product__category").filter(order=order), key=lambda i: i.pk
+        )
         item = items[0] if items else None
     if buyer is None and buyer_external_id:
         buyer = Buyer.objects.filter(external_id=buyer_external_id).first()
@@ -395,7 +461,11 @@ def _repeat_count(case: Case) -> int:
     if case.buyer_id:
         n += by_buyer.filter(buyer_id=case.buyer_id).count()
     if case.product_id:
-        n += Case.objects.filter(created_at__gte=since, product_id=case.product_id).exclude(buyer_id=case.buyer_id).count()
+        n += (
+            Case.objects.filter(created_at__gte=since, product_id=case.product_id)
+            .exclude(buyer_id=case.buyer_id)
+            .count()
+        )
     return n
 
 
@@ -410,8 +480,12 @@ def _find_duplicate(case: Case) -> Case | None:
         who |= Q(contact_email__iexact=case.contact_email)
     if not who:
         return None
-    candidates = Case.objects.filter(who, created_at__gte=window, status__in=list(workflow.OPEN)).exclude(pk=case.pk)
-    candidates = candidates.filter(order_id=case.order_id) if case.order_id else candidates.filter(order__isnull=True)
+    candidates = Case.objects.filter(who, created_at__gte=window, status__in=list(workflow.OPEN)).exclude(
+        pk=case.pk
+    )
+    candidates = (
+        candidates.filter(order_id=case.order_id) if case.order_id else candidates.filter(order__isnull=True)
+    )
     return candidates.filter(problem_type=case.problem_type).order_by("created_at").first()
 
 
@@ -431,7 +505,11 @@ def submit_case(
     safety_confirmed: bool = False,
 ) -> Intake:
     """File a complaint or an after-sales request from any channel."""
-    if actor is not None and actor.role not in (Role.CONSUMER, Role.AGENT, Role.ADMIN) and not actor.is_superuser:
+    if (
+        actor is not None
+        and actor.role not in (Role.CONSUMER, Role.AGENT, Role.ADMIN)
+        and not actor.is_superuser
+    ):
         raise PermissionDenied(_("Your role may not file cases."), code="ROLE_REQUIRED")
     if channel not in Channel.values:
         raise InvalidInput(_("Unknown channel."), field="channel")
@@ -443,15 +521,21 @@ def submit_case(
     title = _clean_text(title, "title", required=False, limit=200)
     amount = _amount(amount_claimed, "amount_claimed")
     order, item, buyer = _resolve_order(
-        actor, order_external_id=order_external_id, item_external_id=item_external_id,
+        actor,
+        order_external_id=order_external_id,
+        item_external_id=item_external_id,
         buyer_external_id=buyer_external_id,
     )
     if kind in AFTER_SALES_KINDS and order is None:
         raise InvalidInput(_("After-sales requests need the order."), field="order")
-    paid = item.paid_amount_fen if item is not None else (order.paid_amount_fen if order is not None else None)
+    paid = (
+        item.paid_amount_fen if item is not None else (order.paid_amount_fen if order is not None else None)
+    )
     if amount is not None and paid is not None and amount > paid and kind != CaseKind.COMPENSATION:
-        raise InvalidInput(_("You cannot claim more than you paid (%(paid)s).") % {"paid": paid / 100},
-                           field="amount_claimed")
+        raise InvalidInput(
+            _("You cannot claim more than you paid (%(paid)s).") % {"paid": paid / 100},
+            field="amount_claimed",
+        )
     product = item.product if item is not None else None
     category = product.category if product is not None else None
     consumer = actor if actor is not None and actor.role == Role.CONSUMER else (buyer.user if buyer else None)
@@ -462,7 +546,8 @@ def submit_case(
             raise InvalidInput(
                 _("This order cannot be returned without a reason: %(why)s")
                 % {"why": ", ".join(str(NO_REASON_TEXT.get(r, r)) for r in no_reason.reasons)},
-                code="NO_REASON_RETURN_NOT_ELIGIBLE", field="problem_type",
+                code="NO_REASON_RETURN_NOT_ELIGIBLE",
+                field="problem_type",
             )
 
     # The number comes from a short transaction of its own, so concurrent intakes do not wait on
@@ -470,17 +555,32 @@ def submit_case(
     number = numbering.next_number(PREFIX) if not transaction.get_connection().in_atomic_block else None
     with transaction.atomic():
         case = Case(
-            number=number or numbering.next_number(PREFIX), kind=kind, channel=channel, title=title or description[:60],
-            description=description, consumer=consumer, buyer=buyer, order=order, order_item=item, product=product,
-            merchant=order.merchant if order else None, category=category, amount_claimed_fen=amount,
-            paid_amount_fen=paid, contact_email=(contact_email or (buyer.email if buyer else "") or "")[:254],
-            problem_type=ProblemType.OTHER, priority="P3",
+            number=number or numbering.next_number(PREFIX),
+            kind=kind,
+            channel=channel,
+            title=title or description[:60],
+            description=description,
+            consumer=consumer,
+            buyer=buyer,
+            order=order,
+            order_item=item,
+            product=product,
+            merchant=order.merchant if order else None,
+            category=category,
+            amount_claimed_fen=amount,
+            paid_amount_fen=paid,
+            contact_email=(contact_email or (buyer.email if buyer else "") or "")[:254],
+            problem_type=ProblemType.OTHER,
+            priority="P3",
         )
         result = triage.triage(
-            f"{title}\n{description}", kind=kind,
+            f"{title}\n{description}",
+            kind=kind,
             problem_type=ProblemType.SAFETY if safety_confirmed else (problem_type or None),
-            amount_fen=amount or paid, category_risk=category.risk_level if category else None,
-            repeat_count=_repeat_count(case), channel=channel,
+            amount_fen=amount or paid,
+            category_risk=category.risk_level if category else None,
+            repeat_count=_repeat_count(case),
+            channel=channel,
             **({"rules": triage.TriageRules.from_dict(rules().triage)} if rules().triage else {}),
         )
         case.problem_type = result.problem_type
@@ -499,18 +599,28 @@ def submit_case(
         fields = ["first_response_due", "resolution_due"]
         party = Party.CONSUMER if actor is None or actor.role == Role.CONSUMER else Party.AGENT
         _event(case, "case_submitted", actor, party, {"channel": channel, "kind": kind})
-        _event(case, "case_triaged", None, Party.SYSTEM, case.triage, visibility=CaseEvent.Visibility.PLATFORM)
+        _event(
+            case, "case_triaged", None, Party.SYSTEM, case.triage, visibility=CaseEvent.Visibility.PLATFORM
+        )
         MaterialRequest.objects.create(case=case, items=[_item_dict(i) for i in items], requested_by=None)
         CaseMessage.objects.create(
-            case=case, party=Party.SYSTEM, channel=channel,
+            case=case,
+            party=Party.SYSTEM,
+            channel=channel,
             body=acknowledgement_text(case, items),
         )
         duplicate = _find_duplicate(case)
         if duplicate is not None:
             case.possible_duplicate_of = duplicate
             fields.append("possible_duplicate_of")
-            _event(case, "duplicate_suspected", None, Party.SYSTEM, {"of": duplicate.number},
-                   visibility=CaseEvent.Visibility.PLATFORM)
+            _event(
+                case,
+                "duplicate_suspected",
+                None,
+                Party.SYSTEM,
+                {"of": duplicate.number},
+                visibility=CaseEvent.Visibility.PLATFORM,
+            )
         if case.safety:
             fields += _safety_response(case)
         if kind in AFTER_SALES_KINDS and case.merchant_id and duplicate is None:
@@ -518,9 +628,18 @@ def submit_case(
         _save(case, fields)
         events.publish("case.created", aggregate=case, payload=case_payload(case))
         # last: the audit chain head stays locked only until the commit that follows
-        audit.record(actor=actor, action="case_submitted", obj=case,
-                     after={"kind": kind, "priority": case.priority, "problem_type": case.problem_type,
-                            "channel": channel, "status": case.status})
+        audit.record(
+            actor=actor,
+            action="case_submitted",
+            obj=case,
+            after={
+                "kind": kind,
+                "priority": case.priority,
+                "problem_type": case.problem_type,
+                "channel": channel,
+                "status": case.status,
+            },
+        )
     return Intake(case=case, checklist=items, duplicate_of=duplicate)
 
 
@@ -542,15 +661,25 @@ def check_no_reason_return(*, order: Order | None, category: Category | None, no
     now = now or timezone.now()
     signed = None
     if order is not None:
-        signed = (order.shipments.filter(signed_at__isnull=False).order_by("-signed_at")
-                  .values_list("signed_at", flat=True).first())
+        signed = (
+            order.shipments.filter(signed_at__isnull=False)
+            .order_by("-signed_at")
+            .values_list("signed_at", flat=True)
+            .first()
+        )
         if signed is None:
-            signed = (order.shipments.filter(delivered_at__isnull=False).order_by("-delivered_at")
-                      .values_list("delivered_at", flat=True).first())
+            signed = (
+                order.shipments.filter(delivered_at__isnull=False)
+                .order_by("-delivered_at")
+                .values_list("delivered_at", flat=True)
+                .first()
+            )
     if signed is None:
         return eligibility.Eligibility(eligible=False, deadline=now, reasons=["NO_DELIVERY"])
     return eligibility.no_reason_return(
-        signed_at=signed, requested_at=now, tz=settings.TIME_ZONE,
+        signed_at=signed,
+        requested_at=now,
+        tz=settings.TIME_ZONE,
         category_rule=category.no_reason_return if category is not None else "eligible",
     )
 
@@ -563,20 +692,44 @@ def _safety_response(case: Case) -> list[str]:
         case.owner, case.owner_since = agent, timezone.now()
         fields += ["owner", "owner_since"]
         _alert([agent], case, "safety_case_assigned", {"number": case.number})
-        _event(case, "owner_assigned", None, Party.SYSTEM, {"owner": agent.get_username(), "how": "safety"},
-               visibility=CaseEvent.Visibility.PLATFORM)
+        _event(
+            case,
+            "owner_assigned",
+            None,
+            Party.SYSTEM,
+            {"owner": agent.get_username(), "how": "safety"},
+            visibility=CaseEvent.Visibility.PLATFORM,
+        )
     inspectors = list(User.objects.filter(role=Role.INSPECTOR, is_active=True))
-    _alert(inspectors, case, "safety_signal",
-           {"number": case.number, "product": case.product.external_id if case.product else None,
-            "keywords": case.triage.get("matched", [])})
-    _event(case, "inspectors_alerted", None, Party.SYSTEM, {"count": len(inspectors)},
-           visibility=CaseEvent.Visibility.PLATFORM)
+    _alert(
+        inspectors,
+        case,
+        "safety_signal",
+        {
+            "number": case.number,
+            "product": case.product.external_id if case.product else None,
+            "keywords": case.triage.get("matched", []),
+        },
+    )
+    _event(
+        case,
+        "inspectors_alerted",
+        None,
+        Party.SYSTEM,
+        {"count": len(inspectors)},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
     return fields
 
 
 def _item_dict(item: materials.Item) -> dict:
-    return {"code": item.code, "label_zh": item.label_zh, "label_en": item.label_en, "required": item.required,
-            "accepts": list(item.accepts)}
+    return {
+        "code": item.code,
+        "label_zh": item.label_zh,
+        "label_en": item.label_en,
+        "required": item.required,
+        "accepts": list(item.accepts),
+    }
 
 
 def acknowledgement_text(case: Case, items: list[materials.Item]) -> str:
@@ -593,8 +746,13 @@ def acknowledgement_text(case: Case, items: list[materials.Item]) -> str:
 
 def case_payload(case: Case) -> dict:
     return {
-        "number": case.number, "kind": case.kind, "problem_type": case.problem_type, "priority": case.priority,
-        "status": case.status, "channel": case.channel, "safety": case.safety,
+        "number": case.number,
+        "kind": case.kind,
+        "problem_type": case.problem_type,
+        "priority": case.priority,
+        "status": case.status,
+        "channel": case.channel,
+        "safety": case.safety,
         "merchant": case.merchant.external_id if case.merchant_id else None,
         "order": case.order.external_id if case.order_id else None,
         "product": case.product.external_id if case.product_id else None,
@@ -612,7 +770,9 @@ def acknowledge_case(*, actor, number: str, version: int | None = None, message:
         fields += _move(case, "acknowledge", actor=actor, party=party)
         fields += _first_response(case, party)
         if message.strip():
-            CaseMessage.objects.create(case=case, author=actor, party=party, body=_clean_text(message, "message"))
+            CaseMessage.objects.create(
+                case=case, author=actor, party=party, body=_clean_text(message, "message")
+            )
         _save(case, fields)
     return case
 
@@ -625,8 +785,10 @@ def take_case(*, actor, number: str, version: int | None = None) -> Case:
         if case.owner_id == actor.pk:
             return case
         if case.owner_id is not None:
-            raise Conflict(_("This case belongs to %(owner)s. Ask for a handover first.") % {"owner": case.owner},
-                           code="OWNED_BY_ANOTHER_AGENT")
+            raise Conflict(
+                _("This case belongs to %(owner)s. Ask for a handover first.") % {"owner": case.owner},
+                code="OWNED_BY_ANOTHER_AGENT",
+            )
         fields = _claim(case, actor, party)
         audit.record(actor=actor, action="case_taken", obj=case, after={"owner": actor.pk})
         _save(case, fields)
@@ -641,17 +803,30 @@ def hand_over_case(*, actor, number: str, to_username: str, reason: str, version
         _require_party(party, Party.AGENT)
         is_admin = actor.role == Role.ADMIN or actor.is_superuser
         if case.owner_id not in (None, actor.pk) and not is_admin:
-            raise PermissionDenied(_("Only the responsible agent or an admin may hand this case over."),
-                                   code="NOT_OWNER")
+            raise PermissionDenied(
+                _("Only the responsible agent or an admin may hand this case over."), code="NOT_OWNER"
+            )
         target = User.objects.filter(username=to_username, role=Role.AGENT, is_active=True).first()
         if target is None:
             raise InvalidInput(_("No active agent with this username."), field="to_username")
         before = case.owner_id
         case.owner, case.owner_since = target, timezone.now()
-        _event(case, "case_handed_over", actor, party, {"to": target.get_username(), "reason": reason},
-               visibility=CaseEvent.Visibility.PLATFORM)
-        audit.record(actor=actor, action="case_handed_over", obj=case, before={"owner": before},
-                     after={"owner": target.pk}, reason=reason)
+        _event(
+            case,
+            "case_handed_over",
+            actor,
+            party,
+            {"to": target.get_username(), "reason": reason},
+            visibility=CaseEvent.Visibility.PLATFORM,
+        )
+        audit.record(
+            actor=actor,
+            action="case_handed_over",
+            obj=case,
+            before={"owner": before},
+            after={"owner": target.pk},
+            reason=reason,
+        )
         _alert([target], case, "case_handed_over", {"number": case.number, "reason": reason})
         _save(case, ["owner", "owner_since"])
     return case
@@ -664,13 +839,24 @@ def forward_to_merchant(*, actor, number: str, version: int | None = None, messa
         fields = _claim(case, actor, party) + _first_response(case, party)
         fields += _route_to_merchant(case, actor=actor, party=party)
         if message.strip():
-            CaseMessage.objects.create(case=case, author=actor, party=party, body=_clean_text(message, "message"))
+            CaseMessage.objects.create(
+                case=case, author=actor, party=party, body=_clean_text(message, "message")
+            )
         _save(case, fields)
     return case
 
 
-def post_message(*, actor, number: str, body: str, internal: bool = False, version: int | None = None,
-                 channel: str = Channel.WEB, email_message_id: str = "", on_behalf_of: str | None = None) -> CaseMessage:
+def post_message(
+    *,
+    actor,
+    number: str,
+    body: str,
+    internal: bool = False,
+    version: int | None = None,
+    channel: str = Channel.WEB,
+    email_message_id: str = "",
+    on_behalf_of: str | None = None,
+) -> CaseMessage:
     """A message in the negotiation. The merchant's first answer moves the case to negotiating;
     a consumer's answer ends a wait for materials (the SLA clocks run again)."""
     body = _clean_text(body, "body")
@@ -685,16 +871,29 @@ def post_message(*, actor, number: str, body: str, internal: bool = False, versi
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform writes internal notes."), code="NOT_YOUR_MOVE")
         fields = _claim(case, actor, party)
-        message = CaseMessage.objects.create(case=case, author=actor, party=party, body=body, internal=internal,
-                                             channel=channel, email_message_id=email_message_id[:300])
+        message = CaseMessage.objects.create(
+            case=case,
+            author=actor,
+            party=party,
+            body=body,
+            internal=internal,
+            channel=channel,
+            email_message_id=email_message_id[:300],
+        )
         if not internal:
             fields += _first_response(case, party)
         if party == Party.MERCHANT:
             fields += _merchant_answered(case, actor)
         if party == Party.CONSUMER and case.waiting_on_consumer_since:
             fields += _end_pause(case)
-        _event(case, "message_posted", actor, party, {"message": message.pk, "internal": internal},
-               visibility=CaseEvent.Visibility.PLATFORM if internal else CaseEvent.Visibility.PARTIES)
+        _event(
+            case,
+            "message_posted",
+            actor,
+            party,
+            {"message": message.pk, "internal": internal},
+            visibility=CaseEvent.Visibility.PLATFORM if internal else CaseEvent.Visibility.PARTIES,
+        )
         _save(case, fields)
     return message
 
@@ -720,7 +919,9 @@ def _end_pause(case: Case) -> list[str]:
     return ["waiting_on_consumer_since", *_recompute_deadlines(case)]
 
 
-def request_materials(*, actor, number: str, items: list[str], reason: str = "", version: int | None = None) -> Case:
+def request_materials(
+    *, actor, number: str, items: list[str], reason: str = "", version: int | None = None
+) -> Case:
     """Ask the consumer for materials. Everything needed was told at intake (一次性告知): asking
     again is allowed only with a recorded reason. The SLA clocks pause until the consumer answers."""
     with transaction.atomic():
@@ -732,22 +933,28 @@ def request_materials(*, actor, number: str, items: list[str], reason: str = "",
         all_codes = {**catalogue, **{i.code: i for pt in ProblemType.values for i in materials.checklist(pt)}}
         unknown = [code for code in items if code not in all_codes]
         if not items or unknown:
-            raise InvalidInput(_("Unknown material: %(codes)s") % {"codes": ", ".join(unknown) or "—"}, field="items")
+            raise InvalidInput(
+                _("Unknown material: %(codes)s") % {"codes": ", ".join(unknown) or "—"}, field="items"
+            )
         if case.material_requests.exists() and not (reason or "").strip():
             raise InvalidInput(
-                _("Everything needed was listed at intake. Asking again needs a reason."), code="REASON_REQUIRED",
+                _("Everything needed was listed at intake. Asking again needs a reason."),
+                code="REASON_REQUIRED",
                 field="reason",
             )
         fields = _claim(case, actor, party) + _first_response(case, party)
-        MaterialRequest.objects.create(case=case, items=[_item_dict(all_codes[c]) for c in items], reason=reason,
-                                       requested_by=actor)
+        MaterialRequest.objects.create(
+            case=case, items=[_item_dict(all_codes[c]) for c in items], reason=reason, requested_by=actor
+        )
         if case.waiting_on_consumer_since is None:
             now = timezone.now()
             case.waiting_on_consumer_since = now
             CasePause.objects.create(case=case, started_at=now, reason="materials")
             fields.append("waiting_on_consumer_since")
         _event(case, "materials_requested", actor, party, {"items": items, "reason": reason})
-        audit.record(actor=actor, action="materials_requested", obj=case, after={"items": items}, reason=reason)
+        audit.record(
+            actor=actor, action="materials_requested", obj=case, after={"items": items}, reason=reason
+        )
         _save(case, fields)
     return case
 
@@ -755,8 +962,17 @@ def request_materials(*, actor, number: str, items: list[str], reason: str = "",
 # --- evidence --------------------------------------------------------------------------------------------
 
 
-def add_evidence(*, actor, number: str, filename: str, data: bytes, declared_type: str | None = None,
-                 material_code: str = "", internal: bool = False, on_behalf_of: str | None = None):
+def add_evidence(
+    *,
+    actor,
+    number: str,
+    filename: str,
+    data: bytes,
+    declared_type: str | None = None,
+    material_code: str = "",
+    internal: bool = False,
+    on_behalf_of: str | None = None,
+):
     """Store a file once (by SHA-256), check its type by content, make a thumbnail for images."""
     from marketguard.complaints import evidence_store
 
@@ -771,13 +987,29 @@ def add_evidence(*, actor, number: str, filename: str, data: bytes, declared_typ
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform adds internal evidence."), code="NOT_YOUR_MOVE")
         evidence = evidence_store.store(
-            case=case, actor=actor, party=party, filename=filename, data=data, declared_type=declared_type,
-            material_code=material_code, internal=internal,
+            case=case,
+            actor=actor,
+            party=party,
+            filename=filename,
+            data=data,
+            declared_type=declared_type,
+            material_code=material_code,
+            internal=internal,
         )
-        _event(case, "evidence_added", actor, party, {"file": evidence.filename, "kind": evidence.kind},
-               visibility=evidence.visibility)
-        audit.record(actor=actor, action="evidence_added", obj=case,
-                     after={"sha256": evidence.blob.sha256, "file": evidence.filename})
+        _event(
+            case,
+            "evidence_added",
+            actor,
+            party,
+            {"file": evidence.filename, "kind": evidence.kind},
+            visibility=evidence.visibility,
+        )
+        audit.record(
+            actor=actor,
+            action="evidence_added",
+            obj=case,
+            after={"sha256": evidence.blob.sha256, "file": evidence.filename},
+        )
         fields = []
         if party == Party.CONSUMER and case.waiting_on_consumer_since:
             fields += _end_pause(case)
@@ -793,17 +1025,24 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
     if remedy in money_remedies and amount is None:
         raise InvalidInput(_("Give the amount."), field=field)
     if remedy in (RemedyKind.REFUND, RemedyKind.RETURN_REFUND) and case.paid_amount_fen is not None:
-        refunded = case.remedies.filter(kind__in=[RemedyKind.REFUND, RemedyKind.RETURN_REFUND]).aggregate(
-            s=Sum("amount_fen"))["s"] or 0
+        refunded = (
+            case.remedies.filter(kind__in=[RemedyKind.REFUND, RemedyKind.RETURN_REFUND]).aggregate(
+                s=Sum("amount_fen")
+            )["s"]
+            or 0
+        )
         if amount > case.paid_amount_fen - refunded:
             raise InvalidInput(
                 _("A refund cannot exceed what was paid (%(left)s yuan left).")
                 % {"left": f"{(case.paid_amount_fen - refunded) / 100:.2f}"},
-                code="REFUND_EXCEEDS_PAYMENT", field=field,
+                code="REFUND_EXCEEDS_PAYMENT",
+                field=field,
             )
 
 
-def make_proposal(*, actor, number: str, remedy: str, amount=None, note: str = "", version: int | None = None) -> Proposal:
+def make_proposal(
+    *, actor, number: str, remedy: str, amount=None, note: str = "", version: int | None = None
+) -> Proposal:
     if remedy not in RemedyKind.values:
         raise InvalidInput(_("Unknown remedy."), field="remedy")
     fen = _amount(amount, "amount")
@@ -817,17 +1056,29 @@ def make_proposal(*, actor, number: str, remedy: str, amount=None, note: str = "
         fields = _claim(case, actor, party) + _first_response(case, party)
         if party == Party.MERCHANT:
             fields += _merchant_answered(case, actor)
-        case.proposals.filter(party=party, status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
-        proposal = Proposal.objects.create(case=case, party=party, proposed_by=actor, remedy=remedy, amount_fen=fen,
-                                           note=note)
-        _event(case, "proposal_made", actor, party, {"proposal": proposal.pk, "remedy": remedy, "amount_fen": fen})
-        audit.record(actor=actor, action="proposal_made", obj=case, after={"remedy": remedy, "amount_fen": fen})
+        case.proposals.filter(party=party, status=Proposal.Status.OPEN).update(
+            status=Proposal.Status.SUPERSEDED
+        )
+        proposal = Proposal.objects.create(
+            case=case, party=party, proposed_by=actor, remedy=remedy, amount_fen=fen, note=note
+        )
+        _event(
+            case,
+            "proposal_made",
+            actor,
+            party,
+            {"proposal": proposal.pk, "remedy": remedy, "amount_fen": fen},
+        )
+        audit.record(
+            actor=actor, action="proposal_made", obj=case, after={"remedy": remedy, "amount_fen": fen}
+        )
         _save(case, fields)
     return proposal
 
 
-def decide_proposal(*, actor, number: str, proposal_id: int, accept: bool, note: str = "",
-                    version: int | None = None) -> Proposal:
+def decide_proposal(
+    *, actor, number: str, proposal_id: int, accept: bool, note: str = "", version: int | None = None
+) -> Proposal:
     """The other party accepts (agreement → the remedy starts) or rejects a proposal."""
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
@@ -836,8 +1087,11 @@ def decide_proposal(*, actor, number: str, proposal_id: int, accept: bool, note:
             raise NotFound(_("No such proposal."), field="proposal_id")
         if proposal.status != Proposal.Status.OPEN:
             raise Conflict(_("This proposal was already decided."), code="PROPOSAL_DECIDED")
-        counterparty = {Party.MERCHANT: (Party.CONSUMER,), Party.CONSUMER: (Party.MERCHANT,),
-                        Party.AGENT: (Party.CONSUMER, Party.MERCHANT)}[proposal.party]
+        counterparty = {
+            Party.MERCHANT: (Party.CONSUMER,),
+            Party.CONSUMER: (Party.MERCHANT,),
+            Party.AGENT: (Party.CONSUMER, Party.MERCHANT),
+        }[proposal.party]
         _require_party(party, *counterparty)
         proposal.status = Proposal.Status.ACCEPTED if accept else Proposal.Status.REJECTED
         proposal.decided_by, proposal.decided_at, proposal.decision_note = actor, timezone.now(), note[:2000]
@@ -845,20 +1099,33 @@ def decide_proposal(*, actor, number: str, proposal_id: int, accept: bool, note:
         fields = []
         if party == Party.MERCHANT:
             fields += _merchant_answered(case, actor)
-        _event(case, "proposal_accepted" if accept else "proposal_rejected", actor, party,
-               {"proposal": proposal.pk, "note": note})
+        _event(
+            case,
+            "proposal_accepted" if accept else "proposal_rejected",
+            actor,
+            party,
+            {"proposal": proposal.pk, "note": note},
+        )
         if accept:
             fields += _move(case, "agree", actor=actor, party=party, data={"proposal": proposal.pk})
-            fields += _start_remedy(case, kind=proposal.remedy, amount=proposal.amount_fen,
-                                    source=Remedy.Source.AGREEMENT)
+            fields += _start_remedy(
+                case, kind=proposal.remedy, amount=proposal.amount_fen, source=Remedy.Source.AGREEMENT
+            )
         else:
-            audit.record(actor=actor, action="proposal_rejected", obj=case, after={"proposal": proposal.pk},
-                         reason=note)
+            audit.record(
+                actor=actor,
+                action="proposal_rejected",
+                obj=case,
+                after={"proposal": proposal.pk},
+                reason=note,
+            )
         _save(case, fields)
     return proposal
 
 
-def _start_remedy(case: Case, *, kind: str, amount: int | None, source: str, due: datetime | None = None) -> list[str]:
+def _start_remedy(
+    case: Case, *, kind: str, amount: int | None, source: str, due: datetime | None = None
+) -> list[str]:
     """A remedy to carry out. A return and refund waits for the goods: its refund is due 7 days
     after the merchant receives them (暂行办法 art. 13), so it has no deadline until then."""
     due = None if kind == RemedyKind.RETURN_REFUND else (due or timezone.now() + timeouts().ruling_execution)
@@ -869,8 +1136,17 @@ def _start_remedy(case: Case, *, kind: str, amount: int | None, source: str, due
     return [*fields, "execution_due"]
 
 
-def execute_remedy(*, actor, number: str, remedy_id: int, payment_reference: str = "", carrier: str = "",
-                   tracking_number: str = "", repair_due: date | None = None, version: int | None = None) -> Remedy:
+def execute_remedy(
+    *,
+    actor,
+    number: str,
+    remedy_id: int,
+    payment_reference: str = "",
+    carrier: str = "",
+    tracking_number: str = "",
+    repair_due: date | None = None,
+    version: int | None = None,
+) -> Remedy:
     """Record the remedy as done: refund to the original payment (reference kept), reshipment
     with tracking, repair with its due date, compensation. When all are done the case resolves."""
     with transaction.atomic():
@@ -895,12 +1171,30 @@ def execute_remedy(*, actor, number: str, remedy_id: int, payment_reference: str
             remedy.repair_due = repair_due
         remedy.status, remedy.executed_by, remedy.executed_at = Remedy.Status.DONE, actor, timezone.now()
         remedy.save()
-        _event(case, "remedy_executed", actor, party,
-               {"remedy": remedy.kind, "amount_fen": remedy.amount_fen, "payment_reference": remedy.payment_reference,
-                "refunded_to": remedy.refunded_to, "tracking_number": remedy.tracking_number})
-        audit.record(actor=actor, action="remedy_executed", obj=case,
-                     after={"remedy": remedy.pk, "kind": remedy.kind, "amount_fen": remedy.amount_fen,
-                            "payment_reference": remedy.payment_reference})
+        _event(
+            case,
+            "remedy_executed",
+            actor,
+            party,
+            {
+                "remedy": remedy.kind,
+                "amount_fen": remedy.amount_fen,
+                "payment_reference": remedy.payment_reference,
+                "refunded_to": remedy.refunded_to,
+                "tracking_number": remedy.tracking_number,
+            },
+        )
+        audit.record(
+            actor=actor,
+            action="remedy_executed",
+            obj=case,
+            after={
+                "remedy": remedy.pk,
+                "kind": remedy.kind,
+                "amount_fen": remedy.amount_fen,
+                "payment_reference": remedy.payment_reference,
+            },
+        )
         fields = []
         if not case.remedies.filter(status=Remedy.Status.PENDING).exists():
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
@@ -908,8 +1202,9 @@ def execute_remedy(*, actor, number: str, remedy_id: int, payment_reference: str
     return remedy
 
 
-def record_return_received(*, actor, number: str, remedy_id: int, received_at: datetime | None = None,
-                           version: int | None = None) -> Remedy:
+def record_return_received(
+    *, actor, number: str, remedy_id: int, received_at: datetime | None = None, version: int | None = None
+) -> Remedy:
     """The merchant has the returned goods: the refund is now due within 7 calendar days."""
     from marketguard.complaints import eligibility
 
@@ -920,16 +1215,24 @@ def record_return_received(*, actor, number: str, remedy_id: int, received_at: d
         if remedy is None:
             raise NotFound(_("No such remedy."), field="remedy_id")
         if remedy.kind != RemedyKind.RETURN_REFUND or remedy.status != Remedy.Status.PENDING:
-            raise InvalidTransition(_("Only a pending return and refund waits for the goods."), code="NOT_A_RETURN")
+            raise InvalidTransition(
+                _("Only a pending return and refund waits for the goods."), code="NOT_A_RETURN"
+            )
         received_at = received_at or timezone.now()
         if received_at > timezone.now():
             raise InvalidInput(_("The goods cannot be received in the future."), field="received_at")
         remedy.due_at = eligibility.refund_due(received_at, tz=settings.TIME_ZONE)
         remedy.save(update_fields=["due_at"])
         case.execution_due = remedy.due_at
-        _event(case, "return_received", actor, party, {"received_at": received_at, "refund_due": remedy.due_at})
-        audit.record(actor=actor, action="return_received", obj=case, after={"remedy": remedy.pk,
-                                                                              "refund_due": remedy.due_at})
+        _event(
+            case, "return_received", actor, party, {"received_at": received_at, "refund_due": remedy.due_at}
+        )
+        audit.record(
+            actor=actor,
+            action="return_received",
+            obj=case,
+            after={"remedy": remedy.pk, "refund_due": remedy.due_at},
+        )
         _save(case, ["execution_due"])
     return remedy
 
@@ -968,15 +1271,24 @@ def request_intervention(*, actor, number: str, reason: str, version: int | None
         _require_party(party, Party.CONSUMER, Party.MERCHANT, Party.AGENT)
         now = timezone.now()
         if party == Party.CONSUMER:
-            silent = case.merchant_responded_at is None and case.intervention_allowed_at and now >= case.intervention_allowed_at
+            silent = (
+                case.merchant_responded_at is None
+                and case.intervention_allowed_at
+                and now >= case.intervention_allowed_at
+            )
             failed = case.proposals.filter(status=Proposal.Status.REJECTED).exists()
             if not (silent or failed):
                 raise InvalidTransition(
-                    _("You can ask the platform to step in once the merchant has had 24 hours to answer, "
-                      "or after a proposal was rejected."), code="INTERVENTION_TOO_EARLY")
+                    _(
+                        "You can ask the platform to step in once the merchant has had 24 hours to answer, "
+                        "or after a proposal was rejected."
+                    ),
+                    code="INTERVENTION_TOO_EARLY",
+                )
             if case.intervention_deadline and now > case.intervention_deadline:
-                raise InvalidTransition(_("The 15 days to ask for intervention have passed."),
-                                        code="INTERVENTION_WINDOW_CLOSED")
+                raise InvalidTransition(
+                    _("The 15 days to ask for intervention have passed."), code="INTERVENTION_WINDOW_CLOSED"
+                )
         fields = _escalate(case, actor=actor, party=party, reason=reason)
         _save(case, fields)
     return case
@@ -1001,8 +1313,16 @@ def start_review(*, actor, number: str, version: int | None = None) -> Case:
     return case
 
 
-def record_ruling(*, actor, number: str, outcome: str, reasons: str, remedy: str = "", amount=None,
-                  version: int | None = None) -> Ruling:
+def record_ruling(
+    *,
+    actor,
+    number: str,
+    outcome: str,
+    reasons: str,
+    remedy: str = "",
+    amount=None,
+    version: int | None = None,
+) -> Ruling:
     """The arbitrator's written decision, with reasons and remedy; the merchant executes it within 24 h."""
     if outcome not in Ruling.Outcome.values:
         raise InvalidInput(_("Unknown outcome."), field="outcome")
@@ -1020,19 +1340,35 @@ def record_ruling(*, actor, number: str, outcome: str, reasons: str, remedy: str
         now = timezone.now()
         t = timeouts()
         ruling = Ruling.objects.create(
-            case=case, arbitrator=actor, outcome=outcome, reasons=reasons, remedy=remedy or "", amount_fen=fen,
-            execute_due=now + t.ruling_execution if remedy else None, appeal_deadline=now + t.appeal_window,
+            case=case,
+            arbitrator=actor,
+            outcome=outcome,
+            reasons=reasons,
+            remedy=remedy or "",
+            amount_fen=fen,
+            execute_due=now + t.ruling_execution if remedy else None,
+            appeal_deadline=now + t.appeal_window,
         )
-        fields = _move(case, "rule", actor=actor, party=party,
-                       data={"outcome": outcome, "remedy": remedy, "amount_fen": fen, "ruling": ruling.pk})
+        fields = _move(
+            case,
+            "rule",
+            actor=actor,
+            party=party,
+            data={"outcome": outcome, "remedy": remedy, "amount_fen": fen, "ruling": ruling.pk},
+        )
         case.appeal_deadline = ruling.appeal_deadline
         fields.append("appeal_deadline")
         if remedy and outcome != Ruling.Outcome.MERCHANT:
-            fields += _start_remedy(case, kind=remedy, amount=fen, source=Remedy.Source.RULING, due=ruling.execute_due)
+            fields += _start_remedy(
+                case, kind=remedy, amount=fen, source=Remedy.Source.RULING, due=ruling.execute_due
+            )
         else:
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
-        events.publish("case.ruled", aggregate=case,
-                       payload={**case_payload(case), "outcome": outcome, "remedy": remedy, "amount_fen": fen})
+        events.publish(
+            "case.ruled",
+            aggregate=case,
+            payload={**case_payload(case), "outcome": outcome, "remedy": remedy, "amount_fen": fen},
+        )
         _save(case, fields)
     return ruling
 
@@ -1047,8 +1383,12 @@ def appeal_ruling(*, actor, number: str, reason: str, version: int | None = None
         fields = _move(case, "appeal", actor=actor, party=party, reason=reason)
         case.remedies.filter(status=Remedy.Status.PENDING).update(due_at=None)
         case.execution_due = None
-        _alert(User.objects.filter(role=Role.ARBITRATOR, is_active=True), case, "ruling_appealed",
-               {"number": case.number})
+        _alert(
+            User.objects.filter(role=Role.ARBITRATOR, is_active=True),
+            case,
+            "ruling_appealed",
+            {"number": case.number},
+        )
         _save(case, [*fields, "execution_due"])
     return case
 
@@ -1065,7 +1405,9 @@ def rate_case(*, actor, number: str, score: int, comment: str = "") -> Rating:
         case, party = _lock(number, actor=actor, version=None)
         _require_party(party, Party.CONSUMER)
         if case.status not in (workflow.RESOLVED, workflow.CLOSED):
-            raise InvalidTransition(_("You can rate the service once the case is resolved."), code="NOT_RESOLVED")
+            raise InvalidTransition(
+                _("You can rate the service once the case is resolved."), code="NOT_RESOLVED"
+            )
         try:
             with transaction.atomic():
                 rating = Rating.objects.create(case=case, score=score, comment=comment)
@@ -1084,8 +1426,11 @@ def _close(case: Case, *, actor, party: str) -> list[str]:
     case.closed_at = now
     local = timezone.localdate(now)
     years = rules().retention_years
-    case.retain_until = local.replace(year=local.year + years) if not (local.month == 2 and local.day == 29) else \
-        local.replace(year=local.year + years, day=28)
+    case.retain_until = (
+        local.replace(year=local.year + years)
+        if not (local.month == 2 and local.day == 29)
+        else local.replace(year=local.year + years, day=28)
+    )
     events.publish("case.closed", aggregate=case, payload=case_payload(case))
     return [*fields, "closed_at", "retain_until"]
 
@@ -1151,17 +1496,23 @@ def merge_cases(*, actor, primary: str, duplicate: str) -> Case:
         moved_messages = CaseMessage.objects.filter(case=dup).update(case=main)
         moved_evidence = Evidence.objects.filter(case=dup).update(case=main)
         CaseMessage.objects.create(
-            case=main, party=Party.SYSTEM, channel=dup.channel,
+            case=main,
+            party=Party.SYSTEM,
+            channel=dup.channel,
             body=f"[{dup.number} · {dup.get_channel_display()}] {dup.title}\n{dup.description}",
         )
         dup.pauses.filter(ended_at__isnull=True).update(ended_at=dup.closed_at)
-        _event(main, "case_merged_in", actor, party,
-               {"from": dup.number, "messages": moved_messages, "evidence": moved_evidence})
+        _event(
+            main,
+            "case_merged_in",
+            actor,
+            party,
+            {"from": dup.number, "messages": moved_messages, "evidence": moved_evidence},
+        )
         audit.record(actor=actor, action="case_merged", obj=main, after={"merged": dup.number})
         _save(dup, [*fields, "merged_into", "closed_at"])
         _save(main, [])
     return main
-
 
 
 # --- the sweep: SLA warnings and breaches, automatic approval, rulings not executed ------------------
@@ -1195,16 +1546,22 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
         | Q(status=workflow.AWAITING_MERCHANT, merchant_response_due__lte=horizon)
         | Q(resolved_at__isnull=True, resolution_due__lte=horizon)
     )
-    for number in Case.objects.filter(due_soon, waiting_on_consumer_since__isnull=True).values_list("number", flat=True):
+    for number in Case.objects.filter(due_soon, waiting_on_consumer_since__isnull=True).values_list(
+        "number", flat=True
+    ):
         _sweep_case(number, now, report)
-    for number in Case.objects.filter(status=workflow.AWAITING_MERCHANT, kind=CaseKind.REFUND_ONLY,
-                                      auto_approve_at__lte=now).values_list("number", flat=True):
+    for number in Case.objects.filter(
+        status=workflow.AWAITING_MERCHANT, kind=CaseKind.REFUND_ONLY, auto_approve_at__lte=now
+    ).values_list("number", flat=True):
         _auto_approve(number, now, report)
-    for number in Case.objects.filter(status=workflow.EXECUTING, execution_due__lte=now).values_list("number", flat=True):
+    for number in Case.objects.filter(status=workflow.EXECUTING, execution_due__lte=now).values_list(
+        "number", flat=True
+    ):
         _execution_overdue(number, now, report)
     close_before = now - timedelta(days=rules().auto_close_days)
-    for number in Case.objects.filter(status=workflow.RESOLVED, resolved_at__lte=close_before).values_list("number",
-                                                                                                          flat=True):
+    for number in Case.objects.filter(status=workflow.RESOLVED, resolved_at__lte=close_before).values_list(
+        "number", flat=True
+    ):
         with transaction.atomic():
             case = _lock_for_sweep(number)
             if case is not None and case.status == workflow.RESOLVED:
@@ -1242,7 +1599,10 @@ def _sweep_case(number: str, now: datetime, report: SweepReport) -> None:
             stage = {"warning": "warning", "breached": "breached"}.get(state)
             if stage is None:
                 continue
-            if stage == "breached" and not SlaMark.objects.filter(case=case, target=target, stage="warning").exists():
+            if (
+                stage == "breached"
+                and not SlaMark.objects.filter(case=case, target=target, stage="warning").exists()
+            ):
                 _mark(case, target, "warning", due, (), report)
             actions = policy.actions(target, stage)
             if _mark(case, target, stage, due, actions, report):
@@ -1261,9 +1621,17 @@ def _mark(case, target, stage, due, actions, report) -> bool:
         report.warnings += 1
     else:
         report.breaches += 1
-    _event(case, f"sla_{stage}", None, Party.SYSTEM, {"target": target, "due": due, "actions": list(actions)},
-           visibility=CaseEvent.Visibility.PLATFORM)
-    audit.record(actor=None, action=f"sla_{stage}", obj=case, after={"target": target, "actions": list(actions)})
+    _event(
+        case,
+        f"sla_{stage}",
+        None,
+        Party.SYSTEM,
+        {"target": target, "due": due, "actions": list(actions)},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
+    audit.record(
+        actor=None, action=f"sla_{stage}", obj=case, after={"target": target, "actions": list(actions)}
+    )
     return True
 
 
@@ -1291,18 +1659,36 @@ def _apply_actions(case: Case, target: str, stage: str, actions) -> list[str]:
                 case.owner, case.owner_since = agent, timezone.now()
                 fields += ["owner", "owner_since"]
                 _alert([agent], case, "case_reassigned", data)
-                _event(case, "case_reassigned", None, Party.SYSTEM, {"to": agent.get_username(), "why": target},
-                       visibility=CaseEvent.Visibility.PLATFORM)
-                audit.record(actor=None, action="case_reassigned", obj=case, before={"owner": before},
-                             after={"owner": agent.pk}, reason=f"SLA {target} {stage}")
+                _event(
+                    case,
+                    "case_reassigned",
+                    None,
+                    Party.SYSTEM,
+                    {"to": agent.get_username(), "why": target},
+                    visibility=CaseEvent.Visibility.PLATFORM,
+                )
+                audit.record(
+                    actor=None,
+                    action="case_reassigned",
+                    obj=case,
+                    before={"owner": before},
+                    after={"owner": agent.pk},
+                    reason=f"SLA {target} {stage}",
+                )
         elif action == "raise_priority":
             raised = triage.raise_priority(case.priority, 1)
             if raised != case.priority and case.priority != "P1":
                 if raised == "P1" and not case.safety:
                     raised = "P2"
                 if raised != case.priority:
-                    _event(case, "priority_raised", None, Party.SYSTEM, {"from": case.priority, "to": raised},
-                           visibility=CaseEvent.Visibility.PLATFORM)
+                    _event(
+                        case,
+                        "priority_raised",
+                        None,
+                        Party.SYSTEM,
+                        {"from": case.priority, "to": raised},
+                        visibility=CaseEvent.Visibility.PLATFORM,
+                    )
                     case.priority = raised
                     fields.append("priority")
         elif action == "allow_intervention":
@@ -1310,7 +1696,10 @@ def _apply_actions(case: Case, target: str, stage: str, actions) -> list[str]:
                 case.intervention_allowed_at = timezone.now()
                 fields.append("intervention_allowed_at")
             _event(case, "intervention_available", None, Party.SYSTEM, {})
-        elif action == "platform_intervention" and case.status in workflow.TRANSITIONS["request_intervention"].sources:
+        elif (
+            action == "platform_intervention"
+            and case.status in workflow.TRANSITIONS["request_intervention"].sources
+        ):
             fields += _escalate(case, actor=None, party=Party.SYSTEM, reason=f"SLA {target} breached")
     return fields
 
@@ -1319,12 +1708,24 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
     """Merchant silent 72 h on a refund-only request: approved automatically, merchant recorded."""
     with transaction.atomic():
         case = _lock_for_sweep(number)
-        if case is None or case.status != workflow.AWAITING_MERCHANT or not case.auto_approve_at or case.auto_approve_at > now:
+        if (
+            case is None
+            or case.status != workflow.AWAITING_MERCHANT
+            or not case.auto_approve_at
+            or case.auto_approve_at > now
+        ):
             return
-        fields = _move(case, "auto_approve", actor=None, party=Party.SYSTEM,
-                       data={"after_hours": timeouts().auto_approve_refund_only.total_seconds() / 3600})
+        fields = _move(
+            case,
+            "auto_approve",
+            actor=None,
+            party=Party.SYSTEM,
+            data={"after_hours": timeouts().auto_approve_refund_only.total_seconds() / 3600},
+        )
         amount = case.amount_claimed_fen if case.amount_claimed_fen is not None else case.paid_amount_fen
-        fields += _start_remedy(case, kind=RemedyKind.REFUND, amount=amount, source=Remedy.Source.AUTO_APPROVAL)
+        fields += _start_remedy(
+            case, kind=RemedyKind.REFUND, amount=amount, source=Remedy.Source.AUTO_APPROVAL
+        )
         case.auto_approve_at = None
         fields.append("auto_approve_at")
         _violation(case, MerchantViolation.Kind.SILENT_ON_REFUND, {"amount_fen": amount})
@@ -1335,15 +1736,25 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
 def _violation(case: Case, kind: str, details: dict) -> bool:
     try:
         with transaction.atomic():
-            MerchantViolation.objects.create(merchant=case.merchant, case=case, kind=kind,
-                                             details=audit._jsonable(details))
+            MerchantViolation.objects.create(
+                merchant=case.merchant, case=case, kind=kind, details=audit._jsonable(details)
+            )
     except IntegrityError:
         return False
-    _event(case, "merchant_violation_recorded", None, Party.SYSTEM, {"kind": kind},
-           visibility=CaseEvent.Visibility.PLATFORM)
+    _event(
+        case,
+        "merchant_violation_recorded",
+        None,
+        Party.SYSTEM,
+        {"kind": kind},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
     audit.record(actor=None, action="merchant_violation_recorded", obj=case, after={"kind": kind, **details})
-    events.publish("merchant.violation_recorded", aggregate=case,
-                   payload={"merchant": case.merchant.external_id, "case": case.number, "kind": kind})
+    events.publish(
+        "merchant.violation_recorded",
+        aggregate=case,
+        payload={"merchant": case.merchant.external_id, "case": case.number, "kind": kind},
+    )
     return True
 
 
@@ -1351,18 +1762,27 @@ def _execution_overdue(number: str, now: datetime, report: SweepReport) -> None:
     """A remedy not carried out in time: escalated, and for a ruling a recorded violation."""
     with transaction.atomic():
         case = _lock_for_sweep(number)
-        if case is None or case.status != workflow.EXECUTING or not case.execution_due or case.execution_due > now:
+        if (
+            case is None
+            or case.status != workflow.EXECUTING
+            or not case.execution_due
+            or case.execution_due > now
+        ):
             return
         from_ruling = case.remedies.filter(status=Remedy.Status.PENDING, source=Remedy.Source.RULING).exists()
-        if from_ruling and _violation(case, MerchantViolation.Kind.RULING_NOT_EXECUTED,
-                                      {"due": case.execution_due}):
+        if from_ruling and _violation(
+            case, MerchantViolation.Kind.RULING_NOT_EXECUTED, {"due": case.execution_due}
+        ):
             report.violations += 1
         fields = []
-        if _mark(case, "execution", "breached", case.execution_due, ("notify_supervisor", "raise_priority"), report):
+        if _mark(
+            case, "execution", "breached", case.execution_due, ("notify_supervisor", "raise_priority"), report
+        ):
             fields += _apply_actions(case, "execution", "breached", ("notify_supervisor", "raise_priority"))
             _notify_merchant(case, "remedy_overdue")
-            events.publish("case.escalated", aggregate=case,
-                           payload={**case_payload(case), "reason": "remedy_overdue"})
+            events.publish(
+                "case.escalated", aggregate=case, payload={**case_payload(case), "reason": "remedy_overdue"}
+            )
         if fields:
             _save(case, fields)
 
@@ -1394,21 +1814,35 @@ def ingest_email(*, raw: bytes) -> MailResult:
             author, party = _mail_author(case, sender)
             if party is None:
                 return MailResult("ignored", case, "sender_not_a_party")
-            post_message(actor=author, number=case.number, body=mail.text or mail.subject, channel=Channel.EMAIL,
-                         email_message_id=mail.message_id or "", on_behalf_of=party)
+            post_message(
+                actor=author,
+                number=case.number,
+                body=mail.text or mail.subject,
+                channel=Channel.EMAIL,
+                email_message_id=mail.message_id or "",
+                on_behalf_of=party,
+            )
             for att in mail.attachments:
                 _mail_evidence(author, case.number, att, party)
             return MailResult("threaded", case)
     user = User.objects.filter(email__iexact=sender, role=Role.CONSUMER, is_active=True).first()
-    buyer = Buyer.objects.filter(Q(user=user) if user else Q(email__iexact=sender)).first() if sender else None
+    buyer = (
+        Buyer.objects.filter(Q(user=user) if user else Q(email__iexact=sender)).first() if sender else None
+    )
     if user is None and buyer is None:
         return MailResult("ignored", None, "unknown_sender")
     intake = submit_case(
-        actor=user, channel=Channel.EMAIL, kind=CaseKind.COMPLAINT, title=mail.subject[:200],
-        description=mail.text or mail.subject or "(empty)", buyer_external_id=buyer.external_id if buyer else None,
+        actor=user,
+        channel=Channel.EMAIL,
+        kind=CaseKind.COMPLAINT,
+        title=mail.subject[:200],
+        description=mail.text or mail.subject or "(empty)",
+        buyer_external_id=buyer.external_id if buyer else None,
         contact_email=sender,
     )
-    CaseMessage.objects.filter(case=intake.case, party=Party.SYSTEM).update(email_message_id=mail.message_id or "")
+    CaseMessage.objects.filter(case=intake.case, party=Party.SYSTEM).update(
+        email_message_id=mail.message_id or ""
+    )
     for att in mail.attachments:
         _mail_evidence(user, intake.case.number, att, Party.CONSUMER)
     return MailResult("created", intake.case)
@@ -1419,8 +1853,15 @@ def _mail_author(case: Case, sender: str) -> tuple[User | None, str | None]:
     if not sender:
         return None, None
     consumer = case.consumer or (case.buyer.user if case.buyer_id else None)
-    consumer_emails = {e.lower() for e in (case.contact_email, consumer.email if consumer else "",
-                                            case.buyer.email if case.buyer_id else "") if e}
+    consumer_emails = {
+        e.lower()
+        for e in (
+            case.contact_email,
+            consumer.email if consumer else "",
+            case.buyer.email if case.buyer_id else "",
+        )
+        if e
+    }
     if sender in consumer_emails:
         return consumer, Party.CONSUMER
     staff = User.objects.filter(email__iexact=sender, is_active=True).first()
@@ -1433,13 +1874,25 @@ def _mail_author(case: Case, sender: str) -> tuple[User | None, str | None]:
 
 def _mail_evidence(actor, number: str, attachment, party: str) -> None:
     try:
-        add_evidence(actor=actor, number=number, filename=attachment.filename or "attachment",
-                     data=attachment.data, declared_type=attachment.content_type, on_behalf_of=party)
+        add_evidence(
+            actor=actor,
+            number=number,
+            filename=attachment.filename or "attachment",
+            data=attachment.data,
+            declared_type=attachment.content_type,
+            on_behalf_of=party,
+        )
     except InvalidInput as exc:
         with transaction.atomic():
             case = Case.objects.get(number=number)
-            _event(case, "attachment_refused", None, Party.SYSTEM,
-                   {"file": attachment.filename, "reason": exc.message}, visibility=CaseEvent.Visibility.PLATFORM)
+            _event(
+                case,
+                "attachment_refused",
+                None,
+                Party.SYSTEM,
+                {"file": attachment.filename, "reason": exc.message},
+                visibility=CaseEvent.Visibility.PLATFORM,
+            )
 
 
 def ingest_maildir(*, path) -> list[MailResult]:

@@ -25,8 +25,20 @@ REJECTED = "rejected"
 MERGED = "merged"
 
 STATES = (
-    SUBMITTED, ACKNOWLEDGED, AWAITING_MERCHANT, NEGOTIATING, AGREED, ESCALATED, PLATFORM_REVIEW,
-    RULED, EXECUTING, RESOLVED, CLOSED, WITHDRAWN, REJECTED, MERGED,
+    SUBMITTED,
+    ACKNOWLEDGED,
+    AWAITING_MERCHANT,
+    NEGOTIATING,
+    AGREED,
+    ESCALATED,
+    PLATFORM_REVIEW,
+    RULED,
+    EXECUTING,
+    RESOLVED,
+    CLOSED,
+    WITHDRAWN,
+    REJECTED,
+    MERGED,
 )
 FINAL = frozenset({CLOSED, WITHDRAWN, REJECTED, MERGED})
 #: States in which the case still needs work (SLA clocks run, duplicates are looked for).
@@ -55,21 +67,51 @@ TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
         _t("acknowledge", {SUBMITTED}, ACKNOWLEDGED, {AGENT}, "case_acknowledged"),
-        _t("route_to_merchant", {SUBMITTED, ACKNOWLEDGED}, AWAITING_MERCHANT, {AGENT, SYSTEM}, "case_routed_to_merchant"),
+        _t(
+            "route_to_merchant",
+            {SUBMITTED, ACKNOWLEDGED},
+            AWAITING_MERCHANT,
+            {AGENT, SYSTEM},
+            "case_routed_to_merchant",
+        ),
         _t("merchant_respond", {AWAITING_MERCHANT}, NEGOTIATING, {MERCHANT}, "merchant_responded"),
         _t("agree", {AWAITING_MERCHANT, NEGOTIATING}, AGREED, {CONSUMER, MERCHANT}, "agreement_reached"),
         _t("auto_approve", {AWAITING_MERCHANT}, AGREED, {SYSTEM}, "approved_automatically"),
         _t("start_execution", {AGREED, RULED}, EXECUTING, {MERCHANT, AGENT, SYSTEM}, "remedy_started"),
-        _t("resolve", {EXECUTING, ACKNOWLEDGED, NEGOTIATING, RULED}, RESOLVED, {AGENT, SYSTEM}, "case_resolved"),
+        _t(
+            "resolve",
+            {EXECUTING, ACKNOWLEDGED, NEGOTIATING, RULED},
+            RESOLVED,
+            {AGENT, SYSTEM},
+            "case_resolved",
+        ),
         _t("close", {RESOLVED}, CLOSED, {CONSUMER, AGENT, SYSTEM}, "case_closed"),
-        _t("request_intervention", {AWAITING_MERCHANT, NEGOTIATING}, ESCALATED, {CONSUMER, MERCHANT, AGENT, SYSTEM},
-           "intervention_requested", needs_reason=True),
+        _t(
+            "request_intervention",
+            {AWAITING_MERCHANT, NEGOTIATING},
+            ESCALATED,
+            {CONSUMER, MERCHANT, AGENT, SYSTEM},
+            "intervention_requested",
+            needs_reason=True,
+        ),
         _t("start_review", {ESCALATED}, PLATFORM_REVIEW, {ARBITRATOR}, "review_started"),
         _t("rule", {PLATFORM_REVIEW}, RULED, {ARBITRATOR}, "ruling_recorded"),
-        _t("appeal", {RULED, EXECUTING}, PLATFORM_REVIEW, {CONSUMER, MERCHANT}, "ruling_appealed", needs_reason=True),
+        _t(
+            "appeal",
+            {RULED, EXECUTING},
+            PLATFORM_REVIEW,
+            {CONSUMER, MERCHANT},
+            "ruling_appealed",
+            needs_reason=True,
+        ),
         _t("reopen", {RESOLVED, CLOSED}, ACKNOWLEDGED, {CONSUMER, AGENT}, "case_reopened", needs_reason=True),
-        _t("withdraw", {SUBMITTED, ACKNOWLEDGED, AWAITING_MERCHANT, NEGOTIATING, ESCALATED}, WITHDRAWN, {CONSUMER},
-           "case_withdrawn"),
+        _t(
+            "withdraw",
+            {SUBMITTED, ACKNOWLEDGED, AWAITING_MERCHANT, NEGOTIATING, ESCALATED},
+            WITHDRAWN,
+            {CONSUMER},
+            "case_withdrawn",
+        ),
         _t("reject", {SUBMITTED, ACKNOWLEDGED}, REJECTED, {AGENT}, "case_rejected", needs_reason=True),
         _t("merge", OPEN, MERGED, {AGENT, SYSTEM}, "case_merged"),
     ]

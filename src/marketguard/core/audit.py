@@ -80,7 +80,9 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict, dict]:
 def _lock_head() -> AuditHead:
     head = AuditHead.objects.select_for_update().filter(id=1).first()
     if head is None:  # the very first entry (or a flushed test database)
-        AuditHead.objects.bulk_create([AuditHead(id=1, last_seq=0, last_digest=GENESIS)], ignore_conflicts=True)
+        AuditHead.objects.bulk_create(
+            [AuditHead(id=1, last_seq=0, last_digest=GENESIS)], ignore_conflicts=True
+        )
         head = AuditHead.objects.select_for_update().get(id=1)
     return head
 

@@ -6,353 +6,1043 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_initial'),
+        ("catalog", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Blob',
+            name="Blob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('size', models.PositiveBigIntegerField()),
-                ('mime', models.CharField(max_length=100)),
-                ('kind', models.CharField(max_length=10)),
-                ('file', models.FileField(max_length=200, upload_to='')),
-                ('thumbnail', models.FileField(blank=True, max_length=200, upload_to='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("size", models.PositiveBigIntegerField()),
+                ("mime", models.CharField(max_length=100)),
+                ("kind", models.CharField(max_length=10)),
+                ("file", models.FileField(max_length=200, upload_to="")),
+                ("thumbnail", models.FileField(blank=True, max_length=200, upload_to="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ComplaintRules',
+            name="ComplaintRules",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('timeouts', models.JSONField(blank=True, default=dict, verbose_name='timeouts')),
-                ('triage', models.JSONField(blank=True, default=dict, verbose_name='triage rules')),
-                ('duplicate_window_hours', models.PositiveIntegerField(default=72, verbose_name='duplicate window (hours)')),
-                ('auto_close_days', models.PositiveIntegerField(default=7, verbose_name='close resolved cases after (days)')),
-                ('reopen_days', models.PositiveIntegerField(default=15, verbose_name='reopen allowed within (days)')),
-                ('retention_years', models.PositiveIntegerField(default=3, verbose_name='keep closed cases for (years)')),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("timeouts", models.JSONField(blank=True, default=dict, verbose_name="timeouts")),
+                ("triage", models.JSONField(blank=True, default=dict, verbose_name="triage rules")),
+                (
+                    "duplicate_window_hours",
+                    models.PositiveIntegerField(default=72, verbose_name="duplicate window (hours)"),
+                ),
+                (
+                    "auto_close_days",
+                    models.PositiveIntegerField(default=7, verbose_name="close resolved cases after (days)"),
+                ),
+                (
+                    "reopen_days",
+                    models.PositiveIntegerField(default=15, verbose_name="reopen allowed within (days)"),
+                ),
+                (
+                    "retention_years",
+                    models.PositiveIntegerField(default=3, verbose_name="keep closed cases for (years)"),
+                ),
             ],
             options={
-                'verbose_name': 'complaint rules',
-                'verbose_name_plural': 'complaint rules',
+                "verbose_name": "complaint rules",
+                "verbose_name_plural": "complaint rules",
             },
         ),
         migrations.CreateModel(
-            name='SlaPolicyRow',
+            name="SlaPolicyRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=60, unique=True, verbose_name='name')),
-                ('data', models.JSONField(verbose_name='policy')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.IntegerField(default=100, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=60, unique=True, verbose_name="name")),
+                ("data", models.JSONField(verbose_name="policy")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.IntegerField(default=100, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
-                'ordering': ['order', 'name'],
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=24, unique=True, verbose_name='case number')),
-                ('kind', models.CharField(choices=[('complaint', 'Complaint'), ('refund_only', 'Refund only'), ('return_refund', 'Return and refund'), ('exchange', 'Exchange'), ('repair', 'Repair'), ('compensation', 'Compensation')], max_length=20, verbose_name='kind')),
-                ('problem_type', models.CharField(choices=[('quality', 'Quality problem'), ('safety', 'Personal safety'), ('counterfeit', 'Counterfeit'), ('false_advertising', 'False advertising'), ('wrong_or_missing_item', 'Wrong or missing item'), ('size_mismatch', 'Size mismatch'), ('no_reason_return_7day', '7-day no-reason return'), ('logistics_delay', 'Logistics delay'), ('service_attitude', 'Service attitude'), ('other', 'Other')], max_length=30, verbose_name='problem type')),
-                ('priority', models.CharField(choices=[('P1', 'P1 · personal safety'), ('P2', 'P2 · high'), ('P3', 'P3 · normal'), ('P4', 'P4 · low')], max_length=2, verbose_name='priority')),
-                ('safety', models.BooleanField(default=False, verbose_name='personal safety')),
-                ('channel', models.CharField(choices=[('web', 'Web form'), ('app', 'App'), ('api', 'API'), ('email', 'E-mail'), ('chat', 'Online chat'), ('hotline', 'Hotline')], max_length=10, verbose_name='channel')),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('acknowledged', 'Acknowledged'), ('awaiting_merchant', 'Awaiting merchant'), ('negotiating', 'Negotiating'), ('agreed', 'Agreed'), ('escalated', 'Escalated to the platform'), ('platform_review', 'Platform review'), ('ruled', 'Ruled'), ('executing', 'Remedy in progress'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn'), ('rejected', 'Rejected'), ('merged', 'Merged into another case')], default='submitted', editable=False, max_length=20, verbose_name='status')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(verbose_name='description')),
-                ('triage', models.JSONField(default=dict, editable=False, verbose_name='triage')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact e-mail')),
-                ('amount_claimed_fen', models.BigIntegerField(blank=True, null=True, verbose_name='amount claimed (fen)')),
-                ('paid_amount_fen', models.BigIntegerField(blank=True, help_text='What the consumer paid: refunds never exceed it.', null=True, verbose_name='paid amount (fen)')),
-                ('owner_since', models.DateTimeField(blank=True, null=True, verbose_name='owner since')),
-                ('sla_policy', models.CharField(blank=True, max_length=60, verbose_name='SLA policy')),
-                ('first_response_due', models.DateTimeField(blank=True, null=True, verbose_name='first response due')),
-                ('first_responded_at', models.DateTimeField(blank=True, null=True, verbose_name='first responded at')),
-                ('merchant_since', models.DateTimeField(blank=True, null=True, verbose_name='with the merchant since')),
-                ('merchant_response_due', models.DateTimeField(blank=True, null=True, verbose_name='merchant response due')),
-                ('merchant_responded_at', models.DateTimeField(blank=True, null=True, verbose_name='merchant responded at')),
-                ('resolution_due', models.DateTimeField(blank=True, null=True, verbose_name='resolution due')),
-                ('auto_approve_at', models.DateTimeField(blank=True, null=True, verbose_name='approved automatically at')),
-                ('intervention_allowed_at', models.DateTimeField(blank=True, null=True, verbose_name='intervention allowed from')),
-                ('intervention_deadline', models.DateTimeField(blank=True, null=True, verbose_name='intervention allowed until')),
-                ('waiting_on_consumer_since', models.DateTimeField(blank=True, null=True, verbose_name='waiting on the consumer since')),
-                ('escalated_at', models.DateTimeField(blank=True, null=True, verbose_name='escalated at')),
-                ('execution_due', models.DateTimeField(blank=True, null=True, verbose_name='remedy due')),
-                ('appeal_deadline', models.DateTimeField(blank=True, null=True, verbose_name='appeal allowed until')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('retain_until', models.DateField(blank=True, null=True, verbose_name='kept until')),
-                ('materials_notified', models.JSONField(blank=True, default=list, verbose_name='materials requested at intake')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='submitted at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('buyer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalog.buyer', verbose_name='buyer')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalog.category', verbose_name='category')),
-                ('consumer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases_filed', to=settings.AUTH_USER_MODEL, verbose_name='consumer account')),
-                ('merchant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalog.merchant', verbose_name='merchant')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_cases', to='complaints.case', verbose_name='merged into')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalog.order', verbose_name='order')),
-                ('order_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalog.orderitem', verbose_name='order item')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases_owned', to=settings.AUTH_USER_MODEL, verbose_name='responsible agent')),
-                ('possible_duplicate_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='complaints.case', verbose_name='possible duplicate of')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalog.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=24, unique=True, verbose_name="case number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("complaint", "Complaint"),
+                            ("refund_only", "Refund only"),
+                            ("return_refund", "Return and refund"),
+                            ("exchange", "Exchange"),
+                            ("repair", "Repair"),
+                            ("compensation", "Compensation"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "problem_type",
+                    models.CharField(
+                        choices=[
+                            ("quality", "Quality problem"),
+                            ("safety", "Personal safety"),
+                            ("counterfeit", "Counterfeit"),
+                            ("false_advertising", "False advertising"),
+                            ("wrong_or_missing_item", "Wrong or missing item"),
+                            ("size_mismatch", "Size mismatch"),
+                            ("no_reason_return_7day", "7-day no-reason return"),
+                            ("logistics_delay", "Logistics delay"),
+                            ("service_attitude", "Service attitude"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="problem type",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("P1", "P1 · personal safety"),
+                            ("P2", "P2 · high"),
+                            ("P3", "P3 · normal"),
+                            ("P4", "P4 · low"),
+                        ],
+                        max_length=2,
+                        verbose_name="priority",
+                    ),
+                ),
+                ("safety", models.BooleanField(default=False, verbose_name="personal safety")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web form"),
+                            ("app", "App"),
+                            ("api", "API"),
+                            ("email", "E-mail"),
+                            ("chat", "Online chat"),
+                            ("hotline", "Hotline"),
+                        ],
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("acknowledged", "Acknowledged"),
+                            ("awaiting_merchant", "Awaiting merchant"),
+                            ("negotiating", "Negotiating"),
+                            ("agreed", "Agreed"),
+                            ("escalated", "Escalated to the platform"),
+                            ("platform_review", "Platform review"),
+                            ("ruled", "Ruled"),
+                            ("executing", "Remedy in progress"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                            ("rejected", "Rejected"),
+                            ("merged", "Merged into another case"),
+                        ],
+                        default="submitted",
+                        editable=False,
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(verbose_name="description")),
+                ("triage", models.JSONField(default=dict, editable=False, verbose_name="triage")),
+                (
+                    "contact_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="contact e-mail"),
+                ),
+                (
+                    "amount_claimed_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="amount claimed (fen)"),
+                ),
+                (
+                    "paid_amount_fen",
+                    models.BigIntegerField(
+                        blank=True,
+                        help_text="What the consumer paid: refunds never exceed it.",
+                        null=True,
+                        verbose_name="paid amount (fen)",
+                    ),
+                ),
+                ("owner_since", models.DateTimeField(blank=True, null=True, verbose_name="owner since")),
+                ("sla_policy", models.CharField(blank=True, max_length=60, verbose_name="SLA policy")),
+                (
+                    "first_response_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first response due"),
+                ),
+                (
+                    "first_responded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first responded at"),
+                ),
+                (
+                    "merchant_since",
+                    models.DateTimeField(blank=True, null=True, verbose_name="with the merchant since"),
+                ),
+                (
+                    "merchant_response_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="merchant response due"),
+                ),
+                (
+                    "merchant_responded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="merchant responded at"),
+                ),
+                (
+                    "resolution_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolution due"),
+                ),
+                (
+                    "auto_approve_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="approved automatically at"),
+                ),
+                (
+                    "intervention_allowed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="intervention allowed from"),
+                ),
+                (
+                    "intervention_deadline",
+                    models.DateTimeField(blank=True, null=True, verbose_name="intervention allowed until"),
+                ),
+                (
+                    "waiting_on_consumer_since",
+                    models.DateTimeField(blank=True, null=True, verbose_name="waiting on the consumer since"),
+                ),
+                ("escalated_at", models.DateTimeField(blank=True, null=True, verbose_name="escalated at")),
+                ("execution_due", models.DateTimeField(blank=True, null=True, verbose_name="remedy due")),
+                (
+                    "appeal_deadline",
+                    models.DateTimeField(blank=True, null=True, verbose_name="appeal allowed until"),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="resolved at")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed at")),
+                ("retain_until", models.DateField(blank=True, null=True, verbose_name="kept until")),
+                (
+                    "materials_notified",
+                    models.JSONField(blank=True, default=list, verbose_name="materials requested at intake"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="submitted at"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalog.buyer",
+                        verbose_name="buyer",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalog.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "consumer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases_filed",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="consumer account",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalog.merchant",
+                        verbose_name="merchant",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="merged_cases",
+                        to="complaints.case",
+                        verbose_name="merged into",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalog.order",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "order_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalog.orderitem",
+                        verbose_name="order item",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases_owned",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible agent",
+                    ),
+                ),
+                (
+                    "possible_duplicate_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="complaints.case",
+                        verbose_name="possible duplicate of",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case',
-                'verbose_name_plural': 'cases',
-                'ordering': ['-created_at'],
+                "verbose_name": "case",
+                "verbose_name_plural": "cases",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('data', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='complaints.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40)),
+                ("data", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="complaints.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(max_length=40, verbose_name='event')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('party', models.CharField(choices=[('consumer', 'Consumer'), ('merchant', 'Merchant'), ('agent', 'Service agent'), ('arbitrator', 'Arbitrator'), ('system', 'System')], max_length=12, verbose_name='party')),
-                ('from_status', models.CharField(blank=True, max_length=20)),
-                ('to_status', models.CharField(blank=True, max_length=20)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('visibility', models.CharField(choices=[('parties', 'Consumer, merchant and platform'), ('platform', 'Platform only')], default='parties', max_length=10)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='complaints.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("type", models.CharField(max_length=40, verbose_name="event")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time")),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[
+                            ("consumer", "Consumer"),
+                            ("merchant", "Merchant"),
+                            ("agent", "Service agent"),
+                            ("arbitrator", "Arbitrator"),
+                            ("system", "System"),
+                        ],
+                        max_length=12,
+                        verbose_name="party",
+                    ),
+                ),
+                ("from_status", models.CharField(blank=True, max_length=20)),
+                ("to_status", models.CharField(blank=True, max_length=20)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("parties", "Consumer, merchant and platform"),
+                            ("platform", "Platform only"),
+                        ],
+                        default="parties",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="complaints.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case event',
-                'ordering': ['at', 'id'],
+                "verbose_name": "case event",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseMessage',
+            name="CaseMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('party', models.CharField(choices=[('consumer', 'Consumer'), ('merchant', 'Merchant'), ('agent', 'Service agent'), ('arbitrator', 'Arbitrator'), ('system', 'System')], max_length=12, verbose_name='party')),
-                ('channel', models.CharField(choices=[('web', 'Web form'), ('app', 'App'), ('api', 'API'), ('email', 'E-mail'), ('chat', 'Online chat'), ('hotline', 'Hotline')], default='web', max_length=10, verbose_name='channel')),
-                ('body', models.TextField(verbose_name='message')),
-                ('internal', models.BooleanField(default=False, verbose_name='internal note')),
-                ('email_message_id', models.CharField(blank=True, db_index=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='sent at')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='complaints.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[
+                            ("consumer", "Consumer"),
+                            ("merchant", "Merchant"),
+                            ("agent", "Service agent"),
+                            ("arbitrator", "Arbitrator"),
+                            ("system", "System"),
+                        ],
+                        max_length=12,
+                        verbose_name="party",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web form"),
+                            ("app", "App"),
+                            ("api", "API"),
+                            ("email", "E-mail"),
+                            ("chat", "Online chat"),
+                            ("hotline", "Hotline"),
+                        ],
+                        default="web",
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="message")),
+                ("internal", models.BooleanField(default=False, verbose_name="internal note")),
+                ("email_message_id", models.CharField(blank=True, db_index=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="sent at")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="complaints.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "message",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CasePause',
+            name="CasePause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pauses', to='complaints.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pauses",
+                        to="complaints.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_at'],
+                "ordering": ["started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=200, verbose_name='file name')),
-                ('kind', models.CharField(max_length=10, verbose_name='kind')),
-                ('party', models.CharField(choices=[('consumer', 'Consumer'), ('merchant', 'Merchant'), ('agent', 'Service agent'), ('arbitrator', 'Arbitrator'), ('system', 'System')], max_length=12, verbose_name='party')),
-                ('material_code', models.CharField(blank=True, max_length=40, verbose_name='material')),
-                ('visibility', models.CharField(choices=[('parties', 'Consumer, merchant and platform'), ('platform', 'Platform only')], default='parties', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
-                ('blob', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='uses', to='complaints.blob')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence', to='complaints.case')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=200, verbose_name="file name")),
+                ("kind", models.CharField(max_length=10, verbose_name="kind")),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[
+                            ("consumer", "Consumer"),
+                            ("merchant", "Merchant"),
+                            ("agent", "Service agent"),
+                            ("arbitrator", "Arbitrator"),
+                            ("system", "System"),
+                        ],
+                        max_length=12,
+                        verbose_name="party",
+                    ),
+                ),
+                ("material_code", models.CharField(blank=True, max_length=40, verbose_name="material")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("parties", "Consumer, merchant and platform"),
+                            ("platform", "Platform only"),
+                        ],
+                        default="parties",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="uploaded at")),
+                (
+                    "blob",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="uses", to="complaints.blob"
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evidence",
+                        to="complaints.case",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'evidence',
-                'verbose_name_plural': 'evidence',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "evidence",
+                "verbose_name_plural": "evidence",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MaterialRequest',
+            name="MaterialRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('items', models.JSONField(verbose_name='items')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('fulfilled_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='material_requests', to='complaints.case')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("items", models.JSONField(verbose_name="items")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("fulfilled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="material_requests",
+                        to="complaints.case",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='MerchantViolation',
+            name="MerchantViolation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ruling_not_executed', 'Ruling not executed in time'), ('silent_on_refund', 'No answer to a refund request')], max_length=30, verbose_name='kind')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('details', models.JSONField(default=dict)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='violations', to='complaints.case')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='after_sales_violations', to='catalog.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ruling_not_executed", "Ruling not executed in time"),
+                            ("silent_on_refund", "No answer to a refund request"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("details", models.JSONField(default=dict)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="violations",
+                        to="complaints.case",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="after_sales_violations",
+                        to="catalog.merchant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'merchant violation',
+                "verbose_name": "merchant violation",
             },
         ),
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('party', models.CharField(choices=[('consumer', 'Consumer'), ('merchant', 'Merchant'), ('agent', 'Service agent'), ('arbitrator', 'Arbitrator'), ('system', 'System')], max_length=12, verbose_name='proposed by')),
-                ('remedy', models.CharField(choices=[('refund', 'Refund'), ('return_refund', 'Return and refund'), ('exchange', 'Exchange'), ('reshipment', 'Reshipment'), ('repair', 'Repair'), ('compensation', 'Compensation')], max_length=20, verbose_name='remedy')),
-                ('amount_fen', models.BigIntegerField(blank=True, null=True, verbose_name='amount (fen)')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('superseded', 'Superseded')], default='open', max_length=12, verbose_name='status')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='complaints.case')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[
+                            ("consumer", "Consumer"),
+                            ("merchant", "Merchant"),
+                            ("agent", "Service agent"),
+                            ("arbitrator", "Arbitrator"),
+                            ("system", "System"),
+                        ],
+                        max_length=12,
+                        verbose_name="proposed by",
+                    ),
+                ),
+                (
+                    "remedy",
+                    models.CharField(
+                        choices=[
+                            ("refund", "Refund"),
+                            ("return_refund", "Return and refund"),
+                            ("exchange", "Exchange"),
+                            ("reshipment", "Reshipment"),
+                            ("repair", "Repair"),
+                            ("compensation", "Compensation"),
+                        ],
+                        max_length=20,
+                        verbose_name="remedy",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField(blank=True, null=True, verbose_name="amount (fen)")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("superseded", "Superseded"),
+                        ],
+                        default="open",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="complaints.case",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposal',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "proposal",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Rating',
+            name="Rating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='score')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='rating', to='complaints.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.PositiveSmallIntegerField(verbose_name="score")),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rating",
+                        to="complaints.case",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Remedy',
+            name="Remedy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('refund', 'Refund'), ('return_refund', 'Return and refund'), ('exchange', 'Exchange'), ('reshipment', 'Reshipment'), ('repair', 'Repair'), ('compensation', 'Compensation')], max_length=20, verbose_name='remedy')),
-                ('source', models.CharField(choices=[('agreement', 'Agreement'), ('ruling', 'Platform ruling'), ('auto_approval', 'Approved automatically'), ('platform', 'Platform decision')], max_length=16, verbose_name='source')),
-                ('amount_fen', models.BigIntegerField(blank=True, null=True, verbose_name='amount (fen)')),
-                ('status', models.CharField(choices=[('pending', 'To do'), ('done', 'Done')], default='pending', max_length=10, verbose_name='status')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='due')),
-                ('payment_reference', models.CharField(blank=True, max_length=64, verbose_name='refund reference')),
-                ('refunded_to', models.CharField(blank=True, max_length=64, verbose_name='refunded to')),
-                ('carrier', models.CharField(blank=True, max_length=50, verbose_name='carrier')),
-                ('tracking_number', models.CharField(blank=True, max_length=50, verbose_name='tracking number')),
-                ('repair_due', models.DateField(blank=True, null=True, verbose_name='repair due')),
-                ('executed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='remedies', to='complaints.case')),
-                ('executed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("refund", "Refund"),
+                            ("return_refund", "Return and refund"),
+                            ("exchange", "Exchange"),
+                            ("reshipment", "Reshipment"),
+                            ("repair", "Repair"),
+                            ("compensation", "Compensation"),
+                        ],
+                        max_length=20,
+                        verbose_name="remedy",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("agreement", "Agreement"),
+                            ("ruling", "Platform ruling"),
+                            ("auto_approval", "Approved automatically"),
+                            ("platform", "Platform decision"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField(blank=True, null=True, verbose_name="amount (fen)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "To do"), ("done", "Done")],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="due")),
+                (
+                    "payment_reference",
+                    models.CharField(blank=True, max_length=64, verbose_name="refund reference"),
+                ),
+                ("refunded_to", models.CharField(blank=True, max_length=64, verbose_name="refunded to")),
+                ("carrier", models.CharField(blank=True, max_length=50, verbose_name="carrier")),
+                (
+                    "tracking_number",
+                    models.CharField(blank=True, max_length=50, verbose_name="tracking number"),
+                ),
+                ("repair_due", models.DateField(blank=True, null=True, verbose_name="repair due")),
+                ("executed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remedies",
+                        to="complaints.case",
+                    ),
+                ),
+                (
+                    "executed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'remedy',
-                'verbose_name_plural': 'remedies',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "remedy",
+                "verbose_name_plural": "remedies",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Ruling',
+            name="Ruling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('consumer_upheld', "Consumer's claim upheld"), ('partially_upheld', 'Claim partly upheld'), ('merchant_upheld', "Merchant's position upheld")], max_length=20, verbose_name='outcome')),
-                ('reasons', models.TextField(verbose_name='reasons')),
-                ('remedy', models.CharField(blank=True, choices=[('refund', 'Refund'), ('return_refund', 'Return and refund'), ('exchange', 'Exchange'), ('reshipment', 'Reshipment'), ('repair', 'Repair'), ('compensation', 'Compensation')], max_length=20, verbose_name='remedy')),
-                ('amount_fen', models.BigIntegerField(blank=True, null=True, verbose_name='amount (fen)')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('execute_due', models.DateTimeField(blank=True, null=True, verbose_name='execute by')),
-                ('appeal_deadline', models.DateTimeField(verbose_name='appeal allowed until')),
-                ('arbitrator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rulings', to='complaints.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("consumer_upheld", "Consumer's claim upheld"),
+                            ("partially_upheld", "Claim partly upheld"),
+                            ("merchant_upheld", "Merchant's position upheld"),
+                        ],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("reasons", models.TextField(verbose_name="reasons")),
+                (
+                    "remedy",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("refund", "Refund"),
+                            ("return_refund", "Return and refund"),
+                            ("exchange", "Exchange"),
+                            ("reshipment", "Reshipment"),
+                            ("repair", "Repair"),
+                            ("compensation", "Compensation"),
+                        ],
+                        max_length=20,
+                        verbose_name="remedy",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField(blank=True, null=True, verbose_name="amount (fen)")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("execute_due", models.DateTimeField(blank=True, null=True, verbose_name="execute by")),
+                ("appeal_deadline", models.DateTimeField(verbose_name="appeal allowed until")),
+                (
+                    "arbitrator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rulings",
+                        to="complaints.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ruling',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "ruling",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SlaMark',
+            name="SlaMark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(max_length=30)),
-                ('stage', models.CharField(max_length=10)),
-                ('due_at', models.DateTimeField()),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('actions', models.JSONField(default=list)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sla_marks', to='complaints.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("target", models.CharField(max_length=30)),
+                ("stage", models.CharField(max_length=10)),
+                ("due_at", models.DateTimeField()),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("actions", models.JSONField(default=list)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sla_marks",
+                        to="complaints.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at'],
+                "ordering": ["at"],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['status', 'priority'], name='complaints__status_900ea3_idx'),
+            model_name="case",
+            index=models.Index(fields=["status", "priority"], name="complaints__status_900ea3_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['merchant', 'status'], name='complaints__merchan_da2531_idx'),
+            model_name="case",
+            index=models.Index(fields=["merchant", "status"], name="complaints__merchan_da2531_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['owner', 'status'], name='complaints__owner_i_bcef9a_idx'),
+            model_name="case",
+            index=models.Index(fields=["owner", "status"], name="complaints__owner_i_bcef9a_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['consumer', 'created_at'], name='complaints__consume_a07b33_idx'),
+            model_name="case",
+            index=models.Index(fields=["consumer", "created_at"], name="complaints__consume_a07b33_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['buyer', 'order', 'problem_type'], name='complaints__buyer_i_1de991_idx'),
+            model_name="case",
+            index=models.Index(
+                fields=["buyer", "order", "problem_type"], name="complaints__buyer_i_1de991_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_claimed_fen__isnull', True), ('amount_claimed_fen__gte', 0), _connector='OR'), name='case_claim_not_negative'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount_claimed_fen__isnull", True), ("amount_claimed_fen__gte", 0), _connector="OR"
+                ),
+                name="case_claim_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='merchantviolation',
-            constraint=models.UniqueConstraint(fields=('case', 'kind'), name='one_violation_per_case_kind'),
+            model_name="merchantviolation",
+            constraint=models.UniqueConstraint(fields=("case", "kind"), name="one_violation_per_case_kind"),
         ),
         migrations.AddConstraint(
-            model_name='rating',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='rating_score_1_to_5'),
+            model_name="rating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 1), ("score__lte", 5)), name="rating_score_1_to_5"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slamark',
-            constraint=models.UniqueConstraint(fields=('case', 'target', 'stage'), name='one_sla_mark_per_stage'),
+            model_name="slamark",
+            constraint=models.UniqueConstraint(
+                fields=("case", "target", "stage"), name="one_sla_mark_per_stage"
+            ),
         ),
     ]

@@ -10,7 +10,8 @@ def load(apps, schema_editor):
     ComplaintRules = apps.get_model("complaints", "ComplaintRules")
     for policy in DEFAULT_POLICIES:
         SlaPolicyRow.objects.get_or_create(
-            name=policy.name, defaults={"data": policy.to_dict(), "order": policy.order, "active": policy.active}
+            name=policy.name,
+            defaults={"data": policy.to_dict(), "order": policy.order, "active": policy.active},
         )
     ComplaintRules.objects.get_or_create(id=1)
 

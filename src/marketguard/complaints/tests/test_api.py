@@ -47,8 +47,14 @@ def world(api):
 
 
 def _file(w, **kw):
-    body = {"kind": "return_refund", "order": w.order.external_id, "description": "鞋底开胶，质量问题",
-            "amount_claimed": "259.00", "channel": "app", **kw}
+    body = {
+        "kind": "return_refund",
+        "order": w.order.external_id,
+        "description": "鞋底开胶，质量问题",
+        "amount_claimed": "259.00",
+        "channel": "app",
+        **kw,
+    }
     response = w.c.post("cases", body)
     assert response.status_code == 201, response.content
     return response.json()
@@ -58,7 +64,8 @@ def _upload(client, number, data, name="photo.png", content_type="image/png"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return client.client.post(
-        f"/api/v1/cases/{number}/evidence", {"file": SimpleUploadedFile(name, data, content_type=content_type)},
+        f"/api/v1/cases/{number}/evidence",
+        {"file": SimpleUploadedFile(name, data, content_type=content_type)},
         headers=client.headers,
     )
 
@@ -76,8 +83,9 @@ def test_quality_complaint_with_photos_to_refund_closed_and_rated(world):
     bad = _upload(w.c, number, b"MZ\x90\x00 not a picture", name="virus.jpg", content_type="image/jpeg")
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "file"
 
-    proposal = w.m.post(f"cases/{number}/proposals", {"remedy": "return_refund", "amount": "259.00",
-                                                       "note": "寄回后退款"})
+    proposal = w.m.post(
+        f"cases/{number}/proposals", {"remedy": "return_refund", "amount": "259.00", "note": "寄回后退款"}
+    )
     assert proposal.status_code == 201
     accepted = w.c.post(f"cases/{number}/proposals/{proposal.json()['id']}/accept", {})
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
@@ -112,11 +120,15 @@ def test_dispute_ruling_unexecuted_gives_a_violation(world):
     w.c.post(f"cases/{number}/proposals/{p['id']}/reject", {"note": "不同意"})
     assert w.c.post(f"cases/{number}/intervention", {"reason": "协商不成"}).status_code == 200
     assert w.arb.post(f"cases/{number}/review", {}).status_code == 200
-    bad = w.arb.post(f"cases/{number}/ruling", {"outcome": "consumer_upheld", "reasons": "质量问题",
-                                                "remedy": "refund", "amount": "999.00"})
+    bad = w.arb.post(
+        f"cases/{number}/ruling",
+        {"outcome": "consumer_upheld", "reasons": "质量问题", "remedy": "refund", "amount": "999.00"},
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "amount"
-    ruling = w.arb.post(f"cases/{number}/ruling", {"outcome": "consumer_upheld", "reasons": "照片可见开胶",
-                                                   "remedy": "refund", "amount": "259.00"})
+    ruling = w.arb.post(
+        f"cases/{number}/ruling",
+        {"outcome": "consumer_upheld", "reasons": "照片可见开胶", "remedy": "refund", "amount": "259.00"},
+    )
     assert ruling.status_code == 201
     with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1), tick=False):
         services.sweep()
@@ -128,8 +140,11 @@ def test_safety_complaint_alerts_inspectors_at_once(world):
     started = timezone.now()
     filed = _file(w, kind="complaint", description="The heater caught fire and burned my hand")
     case = filed["case"]
-    assert case["priority"] == "P1" and case["safety"] is True and case["owner"] in (w.agent.username,
-                                                                                     w.agent2.username)
+    assert (
+        case["priority"] == "P1"
+        and case["safety"] is True
+        and case["owner"] in (w.agent.username, w.agent2.username)
+    )
     alert = Alert.objects.get(recipient=w.inspector, kind="safety_signal")
     assert (alert.created_at - started).total_seconds() < 5
 
@@ -137,8 +152,16 @@ def test_safety_complaint_alerts_inspectors_at_once(world):
 def test_merge_of_duplicates_over_the_api(world):
     w = world
     first = _file(w, kind="complaint", description="鞋子开胶")["case"]["number"]
-    second = w.a.post("cases", {"kind": "complaint", "channel": "hotline", "buyer": w.buyer.external_id,
-                                "order": w.order.external_id, "description": "电话：鞋子开胶"}).json()
+    second = w.a.post(
+        "cases",
+        {
+            "kind": "complaint",
+            "channel": "hotline",
+            "buyer": w.buyer.external_id,
+            "order": w.order.external_id,
+            "description": "电话：鞋子开胶",
+        },
+    ).json()
     assert second["duplicate_of"] == first
     merged = w.a.post(f"cases/{first}/merge", {"duplicate": second["case"]["number"]})
     assert merged.status_code == 200
@@ -150,8 +173,13 @@ def test_merge_of_duplicates_over_the_api(world):
 def test_two_agents_at_once_one_wins_the_other_gets_409(api):
     consumer = factories.user(Role.CONSUMER)
     order = factories.order(buyer_obj=factories.buyer(user=consumer))
-    case = services.submit_case(actor=consumer, channel="web", kind="complaint", description="质量问题",
-                                order_external_id=order.external_id).case
+    case = services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="complaint",
+        description="质量问题",
+        order_external_id=order.external_id,
+    ).case
     agents = [factories.user(Role.AGENT) for _ in range(2)]
     tokens = [core_services.create_api_token(actor=None, user=a)[1] for a in agents]
     barrier = threading.Barrier(2)
@@ -161,8 +189,10 @@ def test_two_agents_at_once_one_wins_the_other_gets_409(api):
         try:
             barrier.wait()
             response = Client().post(
-                f"/api/v1/cases/{case.number}/acknowledge", {"version": case.version, "message": text},
-                content_type="application/json", headers={"Authorization": f"Bearer {token}"},
+                f"/api/v1/cases/{case.number}/acknowledge",
+                {"version": case.version, "message": text},
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {token}"},
             )
             results.append((response.status_code, response.json().get("code")))
         finally:
@@ -194,22 +224,46 @@ def test_others_can_never_read_or_act_on_a_case_on_any_endpoint(world, api):
     w = world
     number = _file(w)["case"]["number"]
     evidence_id = _upload(w.c, number, _png()).json()["id"]
-    outsiders = [api(factories.user(Role.CONSUMER)), api(factories.user(Role.MERCHANT_STAFF)),
-                 api(factories.user(Role.LAB_STAFF))]
+    outsiders = [
+        api(factories.user(Role.CONSUMER)),
+        api(factories.user(Role.MERCHANT_STAFF)),
+        api(factories.user(Role.LAB_STAFF)),
+    ]
     checked = 0
     for path, method in _case_operations():
-        url = (path.replace("{number}", number).replace("{proposal_id}", "1").replace("{remedy_id}", "1")
-               .replace("{evidence_id}", str(evidence_id)))
+        url = (
+            path.replace("{number}", number)
+            .replace("{proposal_id}", "1")
+            .replace("{remedy_id}", "1")
+            .replace("{evidence_id}", str(evidence_id))
+        )
         for client in outsiders:
-            body = {"reason": "x", "body": "x", "remedy": "refund", "amount": "1.00", "outcome": "merchant_upheld",
-                    "reasons": "x", "score": 5, "items": ["defect_photos"], "to_username": "x", "duplicate": number}
+            body = {
+                "reason": "x",
+                "body": "x",
+                "remedy": "refund",
+                "amount": "1.00",
+                "outcome": "merchant_upheld",
+                "reasons": "x",
+                "score": 5,
+                "items": ["defect_photos"],
+                "to_username": "x",
+                "duplicate": number,
+            }
             if method == "get":
                 response = client.client.get(url, headers=client.headers)
             elif url.endswith("/evidence"):
                 response = _upload(client, number, _png())
             else:
-                response = client.client.post(url, body, content_type="application/json", headers=client.headers)
-            assert response.status_code in (403, 404, 422), (method, url, response.status_code, response.content[:200])
+                response = client.client.post(
+                    url, body, content_type="application/json", headers=client.headers
+                )
+            assert response.status_code in (403, 404, 422), (
+                method,
+                url,
+                response.status_code,
+                response.content[:200],
+            )
             assert response.status_code != 422 or "field" in response.content.decode()
             checked += 1
     assert checked >= 60

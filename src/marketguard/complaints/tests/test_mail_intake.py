@@ -50,11 +50,22 @@ def test_maildir_intake_opens_a_case_and_threads_the_reply(tmp_path, capsys):
     assert case.channel == "email" and case.safety and case.priority == "P1"
     assert case.evidence.get().kind == "image"
 
-    reply = mailparse.build_reply(case_number=case.number, to="zhangsan@example.com", subject="Re: 电水壶漏电",
-                                  text="我们已收到", from_address="service@marketguard.invalid")
+    reply = mailparse.build_reply(
+        case_number=case.number,
+        to="zhangsan@example.com",
+        subject="Re: 电水壶漏电",
+        text="我们已收到",
+        from_address="service@marketguard.invalid",
+    )
     reply_id = mailparse.parse_message(reply).message_id
-    box.add(_mail("zhangsan@example.com", f"Re: [{case.number}] 电水壶漏电", "补充：型号是 K-200\n\n> 我们已收到",
-                  in_reply_to=reply_id))
+    box.add(
+        _mail(
+            "zhangsan@example.com",
+            f"Re: [{case.number}] 电水壶漏电",
+            "补充：型号是 K-200\n\n> 我们已收到",
+            in_reply_to=reply_id,
+        )
+    )
     call_command("mail", "ingest", "--maildir", str(tmp_path / "inbox"))
     assert Case.objects.count() == 1
     message = CaseMessage.objects.filter(case=case, channel="email", party="consumer").get()

@@ -9,7 +9,6 @@ from django.utils import timezone
 from marketguard.complaints import services, workflow
 from marketguard.complaints.models import (
     Alert,
-    Case,
     CaseEvent,
     CaseMessage,
     MerchantViolation,
@@ -47,8 +46,12 @@ def world():
 
 def _file(w, **kw):
     args = {
-        "actor": w.consumer, "channel": "web", "kind": "return_refund", "order_external_id": w.order.external_id,
-        "description": "收到的水杯有裂缝，漏水，质量问题", "amount_claimed": "199.00",
+        "actor": w.consumer,
+        "channel": "web",
+        "kind": "return_refund",
+        "order_external_id": w.order.external_id,
+        "description": "收到的水杯有裂缝，漏水，质量问题",
+        "amount_claimed": "199.00",
     }
     args.update(kw)
     return services.submit_case(**args)
@@ -66,8 +69,9 @@ def test_quality_request_full_happy_path(world):
     assert "一次性" in notice and "(required)" in notice
     assert [i.code for i in intake.checklist] == case.materials_notified
 
-    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00",
-                                      note="退货退款")
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00", note="退货退款"
+    )
     case.refresh_from_db()
     assert case.status == workflow.NEGOTIATING and case.merchant_responded_at and case.first_responded_at
 
@@ -78,9 +82,13 @@ def test_quality_request_full_happy_path(world):
     assert (remedy.kind, remedy.amount_fen, remedy.source) == ("return_refund", 19_900, "agreement")
 
     with pytest.raises(InvalidInput) as err:
-        services.execute_remedy(actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="")
+        services.execute_remedy(
+            actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference=""
+        )
     assert err.value.errors[0].field == "payment_reference"
-    services.execute_remedy(actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF123")
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF123"
+    )
     case.refresh_from_db()
     remedy.refresh_from_db()
     assert case.status == workflow.RESOLVED and case.resolved_at
@@ -90,12 +98,24 @@ def test_quality_request_full_happy_path(world):
     case.refresh_from_db()
     assert case.status == workflow.CLOSED and case.retain_until.year == timezone.localdate().year + 3
     types = list(case.events.values_list("type", flat=True))
-    for expected in ("case_submitted", "case_routed_to_merchant", "merchant_responded", "proposal_made",
-                     "agreement_reached", "remedy_started", "remedy_executed", "case_resolved", "case_rated",
-                     "case_closed"):
+    for expected in (
+        "case_submitted",
+        "case_routed_to_merchant",
+        "merchant_responded",
+        "proposal_made",
+        "agreement_reached",
+        "remedy_started",
+        "remedy_executed",
+        "case_resolved",
+        "case_rated",
+        "case_closed",
+    ):
         assert expected in types
-    moves = set(AuditEntry.objects.filter(object_type="complaints.case", object_id=str(case.pk))
-                .values_list("action", flat=True))
+    moves = set(
+        AuditEntry.objects.filter(object_type="complaints.case", object_id=str(case.pk)).values_list(
+            "action", flat=True
+        )
+    )
     assert {"case_submitted", "route_to_merchant", "merchant_respond", "agree", "resolve", "close"} <= moves
 
 
@@ -148,18 +168,32 @@ def test_consumer_may_ask_for_intervention_after_24h_of_silence(world):
 def test_dispute_ruling_not_executed_becomes_a_violation(world):
     w = world
     case = _file(w).case
-    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="20.00",
-                                      note="只退20元")
-    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False,
-                             note="太少")
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="refund", amount="20.00", note="只退20元"
+    )
+    services.decide_proposal(
+        actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False, note="太少"
+    )
     services.request_intervention(actor=w.consumer, number=case.number, reason="协商失败")
     services.start_review(actor=w.arbitrator, number=case.number)
     with pytest.raises(InvalidInput) as err:
-        services.record_ruling(actor=w.arbitrator, number=case.number, outcome="consumer_upheld", reasons="",
-                               remedy="return_refund", amount="199.00")
+        services.record_ruling(
+            actor=w.arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="",
+            remedy="return_refund",
+            amount="199.00",
+        )
     assert err.value.errors[0].field == "reasons"
-    ruling = services.record_ruling(actor=w.arbitrator, number=case.number, outcome="consumer_upheld",
-                                    reasons="照片显示杯身裂缝，属质量问题", remedy="refund", amount="199.00")
+    ruling = services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="consumer_upheld",
+        reasons="照片显示杯身裂缝，属质量问题",
+        remedy="refund",
+        amount="199.00",
+    )
     case.refresh_from_db()
     assert case.status == workflow.EXECUTING and ruling.execute_due == case.execution_due
     with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
@@ -198,7 +232,9 @@ def test_first_contact_ownership_and_handover(world):
     assert err.value.code == "OWNED_BY_ANOTHER_AGENT"
     with pytest.raises(InvalidInput):
         services.hand_over_case(actor=w.agent, number=case.number, to_username=w.agent2.username, reason="")
-    services.hand_over_case(actor=w.agent, number=case.number, to_username=w.agent2.username, reason="下班交接")
+    services.hand_over_case(
+        actor=w.agent, number=case.number, to_username=w.agent2.username, reason="下班交接"
+    )
     services.post_message(actor=w.agent2, number=case.number, body="我来处理")
     assert CaseEvent.objects.filter(case=case, type="case_handed_over").exists()
 
@@ -221,8 +257,9 @@ def test_materials_asked_again_only_with_a_reason_and_the_clock_pauses(world):
     assert err.value.code == "REASON_REQUIRED"
     case.refresh_from_db()
     due_before = case.resolution_due
-    services.request_materials(actor=w.agent, number=case.number, items=["defect_photos"],
-                               reason="照片模糊，看不清起球位置")
+    services.request_materials(
+        actor=w.agent, number=case.number, items=["defect_photos"], reason="照片模糊，看不清起球位置"
+    )
     with time_machine.travel(timezone.now() + timedelta(hours=5), tick=False):
         services.post_message(actor=w.consumer, number=case.number, body="已重新上传清晰照片")
     case.refresh_from_db()
@@ -233,8 +270,14 @@ def test_materials_asked_again_only_with_a_reason_and_the_clock_pauses(world):
 def test_duplicates_are_proposed_and_merge_keeps_everything(world):
     w = world
     first = _file(w, kind="complaint", description="杯子漏水，质量问题").case
-    second = _file(w, kind="complaint", channel="hotline", actor=w.agent, buyer_external_id=w.buyer.external_id,
-                   description="电话投诉：杯子漏水").case
+    second = _file(
+        w,
+        kind="complaint",
+        channel="hotline",
+        actor=w.agent,
+        buyer_external_id=w.buyer.external_id,
+        description="电话投诉：杯子漏水",
+    ).case
     assert second.possible_duplicate_of == first
     services.post_message(actor=w.consumer, number=second.number, body="补充：第二次使用就漏")
     services.merge_cases(actor=w.agent, primary=first.number, duplicate=second.number)
@@ -290,10 +333,15 @@ def test_appeal_within_seven_days_only(world):
     case = _file(w).case
     services.request_intervention(actor=w.merchant, number=case.number, reason="买家要求不合理")
     services.start_review(actor=w.arbitrator, number=case.number)
-    services.record_ruling(actor=w.arbitrator, number=case.number, outcome="merchant_upheld", reasons="无质量问题证据")
+    services.record_ruling(
+        actor=w.arbitrator, number=case.number, outcome="merchant_upheld", reasons="无质量问题证据"
+    )
     case.refresh_from_db()
     assert case.status == workflow.RESOLVED
-    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False), pytest.raises(InvalidTransition):
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=8), tick=False),
+        pytest.raises(InvalidTransition),
+    ):
         services.appeal_ruling(actor=w.consumer, number=case.number, reason="不服")
     assert Remedy.objects.filter(case=case).count() == 0
 
@@ -341,19 +389,25 @@ def test_withdraw_and_reopen(world):
 def test_return_and_refund_is_due_seven_days_after_the_goods_arrive(world):
     w = world
     case = _file(w).case
-    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00")
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00"
+    )
     services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
     remedy = Remedy.objects.get(case=case)
     assert remedy.due_at is None  # waiting for the goods, no deadline yet
     with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
         assert services.sweep().violations == 0
     received = timezone.now()
-    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk, received_at=received)
+    services.record_return_received(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, received_at=received
+    )
     remedy.refresh_from_db()
     local = timezone.localtime(remedy.due_at)
     # days counted from the day after receipt: 7 full days, due at the start of the 8th (exclusive bound)
     assert (local.date() - timezone.localtime(received).date()).days == 8
     assert (local.hour, local.minute) == (0, 0)
-    services.execute_remedy(actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1")
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
+    )
     with pytest.raises(InvalidTransition):  # already refunded: nothing waits for the goods any more
         services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)

@@ -19,8 +19,15 @@ def test_two_workers_sweeping_at_once_do_everything_once():
     numbers = []
     for _ in range(4):
         order = factories.order(buyer_obj=buyer)
-        numbers.append(services.submit_case(actor=consumer, channel="web", kind="refund_only",
-                                            order_external_id=order.external_id, description="没收到货").case.number)
+        numbers.append(
+            services.submit_case(
+                actor=consumer,
+                channel="web",
+                kind="refund_only",
+                order_external_id=order.external_id,
+                description="没收到货",
+            ).case.number
+        )
     later = timezone.now() + timedelta(hours=73)
     reports, errors = [], []
     barrier = threading.Barrier(2)

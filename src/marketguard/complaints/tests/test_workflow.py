@@ -35,4 +35,6 @@ def test_allowed_only_from_its_sources_and_for_its_parties(name):
 
 
 def test_the_published_diagram_is_generated_from_the_table():
-    assert workflow.mermaid() in DOC.read_text(encoding="utf-8"), "run: python -m marketguard.complaints.workflow > docs"
+    assert workflow.mermaid() in DOC.read_text(encoding="utf-8"), (
+        "run: python -m marketguard.complaints.workflow > docs"
+    )
