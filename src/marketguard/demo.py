@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Count, Q
 
 from marketguard.catalog.models import Buyer, Merchant
 from marketguard.core import services as core
@@ -54,7 +55,13 @@ def ensure_demo_accounts() -> list[tuple[str, str, str]]:
             if role == Role.ADMIN:
                 User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
         if role == Role.CONSUMER:
-            buyer = Buyer.objects.filter(user__isnull=True).order_by("external_id").first()
+            # the buyer with the most orders from the demo merchant, so both demo logins meet in cases
+            buyers = Buyer.objects.filter(user__isnull=True)
+            if merchant is not None:
+                buyers = buyers.annotate(n=Count("orders", filter=Q(orders__merchant=merchant))).order_by(
+                    "-n", "pk"
+                )
+            buyer = buyers.first()
             if buyer is not None and not Buyer.objects.filter(user=user).exists():
                 Buyer.objects.filter(pk=buyer.pk).update(user=user)
         out.append((username, DEMO_PASSWORD, str(Role(role).label)))

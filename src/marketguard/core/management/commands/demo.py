@@ -34,6 +34,11 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded.")
         with acting(None, via="cli"):
             accounts = demo.ensure_demo_accounts()
+            from marketguard.complaints.demo import seed_demo_cases
+
+            made = seed_demo_cases()
+        if made:
+            self.stdout.write(f"Demo complaints: {made} cases at every stage.")
         if no_serve:
             self._print_logins(accounts, port)
             return
