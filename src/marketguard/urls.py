@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("cases/", include("marketguard.complaints.urls")),
     path("", include("marketguard.web.urls")),
 ]
 if settings.DEBUG:

@@ -9,6 +9,24 @@ from marketguard.core.models import Role
 NAV = [
     ("web:home", _("Overview"), ()),
     (
+        "complaints:list",
+        _("Cases"),
+        (
+            Role.CONSUMER,
+            Role.MERCHANT_STAFF,
+            Role.AGENT,
+            Role.ARBITRATOR,
+            Role.INSPECTOR,
+            Role.ANALYST,
+            Role.ADMIN,
+        ),
+    ),
+    (
+        "complaints:dashboard",
+        _("Service dashboard"),
+        (Role.AGENT, Role.ARBITRATOR, Role.INSPECTOR, Role.ANALYST, Role.ADMIN),
+    ),
+    (
         "web:orders",
         _("Orders"),
         (Role.CONSUMER, Role.MERCHANT_STAFF, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST),

@@ -1,0 +1,462 @@
+"""The complaint pages, through the Django test client: every role's view, intake with a photo,
+who may see what, errors shown with their status, htmx fragments."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from marketguard.complaints import services, workflow
+from marketguard.complaints.models import Alert, Case, Evidence
+from marketguard.core.models import Role
+from marketguard.core.testing import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def world():
+    consumer = factories.user(Role.CONSUMER)
+    buyer = factories.buyer(user=consumer)
+    order = factories.order(buyer_obj=buyer, paid_fen=12_900)
+    merchant = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant)
+    other_merchant = factories.user(Role.MERCHANT_STAFF)
+    other_consumer = factories.user(Role.CONSUMER)
+    agent = factories.user(Role.AGENT)
+    arbitrator = factories.user(Role.ARBITRATOR)
+    analyst = factories.user(Role.ANALYST)
+    inspector = factories.user(Role.INSPECTOR)
+    admin = factories.user(Role.ADMIN)
+
+    class W:
+        pass
+
+    w = W()
+    w.__dict__.update(locals())
+    return w
+
+
+def _client(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def _png(color=(200, 30, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _file(w, **kw) -> Case:
+    args = {
+        "actor": w.consumer,
+        "channel": "web",
+        "kind": "return_refund",
+        "order_external_id": w.order.external_id,
+        "problem_type": "quality",
+        "description": "杯子有裂缝，漏水",
+        "amount_claimed": "129.00",
+    }
+    return services.submit_case(**{**args, **kw}).case
+
+
+def _detail(case) -> str:
+    return reverse("complaints:detail", args=[case.number])
+
+
+def _act(case, action) -> str:
+    return reverse("complaints:act", args=[case.number, action])
+
+
+def test_each_role_sees_its_own_queue(world):
+    w = world
+    routed = _file(w)  # after-sales: straight to the merchant
+    complaint = _file(
+        w, kind="complaint", description="客服态度很差", problem_type="service_attitude", amount_claimed=None
+    )
+    assert routed.status == workflow.AWAITING_MERCHANT and complaint.status == workflow.SUBMITTED
+
+    html = _client(w.consumer).get(reverse("complaints:list")).content.decode()
+    assert routed.number in html and complaint.number in html
+    assert "Waiting for the merchant&#x27;s answer." in html and "We will answer within 24 hours." in html
+
+    html = _client(w.merchant).get(reverse("complaints:list")).content.decode()
+    assert "After-sales queue" in html and routed.number in html
+    assert complaint.number not in html  # not sent to the merchant yet
+    assert "data-deadline=" in html
+
+    agent = _client(w.agent)
+    html = agent.get(reverse("complaints:list"), {"scope": "unassigned"}).content.decode()
+    assert routed.number in html and complaint.number in html and 'data-testid="queue-row"' in html
+    assert 'aria-current="page">Unassigned' in html
+    assert complaint.number not in agent.get(reverse("complaints:list")).content.decode()  # "mine" is empty
+    fragment = agent.get(
+        reverse("complaints:list"), {"scope": "all"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in fragment and 'id="queue"' in fragment and routed.number in fragment
+
+    proposal = services.make_proposal(actor=w.merchant, number=routed.number, remedy="refund", amount="50.00")
+    services.decide_proposal(actor=w.consumer, number=routed.number, proposal_id=proposal.pk, accept=False)
+    services.request_intervention(actor=w.consumer, number=routed.number, reason="商家只肯退一半")
+    html = _client(w.arbitrator).get(reverse("complaints:list")).content.decode()
+    assert "Arbitration queue" in html and routed.number in html and complaint.number not in html
+
+    analyst = _client(w.analyst)
+    html = analyst.get(reverse("complaints:list"), {"status": "submitted"}).content.decode()
+    assert complaint.number in html and routed.number not in html
+    html = analyst.get(
+        reverse("complaints:list"), {"problem_type": "quality"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert routed.number in html and complaint.number not in html and "<html" not in html
+    assert routed.number in _client(w.inspector).get(reverse("complaints:list")).content.decode()
+    assert _client(factories.user(Role.LAB_STAFF)).get(reverse("complaints:list")).status_code == 404
+
+
+def test_navigation_links_to_cases_and_the_dashboard(world):
+    html = _client(world.consumer).get("/").content.decode()
+    assert f'href="{reverse("complaints:list")}"' in html
+    assert f'href="{reverse("complaints:dashboard")}"' not in html
+    html = _client(world.analyst).get("/").content.decode()
+    assert f'href="{reverse("complaints:dashboard")}"' in html
+
+
+def test_consumer_files_a_case_with_a_photo_and_sees_the_checklist(world):
+    w = world
+    client = _client(w.consumer)
+    form = client.get(reverse("complaints:new")).content.decode()
+    assert w.order.external_id in form and "Let us decide" in form and "Was anyone hurt or in danger?" in form
+
+    response = client.post(
+        reverse("complaints:new"),
+        {
+            "kind": "return_refund",
+            "order": w.order.external_id,
+            "problem_type": "quality",
+            "description": "收到的杯子有裂缝",
+            "amount_claimed": "129.00",
+            "files": [SimpleUploadedFile("cup.png", _png(), content_type="image/png")],
+        },
+    )
+    case = Case.objects.get(consumer=w.consumer)
+    assert response.status_code == 302 and response["Location"] == _detail(case) + "?filed=1"
+    assert case.amount_claimed_fen == 12_900 and case.channel == "web" and case.problem_type == "quality"
+    evidence = Evidence.objects.get(case=case)
+    assert evidence.kind == "image" and evidence.party == "consumer"
+
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert 'data-testid="materials-notice"' in html and "notice-new" in html
+    assert "Clear photos of the defect" in html and "Photos of the whole product and its packaging" in html
+    assert f"Case {case.number} filed." in html
+    assert reverse("complaints:evidence_thumb", args=[case.number, evidence.pk]) in html
+
+    thumb = client.get(reverse("complaints:evidence_thumb", args=[case.number, evidence.pk]))
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    full = client.get(reverse("complaints:evidence", args=[case.number, evidence.pk]))
+    assert full.status_code == 200 and full["Content-Type"] == "image/png"
+    assert full["X-Content-Type-Options"] == "nosniff" and "attachment" not in full.get(
+        "Content-Disposition", ""
+    )
+    assert b"".join(full.streaming_content) == evidence.blob.file.open("rb").read()
+
+
+def test_intake_errors_are_shown_next_to_the_field(world):
+    w = world
+    response = _client(w.consumer).post(
+        reverse("complaints:new"),
+        {
+            "kind": "refund_only",
+            "order": "",
+            "description": "想退款",
+            "amount_claimed": "1.234",
+        },
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'class="field-error"' in html and "想退款" in html  # the input is kept
+    assert not Case.objects.exists()
+
+
+def test_agent_records_a_hotline_intake_for_a_buyer(world):
+    w = world
+    client = _client(w.agent)
+    form = client.get(reverse("complaints:new")).content.decode()
+    assert 'name="channel"' in form and 'name="buyer"' in form
+    response = client.post(
+        reverse("complaints:new"),
+        {
+            "channel": "hotline",
+            "kind": "complaint",
+            "order": w.order.external_id,
+            "problem_type": "",
+            "description": "电话投诉：商家发错货了",
+            "files": [SimpleUploadedFile("call.txt", b"call transcript", "text/plain")],
+        },
+    )
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert case.channel == "hotline" and case.buyer == w.order.buyer and case.consumer == w.consumer
+    assert case.evidence.get().kind == "text"
+
+
+def test_merchant_cannot_open_another_merchants_case_nor_its_evidence(world):
+    w = world
+    case = _file(w)
+    evidence = services.add_evidence(actor=w.consumer, number=case.number, filename="cup.png", data=_png())
+    outsider = _client(w.other_merchant)
+    assert outsider.get(_detail(case)).status_code == 404
+    assert outsider.get(reverse("complaints:evidence", args=[case.number, evidence.pk])).status_code == 404
+    assert (
+        outsider.get(reverse("complaints:evidence_thumb", args=[case.number, evidence.pk])).status_code == 404
+    )
+    assert outsider.post(_act(case, "message"), {"body": "hi", "version": case.version}).status_code == 404
+    assert _client(w.other_consumer).get(_detail(case)).status_code == 404
+    # the case's own merchant may
+    own = _client(w.merchant)
+    assert own.get(_detail(case)).status_code == 200
+    assert own.get(reverse("complaints:evidence", args=[case.number, evidence.pk])).status_code == 200
+    # evidence is served only under its own case's number
+    other = _file(w, description="另一件商品也坏了", problem_type="wrong_or_missing_item")
+    assert own.get(reverse("complaints:evidence", args=[other.number, evidence.pk])).status_code == 404
+
+
+def test_a_consumer_never_sees_an_internal_note(world):
+    w = world
+    case = _file(w)
+    services.post_message(actor=w.agent, number=case.number, body="内部备注：该商家多次被投诉", internal=True)
+    services.post_message(actor=w.agent, number=case.number, body="您好，我们正在处理")
+    consumer_html = _client(w.consumer).get(_detail(case)).content.decode()
+    assert "内部备注" not in consumer_html and "我们正在处理" in consumer_html
+    merchant_html = _client(w.merchant).get(_detail(case)).content.decode()
+    assert "内部备注" not in merchant_html
+    agent_html = _client(w.agent).get(_detail(case)).content.decode()
+    assert "内部备注" in agent_html and "Internal note" in agent_html
+
+
+def test_personal_data_is_masked_for_the_merchant_and_shown_to_the_agent(world):
+    w = world
+    case = _file(w)
+    assert "13812345678" not in _client(w.merchant).get(_detail(case)).content.decode()
+    assert "13812345678" in _client(w.agent).get(_detail(case)).content.decode()
+
+
+def test_a_stale_version_is_refused_with_409_and_the_message(world):
+    w = world
+    case = _file(w, kind="complaint", amount_claimed=None)
+    seen = case.version
+    agent = _client(w.agent)
+    assert f'name="version" value="{seen}"' in agent.get(_detail(case)).content.decode()
+    services.post_message(actor=w.consumer, number=case.number, body="补充一下情况")  # someone else acts
+    response = agent.post(_act(case, "acknowledge"), {"version": seen, "message": ""})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else changed this case" in html and 'data-testid="action-error"' in html
+    case.refresh_from_db()
+    assert case.status == workflow.SUBMITTED
+    # with the version the page now shows, it works
+    assert f'name="version" value="{case.version}"' in html
+    response = agent.post(_act(case, "acknowledge"), {"version": case.version})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == workflow.ACKNOWLEDGED and case.owner == w.agent
+
+
+def test_a_refusal_is_shown_next_to_its_field_with_its_status(world):
+    w = world
+    case = services.acknowledge_case(
+        actor=w.agent, number=_file(w, kind="complaint", amount_claimed=None).number
+    )
+    agent = _client(w.agent)
+    response = agent.post(_act(case, "resolve"), {"version": case.version, "reason": "  "})
+    assert response.status_code == 422
+    assert 'id="err-resolve-reason"' in response.content.decode()
+    response = agent.post(
+        _act(case, "hand-over"), {"version": case.version, "to_username": "nobody", "reason": "休假"}
+    )
+    assert response.status_code == 422 and 'id="err-hand-over-to_username"' in response.content.decode()
+    # a move the workflow does not allow: 409 with the reason
+    response = _client(w.consumer).post(_act(case, "appeal"), {"version": case.version, "reason": "不服"})
+    assert response.status_code == 409
+    assert agent.post(_act(case, "no-such-action"), {}).status_code == 404
+
+
+def test_posting_a_message_with_htmx_returns_the_timeline_fragment(world):
+    w = world
+    case = _file(w)
+    merchant = _client(w.merchant)
+    response = merchant.post(
+        _act(case, "message"), {"version": case.version, "body": "您好，请提供照片"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    case.refresh_from_db()
+    assert response.status_code == 200 and "<html" not in html and "请提供照片" in html
+    assert response["X-Case-Version"] == str(case.version)
+    assert 'hx-swap-oob="true"' in html and 'data-status="negotiating"' in html  # the merchant answered
+    response = merchant.post(
+        _act(case, "message"), {"version": case.version, "body": ""}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422 and response["HX-Retarget"] == "#err-message"
+    # without htmx: redirect to the page
+    response = merchant.post(_act(case, "message"), {"version": case.version, "body": "补充说明"})
+    assert response.status_code == 302 and response["Location"].endswith("#timeline")
+
+
+def test_refund_flow_by_plain_posts_up_to_the_rating(world):
+    w = world
+    case = _file(w)
+    merchant, consumer = _client(w.merchant), _client(w.consumer)
+    assert (
+        merchant.post(
+            _act(case, "propose"),
+            {"version": case.version, "remedy": "refund", "amount": "129.00", "note": "同意退款"},
+        ).status_code
+        == 302
+    )
+    case.refresh_from_db()
+    proposal = case.proposals.get()
+    html = consumer.get(_detail(case)).content.decode()
+    assert 'data-testid="accept-proposal"' in html and "¥129.00" in html
+    assert (
+        consumer.post(
+            _act(case, "decide"), {"version": case.version, "proposal_id": proposal.pk, "decision": "accept"}
+        ).status_code
+        == 302
+    )
+    case.refresh_from_db()
+    remedy = case.remedies.get()
+    assert case.status == workflow.EXECUTING
+    response = merchant.post(_act(case, "execute"), {"version": case.version, "remedy_id": remedy.pk})
+    assert response.status_code == 422 and 'id="err-execute-payment_reference"' in response.content.decode()
+    assert (
+        merchant.post(
+            _act(case, "execute"),
+            {"version": case.version, "remedy_id": remedy.pk, "payment_reference": "RF20261122"},
+        ).status_code
+        == 302
+    )
+    case.refresh_from_db()
+    assert case.status == workflow.RESOLVED
+    html = consumer.get(_detail(case)).content.decode()
+    assert 'id="act-rate"' in html and "RF20261122" in html
+    assert consumer.post(_act(case, "rate"), {"score": "5", "comment": "很快"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == workflow.CLOSED and case.rating.score == 5
+    assert 'data-testid="rating"' in consumer.get(_detail(case)).content.decode()
+
+
+def test_uploading_evidence_on_the_case_page(world):
+    w = world
+    case = _file(w)
+    client = _client(w.consumer)
+    response = client.post(
+        _act(case, "evidence"),
+        {
+            "version": case.version,
+            "material_code": "defect_photos",
+            "file": [
+                SimpleUploadedFile("a.png", _png(), "image/png"),
+                SimpleUploadedFile("log.txt", b"chat", "text/plain"),
+            ],
+        },
+    )
+    assert response.status_code == 302
+    assert sorted(case.evidence.values_list("filename", flat=True)) == ["a.png", "log.txt"]
+    text = case.evidence.get(filename="log.txt")
+    download = client.get(reverse("complaints:evidence", args=[case.number, text.pk]))
+    assert (
+        download["Content-Disposition"].startswith("attachment")
+        and download["X-Content-Type-Options"] == "nosniff"
+    )
+    html = client.get(_detail(case)).content.decode()
+    assert 'data-code="defect_photos"' in html and "✓" in html
+    response = client.post(
+        _act(case, "evidence"),
+        {
+            "version": case.version,
+            "file": [SimpleUploadedFile("x.exe", b"MZ\x90\x00binary", "application/octet-stream")],
+        },
+    )
+    assert response.status_code == 422 and 'id="err-evidence-file"' in response.content.decode()
+
+
+def test_arbitrator_reviews_and_rules(world):
+    w = world
+    case = _file(w)
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="30.00")
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False)
+    services.request_intervention(actor=w.consumer, number=case.number, reason="协商失败")
+    case.refresh_from_db()
+    arbitrator = _client(w.arbitrator)
+    assert 'data-testid="start-review"' in arbitrator.get(_detail(case)).content.decode()
+    assert arbitrator.post(_act(case, "review"), {"version": case.version}).status_code == 302
+    case.refresh_from_db()
+    response = arbitrator.post(
+        _act(case, "ruling"),
+        {
+            "version": case.version,
+            "outcome": "consumer_upheld",
+            "reasons": "照片显示裂缝",
+            "remedy": "",
+            "amount": "",
+        },
+    )
+    assert response.status_code == 422 and 'id="err-ruling-remedy"' in response.content.decode()
+    assert (
+        arbitrator.post(
+            _act(case, "ruling"),
+            {
+                "version": case.version,
+                "outcome": "consumer_upheld",
+                "reasons": "照片显示裂缝，支持退款",
+                "remedy": "refund",
+                "amount": "129.00",
+            },
+        ).status_code
+        == 302
+    )
+    html = _client(w.consumer).get(_detail(case)).content.decode()
+    assert 'data-testid="ruling"' in html and "照片显示裂缝，支持退款" in html and 'id="act-appeal"' in html
+
+
+def test_dashboard_for_the_analyst_and_not_for_a_consumer(world):
+    w = world
+    _file(w)
+    response = _client(w.analyst).get(reverse("complaints:dashboard"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        'id="dashboard-data"' in html and "echarts-6.1.0.min.js" in html and "complaints/dashboard.js" in html
+    )
+    assert "Resolved within 48 h" in html and "Complaint rate" in html and w.order.merchant.name in html
+    assert reverse("complaints:breaches_csv") in html
+    assert _client(w.arbitrator).get(reverse("complaints:dashboard"), {"days": "7"}).status_code == 200
+    assert _client(w.consumer).get(reverse("complaints:dashboard")).status_code in (403, 404)
+    assert _client(w.merchant).get(reverse("complaints:dashboard")).status_code in (403, 404)
+
+
+def test_breaches_csv_is_text_csv(world):
+    response = _client(world.analyst).get(reverse("complaints:breaches_csv"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response.content.decode().splitlines()[0].startswith("case,priority,target")
+    assert _client(world.consumer).get(reverse("complaints:breaches_csv")).status_code == 403
+
+
+def test_alerts_are_listed_for_their_recipient_only(world):
+    w = world
+    case = _file(w)  # routed to the merchant: its staff are alerted
+    assert Alert.objects.filter(recipient=w.merchant, case=case).exists()
+    html = _client(w.merchant).get(reverse("complaints:alerts")).content.decode()
+    assert "A new case for your store" in html and case.number in html
+    badge = _client(w.merchant).get(reverse("complaints:alerts_badge")).content.decode()
+    assert 'data-testid="alert-count"' in badge
+    assert case.number not in _client(w.other_merchant).get(reverse("complaints:alerts")).content.decode()

@@ -1,0 +1,1083 @@
+"""Complaint and after-sales pages for every role. No logic here: parse the input, call one
+service or selector, render. A `DomainError` is shown next to the field it names, with its
+HTTP status; every form also works without JavaScript (POST, then redirect)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from marketguard.catalog import services as catalog
+from marketguard.complaints import materials, selectors, services, workflow
+from marketguard.complaints.models import (
+    Alert,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Channel,
+    Party,
+    Priority,
+    ProblemType,
+    Proposal,
+    RemedyKind,
+    Ruling,
+)
+from marketguard.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from marketguard.core.models import Role
+from marketguard.core.money import format_yuan
+
+PAGE_SIZE = 25
+OBSERVER = "observer"
+
+# --- words the page shows for codes -------------------------------------------------------------
+
+EVENT_TEXT = {
+    "case_submitted": gettext_lazy("Case filed"),
+    "case_triaged": gettext_lazy("Triaged automatically"),
+    "owner_assigned": gettext_lazy("Responsible agent assigned"),
+    "case_acknowledged": gettext_lazy("Case acknowledged"),
+    "case_routed_to_merchant": gettext_lazy("Sent to the merchant"),
+    "merchant_responded": gettext_lazy("The merchant answered"),
+    "agreement_reached": gettext_lazy("Agreement reached"),
+    "approved_automatically": gettext_lazy("Approved automatically: the merchant did not answer"),
+    "remedy_started": gettext_lazy("Remedy to carry out"),
+    "case_resolved": gettext_lazy("Case resolved"),
+    "case_closed": gettext_lazy("Case closed"),
+    "intervention_requested": gettext_lazy("Platform intervention requested"),
+    "review_started": gettext_lazy("Platform review started"),
+    "ruling_recorded": gettext_lazy("Ruling recorded"),
+    "ruling_appealed": gettext_lazy("Ruling appealed"),
+    "case_reopened": gettext_lazy("Case reopened"),
+    "case_withdrawn": gettext_lazy("Case withdrawn"),
+    "case_rejected": gettext_lazy("Case rejected"),
+    "case_merged": gettext_lazy("Merged into another case"),
+    "case_merged_in": gettext_lazy("Another case was merged into this one"),
+    "proposal_made": gettext_lazy("Proposal made"),
+    "proposal_accepted": gettext_lazy("Proposal accepted"),
+    "proposal_rejected": gettext_lazy("Proposal rejected"),
+    "remedy_executed": gettext_lazy("Remedy carried out"),
+    "rating_requested": gettext_lazy("Satisfaction rating requested"),
+    "case_rated": gettext_lazy("Service rated"),
+    "materials_requested": gettext_lazy("Materials requested"),
+    "evidence_added": gettext_lazy("Evidence added"),
+    "clock_resumed": gettext_lazy("Materials received: the clocks run again"),
+    "sla_warning": gettext_lazy("SLA warning"),
+    "sla_breached": gettext_lazy("SLA breached"),
+    "priority_raised": gettext_lazy("Priority raised"),
+    "intervention_available": gettext_lazy("Platform intervention may now be requested"),
+    "merchant_violation_recorded": gettext_lazy("Merchant violation recorded"),
+    "case_handed_over": gettext_lazy("Handed over"),
+    "case_reassigned": gettext_lazy("Reassigned"),
+    "inspectors_alerted": gettext_lazy("Quality inspectors alerted"),
+    "duplicate_suspected": gettext_lazy("Possible duplicate"),
+    "attachment_refused": gettext_lazy("Attachment refused"),
+}
+
+TARGET_TEXT = {
+    "first_response": gettext_lazy("First response"),
+    "merchant_response": gettext_lazy("Merchant answer"),
+    "resolution": gettext_lazy("Resolution"),
+    "execution": gettext_lazy("Remedy"),
+}
+
+STATE_TEXT = {
+    "ok": gettext_lazy("On track"),
+    "warning": gettext_lazy("At risk"),
+    "breached": gettext_lazy("Breached"),
+    "paused": gettext_lazy("Paused"),
+    "met": gettext_lazy("Met"),
+}
+
+NEXT_STEP = {
+    CaseStatus.SUBMITTED: gettext_lazy("We will answer within 24 hours."),
+    CaseStatus.ACKNOWLEDGED: gettext_lazy("An agent is handling your case."),
+    CaseStatus.AWAITING_MERCHANT: gettext_lazy("Waiting for the merchant's answer."),
+    CaseStatus.NEGOTIATING: gettext_lazy("Talk with the merchant: accept or reject their proposal."),
+    CaseStatus.AGREED: gettext_lazy("Agreed: the remedy starts."),
+    CaseStatus.ESCALATED: gettext_lazy("The platform will review your case."),
+    CaseStatus.PLATFORM_REVIEW: gettext_lazy("An arbitrator is reviewing your case."),
+    CaseStatus.RULED: gettext_lazy("The platform has ruled; you may appeal within 7 days."),
+    CaseStatus.EXECUTING: gettext_lazy("The remedy is being carried out."),
+    CaseStatus.RESOLVED: gettext_lazy("Resolved: please rate our service."),
+    CaseStatus.CLOSED: gettext_lazy("Closed."),
+    CaseStatus.WITHDRAWN: gettext_lazy("You withdrew this case."),
+    CaseStatus.REJECTED: gettext_lazy("Rejected: the reason is in the case."),
+    CaseStatus.MERGED: gettext_lazy("Merged into another of your cases."),
+}
+
+ALERT_TEXT = {
+    "case_for_merchant": gettext_lazy("A new case for your store"),
+    "remedy_due": gettext_lazy("A remedy is due"),
+    "remedy_overdue": gettext_lazy("A remedy is overdue"),
+    "safety_case_assigned": gettext_lazy("A personal-safety case was assigned to you"),
+    "safety_signal": gettext_lazy("Personal-safety signal on a product"),
+    "case_handed_over": gettext_lazy("A case was handed over to you"),
+    "case_reassigned": gettext_lazy("A case was reassigned to you"),
+    "case_escalated": gettext_lazy("A case needs platform review"),
+    "ruling_appealed": gettext_lazy("A ruling was appealed"),
+    "sla_warning": gettext_lazy("SLA deadline approaching"),
+    "sla_breached": gettext_lazy("SLA deadline missed"),
+    "sla_warning_supervisor": gettext_lazy("SLA deadline approaching (for supervisors)"),
+    "sla_breached_supervisor": gettext_lazy("SLA deadline missed (for supervisors)"),
+}
+
+TRIAGE_TEXT = {
+    "SAFETY_KEYWORD": gettext_lazy("Personal-safety word “%(keyword)s”"),
+    "SAFETY_OVERRIDE": gettext_lazy("The safety signal overrides the chosen type (%(consumer_choice)s)"),
+    "CONSUMER_CHOICE": gettext_lazy("Problem type chosen at intake: %(problem_type)s"),
+    "KEYWORD_MATCH": gettext_lazy("Words in the text point to %(problem_type)s: %(keywords)s"),
+    "KEYWORD_DISAGREES": gettext_lazy(
+        "The text suggests %(suggested)s (%(keywords)s), the chosen type is %(consumer_choice)s"
+    ),
+    "NEGATED_KEYWORD": gettext_lazy("Negated word ignored: “%(keyword)s”"),
+    "NO_MATCH": gettext_lazy("No keyword matched"),
+    "KIND_DEFAULT": gettext_lazy("Default for %(kind)s: %(problem_type)s"),
+    "BASE_PRIORITY": gettext_lazy("Base priority of %(problem_type)s: %(priority)s"),
+    "AMOUNT_HIGH": gettext_lazy("High amount %(amount_fen)s (from %(threshold_fen)s)"),
+    "AMOUNT_VERY_HIGH": gettext_lazy(
+        "Very high amount %(amount_fen)s (from %(threshold_fen)s): at least %(floor)s"
+    ),
+    "REPEAT_COMPLAINT": gettext_lazy("Repeat complaints: %(count)s in 30 days (from %(threshold)s)"),
+    "HIGH_RISK_CATEGORY": gettext_lazy("High-risk category for %(problem_type)s"),
+    "CHANNEL_RAISE": gettext_lazy("Raised for the channel %(channel)s"),
+    "PRIORITY_CAPPED": gettext_lazy("Capped at %(ceiling)s without a safety signal"),
+}
+
+DONE_TEXT = {
+    "acknowledge": gettext_lazy("Case acknowledged."),
+    "take": gettext_lazy("The case is now yours."),
+    "forward": gettext_lazy("Sent to the merchant."),
+    "materials": gettext_lazy("Materials requested."),
+    "hand-over": gettext_lazy("Case handed over."),
+    "resolve": gettext_lazy("Case resolved."),
+    "reject": gettext_lazy("Case rejected."),
+    "merge": gettext_lazy("Cases merged."),
+    "message": gettext_lazy("Message sent."),
+    "evidence": gettext_lazy("Evidence uploaded."),
+    "propose": gettext_lazy("Proposal sent."),
+    "decide": gettext_lazy("Decision recorded."),
+    "execute": gettext_lazy("Remedy recorded as done."),
+    "intervention": gettext_lazy("Platform intervention requested."),
+    "withdraw": gettext_lazy("Case withdrawn."),
+    "appeal": gettext_lazy("Appeal filed."),
+    "reopen": gettext_lazy("Case reopened."),
+    "rate": gettext_lazy("Thank you for your rating."),
+    "review": gettext_lazy("Review started."),
+    "ruling": gettext_lazy("Ruling recorded."),
+}
+
+PARTY_TEXT = dict(Party.choices)
+PROBLEM_TEXT = dict(ProblemType.choices)
+KIND_TEXT = dict(CaseKind.choices)
+REMEDY_TEXT = dict(RemedyKind.choices)
+CHANNEL_TEXT = dict(Channel.choices)
+OUTCOME_TEXT = dict(Ruling.Outcome.choices)
+STATUS_TEXT = dict(CaseStatus.choices)
+
+
+# --- small helpers (parsing and presentation only) -------------------------------------------------
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _desk(user) -> str:
+    """Which work view this user gets on /cases/."""
+    if user.is_superuser or user.role in (Role.AGENT, Role.ADMIN):
+        return "agent"
+    return {
+        Role.CONSUMER: "consumer",
+        Role.MERCHANT_STAFF: "merchant",
+        Role.ARBITRATOR: "arbitrator",
+        Role.INSPECTOR: OBSERVER,
+        Role.ANALYST: OBSERVER,
+    }.get(user.role, "")
+
+
+class _Input:
+    """Typed reads of a POST body: a bad value raises InvalidInput naming the field."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def text(self, name: str) -> str:
+        return self.data.get(name, "")
+
+    def optional(self, name: str) -> str | None:
+        return self.data.get(name, "").strip() or None
+
+    def flag(self, name: str) -> bool:
+        return self.data.get(name, "") in ("1", "on", "true", "yes")
+
+    def items(self, name: str) -> list[str]:
+        return self.data.getlist(name)
+
+    def integer(self, name: str, *, required: bool = True) -> int | None:
+        raw = self.data.get(name, "").strip()
+        if not raw:
+            if required:
+                raise InvalidInput(_("This field is required."), field=name)
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidInput(_("Enter a whole number."), field=name) from None
+
+    def day(self, name: str) -> date | None:
+        raw = self.data.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(_("Enter a date (YYYY-MM-DD)."), field=name) from None
+
+    @property
+    def version(self) -> int | None:
+        return self.integer("version", required=False)
+
+
+def _error_page(request, exc: DomainError):
+    if isinstance(exc, NotFound):
+        raise Http404(exc.message)
+    return render(request, "complaints/error.html", {"message": exc.message}, status=exc.status)
+
+
+def _field(exc: DomainError) -> str:
+    return exc.errors[0].field if exc.errors else ""
+
+
+def _money_text(value) -> str:
+    return format_yuan(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _triage_reasons(case: Case) -> list[str]:
+    labels = {**PROBLEM_TEXT, **KIND_TEXT, **CHANNEL_TEXT}
+    out = []
+    for reason in (case.triage or {}).get("reasons", []):
+        params = {}
+        for key, value in (reason.get("params") or {}).items():
+            if key.endswith("_fen"):
+                params[key] = _money_text(value)
+            elif isinstance(value, list):
+                params[key] = "、".join(str(v) for v in value)
+            else:
+                params[key] = str(labels.get(value, value))
+        text = TRIAGE_TEXT.get(reason.get("code"))
+        try:
+            out.append(str(text) % params if text else reason.get("code", ""))
+        except (KeyError, TypeError, ValueError):
+            out.append(reason.get("code", ""))
+    return out
+
+
+def _material_items(case: Case) -> dict[str, materials.Item]:
+    known = {}
+    for problem_type in ProblemType.values:
+        known.update({i.code: i for i in materials.checklist(problem_type)})
+    known.update({i.code: i for i in materials.checklist(case.problem_type, case.kind)})
+    return known
+
+
+def _notice(cv) -> list[dict]:
+    """The one-time materials notice (一次性告知), each item ticked once evidence is tagged with it."""
+    case = cv.case
+    known = _material_items(case)
+    provided = {e.material_code for e in cv.evidence if e.material_code}
+    if case.description:
+        provided.add("problem_description")
+    language = get_language() or "zh-hans"
+    return [
+        {
+            "code": code,
+            "label": known[code].label(language),
+            "required": known[code].required,
+            "accepts": known[code].accepts,
+            "provided": code in provided,
+        }
+        for code in case.materials_notified
+        if code in known
+    ]
+
+
+def _event_detail(event, language: str, known: dict) -> str:
+    data = event.data or {}
+    t = event.type
+    if t in ("proposal_made", "remedy_started"):
+        parts = [str(REMEDY_TEXT.get(data.get("remedy"), data.get("remedy", "")))]
+        if data.get("amount_fen") is not None:
+            parts.append(format_yuan(data["amount_fen"]))
+        return " ".join(p for p in parts if p)
+    if t == "remedy_executed":
+        parts = [str(REMEDY_TEXT.get(data.get("remedy"), "")), _money_text(data.get("amount_fen") or "")]
+        parts += [data.get("payment_reference", ""), data.get("tracking_number", "")]
+        return " · ".join(p for p in parts if p)
+    if t == "ruling_recorded":
+        return str(OUTCOME_TEXT.get(data.get("outcome"), ""))
+    if t == "evidence_added":
+        return data.get("file", "")
+    if t == "materials_requested":
+        labels = [known[c].label(language) if c in known else c for c in data.get("items", [])]
+        return "、".join(labels) + (f" — {data['reason']}" if data.get("reason") else "")
+    if t in ("sla_warning", "sla_breached"):
+        return str(TARGET_TEXT.get(data.get("target"), data.get("target", "")))
+    if t == "case_rated":
+        return "★" * int(data.get("score") or 0)
+    if t == "priority_raised":
+        return f"{data.get('from', '')} → {data.get('to', '')}"
+    if t in ("case_handed_over", "case_reassigned"):
+        return f"→ {data.get('to', '')}" + (f" — {data['reason']}" if data.get("reason") else "")
+    if t == "owner_assigned":
+        return data.get("owner", "")
+    if t == "case_merged":
+        return f"→ {data.get('into', '')}"
+    if t == "case_merged_in":
+        return f"← {data.get('from', '')}"
+    if t == "duplicate_suspected":
+        return data.get("of", "")
+    if t == "attachment_refused":
+        return f"{data.get('file', '')}: {data.get('reason', '')}"
+    if t == "case_submitted":
+        return str(CHANNEL_TEXT.get(data.get("channel"), ""))
+    if t == "case_routed_to_merchant" or t == "case_triaged":
+        return ""
+    return data.get("reason", "")
+
+
+def _timeline(cv) -> list[dict]:
+    """Events and messages in one chronological list (the message itself stands for its event)."""
+    language = get_language() or "zh-hans"
+    known = _material_items(cv.case)
+    entries = []
+    for e in cv.events:
+        if e.type == "message_posted":
+            continue
+        entries.append(
+            {
+                "kind": "event",
+                "at": e.at,
+                "obj": e,
+                "label": EVENT_TEXT.get(e.type, e.type),
+                "detail": _event_detail(e, language, known),
+                "party": PARTY_TEXT.get(e.party, e.party),
+                "system": e.party == Party.SYSTEM or e.actor_id is None,
+                "platform_only": e.visibility == "platform",
+                "reason": (e.data or {}).get("reason", "") if e.type not in ("case_handed_over",) else "",
+            }
+        )
+    for m in cv.messages:
+        entries.append(
+            {
+                "kind": "message",
+                "at": m.created_at,
+                "obj": m,
+                "party": PARTY_TEXT.get(m.party, m.party),
+                "system": m.party == Party.SYSTEM,
+            }
+        )
+    entries.sort(key=lambda x: x["at"])
+    return entries
+
+
+def _clocks(cv, now) -> list[dict]:
+    case = cv.case
+    out = []
+    for target, clock in cv.clocks.items():
+        if target == "first_response" and cv.party == Party.MERCHANT:
+            continue  # the platform's own target; the merchant's is the merchant answer
+        if clock.met_at is None and (
+            case.status not in workflow.OPEN
+            or (target == "merchant_response" and case.status != workflow.AWAITING_MERCHANT)
+        ):
+            continue
+        state = clock.state(now)
+        out.append(
+            {
+                "target": target,
+                "label": TARGET_TEXT.get(target, target),
+                "state": state,
+                "state_label": STATE_TEXT.get(state, state),
+                "deadline": clock.deadline(now),
+                "met_at": clock.met_at,
+            }
+        )
+    return out
+
+
+def _abilities(cv, now, user) -> dict[str, bool]:
+    """Which forms to show: derived from the moves the workflow offers this party (the service
+    decides for real)."""
+    case, party, moves = cv.case, cv.party, set(cv.moves)
+    supervisor = user.is_superuser or user.role == Role.ADMIN
+    active = case.status not in workflow.FINAL
+    agent = party == Party.AGENT
+    return {
+        "reply": active and party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR),
+        "internal": party in (Party.AGENT, Party.ARBITRATOR),
+        "evidence": active and party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR),
+        "acknowledge": "acknowledge" in moves,
+        "take": agent and active and case.owner_id is None,
+        "forward": "route_to_merchant" in moves and bool(case.merchant_id),
+        "materials": active and party in (Party.AGENT, Party.ARBITRATOR),
+        "hand_over": agent and active and (case.owner_id in (None, user.pk) or supervisor),
+        "resolve": agent and "resolve" in moves,
+        "reject": "reject" in moves,
+        "merge": agent and "merge" in moves,
+        "propose": party in (Party.MERCHANT, Party.AGENT)
+        and case.status in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING),
+        "decide": "agree" in moves,
+        "execute": party in (Party.MERCHANT, Party.AGENT) and case.status == workflow.EXECUTING,
+        "intervention": "request_intervention" in moves and party != Party.SYSTEM,
+        "withdraw": "withdraw" in moves,
+        "appeal": "appeal" in moves and case.appeal_deadline is not None and case.appeal_deadline > now,
+        "reopen": "reopen" in moves,
+        "rate": party == Party.CONSUMER
+        and case.status in (workflow.RESOLVED, workflow.CLOSED)
+        and cv.rating is None,
+        "start_review": "start_review" in moves,
+        "rule": "rule" in moves,
+    }
+
+
+#: The forms shown in the side panel's "Actions" (the others sit next to what they act on).
+SIDE_ACTIONS = (
+    "take",
+    "start_review",
+    "acknowledge",
+    "forward",
+    "materials",
+    "hand_over",
+    "intervention",
+    "appeal",
+    "reopen",
+    "resolve",
+    "merge",
+    "reject",
+    "withdraw",
+)
+
+
+def _case_context(request, cv, *, error: dict | None = None) -> dict:
+    now = timezone.now()
+    case = cv.case
+    platform = cv.party in (Party.AGENT, Party.ARBITRATOR, OBSERVER)
+    can = _abilities(cv, now, request.user)
+    language = get_language() or "zh-hans"
+    return {
+        "cv": cv,
+        "case": case,
+        "platform": platform,
+        "timeline": _timeline(cv),
+        "clocks": _clocks(cv, now),
+        "notice": _notice(cv),
+        "can": can,
+        "any_action": any(can[k] for k in SIDE_ACTIONS),
+        "now": now,
+        "error": error,
+        "posted": request.POST if error else {},
+        "posted_items": request.POST.getlist("items") if error else [],
+        "triage_reasons": _triage_reasons(case) if platform else [],
+        "material_choices": [
+            (i.code, i.label(language), i.required) for i in materials.checklist(case.problem_type, case.kind)
+        ],
+        "remedy_kinds": RemedyKind.choices,
+        "outcomes": Ruling.Outcome.choices,
+        "open_proposals": [p for p in cv.proposals if p.status == Proposal.Status.OPEN],
+        "filed": request.GET.get("filed") == "1",
+    }
+
+
+def _case_page(request, number: str, *, error: dict | None = None, status: int = 200):
+    try:
+        cv = selectors.case_view(request.user, number)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    return render(request, "complaints/case.html", _case_context(request, cv, error=error), status=status)
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+
+
+def _queue_rows(rows) -> list[dict]:
+    return [
+        {
+            "row": r,
+            "case": r.case,
+            "target_label": TARGET_TEXT.get(r.target, ""),
+            "state_label": STATE_TEXT.get(r.state, r.state),
+        }
+        for r in rows
+    ]
+
+
+@login_required
+@require_GET
+def case_list(request):
+    user = request.user
+    desk = _desk(user)
+    context = {"desk": desk}
+    try:
+        if desk == "consumer":
+            page = Paginator(selectors.consumer_cases(user), PAGE_SIZE).get_page(request.GET.get("page"))
+            context.update(
+                page=page, rows=[{"case": c, "next_step": NEXT_STEP.get(c.status, "")} for c in page]
+            )
+        elif desk == "merchant":
+            context["rows"] = _queue_rows(selectors.merchant_queue(user))
+        elif desk == "arbitrator":
+            context["rows"] = _queue_rows(selectors.arbitration_queue(user))
+        elif desk == "agent":
+            scope = request.GET.get("scope", "mine")
+            scope = scope if scope in ("mine", "unassigned", "all") else "mine"
+            context.update(scope=scope, rows=_queue_rows(selectors.agent_queue(user, scope=scope)))
+        elif desk == OBSERVER:
+            qs = services.visible_cases(user).order_by("-created_at")
+            filters = {}
+            for name, choices in (
+                ("status", CaseStatus),
+                ("priority", Priority),
+                ("problem_type", ProblemType),
+            ):
+                value = request.GET.get(name, "")
+                if value in choices.values:
+                    filters[name] = value
+            page = Paginator(qs.filter(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+            params = request.GET.copy()
+            params.pop("page", None)
+            context.update(
+                page=page,
+                filters=filters,
+                statuses=CaseStatus.choices,
+                priorities=Priority.choices,
+                problem_types=ProblemType.choices,
+                query=params.urlencode(),
+            )
+        else:
+            raise Http404
+    except DomainError as exc:
+        return _error_page(request, exc)
+    if _is_htmx(request) and desk in ("agent", "merchant", "arbitrator", OBSERVER):
+        return render(
+            request,
+            "complaints/_queue.html" if desk != OBSERVER else "complaints/_observer_table.html",
+            context,
+        )
+    return render(request, "complaints/list.html", context)
+
+
+# --- intake ----------------------------------------------------------------------------------------
+
+
+def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
+    orders = []
+    if not staff:
+        orders = catalog.visible_orders(request.user).prefetch_related("items__product")[:50]
+    return {
+        "staff": staff,
+        "orders": orders,
+        "kinds": CaseKind.choices,
+        "problem_types": ProblemType.choices,
+        "channels": [(c, CHANNEL_TEXT[c]) for c in (Channel.HOTLINE, Channel.CHAT, Channel.EMAIL)],
+        "posted": request.POST if request.method == "POST" else {"order": request.GET.get("order", "")},
+        "error": error,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    user = request.user
+    desk = _desk(user)
+    if desk not in ("consumer", "agent"):
+        return _error_page(request, PermissionDenied(_("Your role may not file cases.")))
+    staff = desk == "agent"
+    if request.method == "GET":
+        return render(request, "complaints/new.html", _intake_context(request, staff=staff))
+    form = _Input(request.POST)
+    try:
+        intake = services.submit_case(
+            actor=user,
+            channel=form.text("channel") if staff else Channel.WEB,
+            kind=form.text("kind"),
+            title=form.text("title"),
+            description=form.text("description"),
+            problem_type=form.optional("problem_type"),
+            order_external_id=form.optional("order"),
+            buyer_external_id=form.optional("buyer") if staff else None,
+            contact_email=form.text("contact_email").strip() if staff else "",
+            amount_claimed=form.optional("amount_claimed"),
+            safety_confirmed=form.flag("safety_confirmed"),
+        )
+    except DomainError as exc:
+        error = {"field": _field(exc), "message": exc.message}
+        return render(
+            request,
+            "complaints/new.html",
+            _intake_context(request, staff=staff, error=error),
+            status=exc.status,
+        )
+    number = intake.case.number
+    for upload in request.FILES.getlist("files"):
+        try:
+            services.add_evidence(
+                actor=user,
+                number=number,
+                filename=upload.name,
+                data=upload.read(),
+                declared_type=upload.content_type,
+            )
+        except DomainError as exc:
+            messages.error(request, f"{upload.name}: {exc.message}")
+    messages.success(request, _("Case %(number)s filed.") % {"number": number})
+    if intake.duplicate_of is not None:
+        messages.warning(
+            request,
+            _("This looks like case %(number)s, still open: an agent may merge them.")
+            % {"number": intake.duplicate_of.number},
+        )
+    return redirect(reverse("complaints:detail", args=[number]) + "?filed=1")
+
+
+# --- the case page and its actions --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def case_detail(request, number: str):
+    return _case_page(request, number)
+
+
+def _upload(request, number, form):
+    files = request.FILES.getlist("file")
+    if not files:
+        raise InvalidInput(_("Choose a file."), field="file")
+    last = None
+    for upload in files:
+        try:
+            last = services.add_evidence(
+                actor=request.user,
+                number=number,
+                filename=upload.name,
+                data=upload.read(),
+                declared_type=upload.content_type,
+                material_code=form.text("material_code"),
+                internal=form.flag("internal"),
+            )
+        except DomainError as exc:
+            raise type(exc)(
+                f"{upload.name}: {exc.message}", code=exc.code, field=_field(exc) or "file"
+            ) from None
+    return last
+
+
+# action -> (call, the fields its form shows). Each call is one service.
+ACTIONS = {
+    "acknowledge": (
+        lambda r, n, f: services.acknowledge_case(
+            actor=r.user, number=n, version=f.version, message=f.text("message")
+        ),
+        {"message"},
+    ),
+    "take": (lambda r, n, f: services.take_case(actor=r.user, number=n, version=f.version), set()),
+    "forward": (
+        lambda r, n, f: services.forward_to_merchant(
+            actor=r.user, number=n, version=f.version, message=f.text("message")
+        ),
+        {"message"},
+    ),
+    "materials": (
+        lambda r, n, f: services.request_materials(
+            actor=r.user, number=n, items=f.items("items"), reason=f.text("reason"), version=f.version
+        ),
+        {"items", "reason"},
+    ),
+    "hand-over": (
+        lambda r, n, f: services.hand_over_case(
+            actor=r.user,
+            number=n,
+            to_username=f.text("to_username").strip(),
+            reason=f.text("reason"),
+            version=f.version,
+        ),
+        {"to_username", "reason"},
+    ),
+    "resolve": (
+        lambda r, n, f: services.resolve_case(
+            actor=r.user, number=n, reason=f.text("reason"), version=f.version
+        ),
+        {"reason"},
+    ),
+    "reject": (
+        lambda r, n, f: services.reject_case(
+            actor=r.user, number=n, reason=f.text("reason"), version=f.version
+        ),
+        {"reason"},
+    ),
+    # TODO(services): merge_cases takes no version; the form sends it, it is not checked.
+    "merge": (
+        lambda r, n, f: services.merge_cases(
+            actor=r.user, primary=f.text("primary").strip() or n, duplicate=f.text("duplicate").strip()
+        ),
+        {"duplicate", "primary"},
+    ),
+    "message": (
+        lambda r, n, f: services.post_message(
+            actor=r.user, number=n, body=f.text("body"), internal=f.flag("internal"), version=f.version
+        ),
+        {"body"},
+    ),
+    # TODO(services): add_evidence takes no version.
+    "evidence": (_upload, {"file", "material_code"}),
+    "propose": (
+        lambda r, n, f: services.make_proposal(
+            actor=r.user,
+            number=n,
+            remedy=f.text("remedy"),
+            amount=f.optional("amount"),
+            note=f.text("note"),
+            version=f.version,
+        ),
+        {"remedy", "amount", "note"},
+    ),
+    "decide": (
+        lambda r, n, f: services.decide_proposal(
+            actor=r.user,
+            number=n,
+            proposal_id=f.integer("proposal_id"),
+            accept=f.text("decision") == "accept",
+            note=f.text("note"),
+            version=f.version,
+        ),
+        {"note"},
+    ),
+    "execute": (
+        lambda r, n, f: services.execute_remedy(
+            actor=r.user,
+            number=n,
+            remedy_id=f.integer("remedy_id"),
+            payment_reference=f.text("payment_reference"),
+            carrier=f.text("carrier"),
+            tracking_number=f.text("tracking_number"),
+            repair_due=f.day("repair_due"),
+            version=f.version,
+        ),
+        {"payment_reference", "carrier", "tracking_number", "repair_due"},
+    ),
+    "intervention": (
+        lambda r, n, f: services.request_intervention(
+            actor=r.user, number=n, reason=f.text("reason"), version=f.version
+        ),
+        {"reason"},
+    ),
+    "withdraw": (
+        lambda r, n, f: services.withdraw_case(
+            actor=r.user, number=n, reason=f.text("reason"), version=f.version
+        ),
+        {"reason"},
+    ),
+    "appeal": (
+        lambda r, n, f: services.appeal_ruling(
+            actor=r.user, number=n, reason=f.text("reason"), version=f.version
+        ),
+        {"reason"},
+    ),
+    "reopen": (
+        lambda r, n, f: services.reopen_case(
+            actor=r.user, number=n, reason=f.text("reason"), version=f.version
+        ),
+        {"reason"},
+    ),
+    # TODO(services): rate_case takes no version (rating is idempotent: a second one is a 409).
+    "rate": (
+        lambda r, n, f: services.rate_case(
+            actor=r.user, number=n, score=f.integer("score"), comment=f.text("comment")
+        ),
+        {"score", "comment"},
+    ),
+    "review": (lambda r, n, f: services.start_review(actor=r.user, number=n, version=f.version), set()),
+    "ruling": (
+        lambda r, n, f: services.record_ruling(
+            actor=r.user,
+            number=n,
+            outcome=f.text("outcome"),
+            reasons=f.text("reasons"),
+            remedy=f.text("remedy"),
+            amount=f.optional("amount"),
+            version=f.version,
+        ),
+        {"outcome", "reasons", "remedy", "amount"},
+    ),
+}
+
+
+@login_required
+@require_POST
+def case_action(request, number: str, action: str):
+    if action not in ACTIONS:
+        raise Http404
+    call, fields = ACTIONS[action]
+    form = _Input(request.POST)
+    try:
+        result = call(request, number, form)
+    except DomainError as exc:
+        field = _field(exc)
+        error = {
+            "form": action,
+            "key": request.POST.get("proposal_id") or request.POST.get("remedy_id") or "",
+            "field": field if field in fields else "",
+            "message": exc.message,
+            "code": exc.code,
+            "number": number,
+        }
+        if _is_htmx(request):
+            response = render(request, "complaints/_form_error.html", {"error": error}, status=exc.status)
+            response["HX-Retarget"] = f"#err-{action}"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return _case_page(request, number, error=error, status=exc.status)
+    if action == "message" and _is_htmx(request):
+        try:
+            cv = selectors.case_view(request.user, number)
+        except DomainError as exc:
+            return _error_page(request, exc)
+        response = render(request, "complaints/_timeline.html", {**_case_context(request, cv), "oob": True})
+        response["X-Case-Version"] = str(cv.case.version)
+        return response
+    messages.success(request, DONE_TEXT[action])
+    target = result.number if isinstance(result, Case) else number
+    return redirect(
+        reverse("complaints:detail", args=[target]) + ("#timeline" if action == "message" else "")
+    )
+
+
+def _stream(request, number: str, evidence_id: int, *, thumbnail: bool):
+    try:
+        evidence = selectors.evidence_file(request.user, evidence_id)
+    except DomainError:
+        raise Http404 from None
+    if evidence.case.number != number:
+        raise Http404
+    blob = evidence.blob
+    if thumbnail:
+        if not blob.thumbnail:
+            raise Http404
+        response = FileResponse(blob.thumbnail.open("rb"), content_type="image/jpeg")
+    else:
+        inline = evidence.kind == "image"
+        response = FileResponse(
+            blob.file.open("rb"), content_type=blob.mime, as_attachment=not inline, filename=evidence.filename
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def evidence_download(request, number: str, evidence_id: int):
+    return _stream(request, number, evidence_id, thumbnail=False)
+
+
+@login_required
+@require_GET
+def evidence_thumbnail(request, number: str, evidence_id: int):
+    return _stream(request, number, evidence_id, thumbnail=True)
+
+
+# --- dashboard, breach report, alerts ------------------------------------------------------------------
+
+
+def _ratio_card(label, value, target, *, higher_is_better: bool, target_text) -> dict:
+    met = None
+    if value is not None and target is not None:
+        met = value >= target if higher_is_better else value <= target
+    return {
+        "label": label,
+        "value": f"{value * 100:.1f}%" if value is not None else "—",
+        "target": target_text,
+        "met": met,
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in (7, 30, 90) else 30
+    try:
+        figures = selectors.metrics(request.user, since=timezone.now() - timedelta(days=days))
+        series = selectors.daily_series(request.user, days=days)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    targets = figures["targets"]
+    first_avg = figures["first_response_avg_hours"]
+    cards = [
+        {
+            "label": _("Average first response"),
+            "value": f"{first_avg:.1f} h" if first_avg is not None else "—",
+            "target": _("target ≤ 24 h"),
+            "met": first_avg <= 24 if first_avg is not None else None,
+        },
+        _ratio_card(
+            _("First response within 24 h"),
+            figures["first_response_within_24h"],
+            targets["first_response_within_24h"],
+            higher_is_better=True,
+            target_text=_("target: all"),
+        ),
+        _ratio_card(
+            _("Resolved within 48 h"),
+            figures["resolved_within_48h"],
+            targets["resolved_within_48h"],
+            higher_is_better=True,
+            target_text=_("target ≥ %(n)s") % {"n": "80%"},
+        ),
+        _ratio_card(
+            _("Satisfaction (CSAT)"),
+            figures["csat"],
+            targets["csat"],
+            higher_is_better=True,
+            target_text=_("target ≥ %(n)s") % {"n": "85%"},
+        ),
+        _ratio_card(
+            _("Complaint rate"),
+            figures["complaint_rate"],
+            targets["complaint_rate"],
+            higher_is_better=False,
+            target_text=_("target ≤ %(n)s") % {"n": "2%"},
+        ),
+        _ratio_card(
+            _("Intervention rate"),
+            figures["intervention_rate"],
+            None,
+            higher_is_better=False,
+            target_text=_("cases the platform had to decide"),
+        ),
+        {
+            "label": _("Cases"),
+            "value": figures["cases"],
+            "target": _("%(n)s orders") % {"n": figures["orders"]},
+            "met": None,
+        },
+        {
+            "label": _("Ratings"),
+            "value": figures["ratings"],
+            "target": _("mean %(n)s / 5")
+            % {"n": figures["csat_mean"] if figures["csat_mean"] is not None else "—"},
+            "met": None,
+        },
+    ]
+
+    def worst(rows, code_key, name_key):
+        rows = [
+            {
+                "code": r[code_key],
+                "name": r[name_key],
+                "cases": r["cases"],
+                "orders": r["orders"],
+                "rate": r["rate"],
+                "rate_pct": f"{r['rate'] * 100:.2f}%" if r["rate"] is not None else "—",
+            }
+            for r in rows
+        ]
+        return sorted(rows, key=lambda r: (r["rate"] is None, -(r["rate"] or 0), -r["cases"]))
+
+    chart = {
+        **series,
+        "labels": {
+            "opened": _("Cases opened"),
+            "resolved": _("Resolved within 48 h"),
+            "csat": _("CSAT"),
+            "target": _("Target"),
+        },
+        "targets": {"resolved": targets["resolved_within_48h"], "csat": targets["csat"]},
+    }
+    return render(
+        request,
+        "complaints/dashboard.html",
+        {
+            "cards": cards,
+            "figures": figures,
+            "days": days,
+            "chart": chart,
+            "worst_tables": [
+                (_("Merchants"), worst(figures["by_merchant"], "merchant__external_id", "merchant__name")),
+                (_("Products"), worst(figures["by_product"], "product__external_id", "product__title")),
+                (
+                    _("Categories"),
+                    worst(figures["by_category"], "category__external_id", "category__name_zh"),
+                ),
+            ],
+            "by_status": [
+                (STATUS_TEXT.get(k, k), v)
+                for k, v in sorted(figures["by_status"].items(), key=lambda kv: -kv[1])
+            ],
+            "series_rows": list(
+                zip(
+                    series["days"],
+                    series["opened"],
+                    series["resolved_within_48h"],
+                    series["csat"],
+                    strict=True,
+                )
+            ),
+            "can_export": request.user.is_superuser
+            or request.user.role in (Role.AGENT, Role.ANALYST, Role.ADMIN),
+        },
+    )
+
+
+@login_required
+@require_GET
+def breaches_csv(request):
+    try:
+        body = selectors.sla_breaches_csv(request.user)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sla-breaches-{timezone.localdate():%Y%m%d}.csv"'
+    return response
+
+
+def _my_alerts(user):
+    """The signed-in user's own alerts (a plain read: nobody else's rows are reachable)."""
+    return Alert.objects.filter(recipient=user).select_related("case")
+
+
+@login_required
+@require_GET
+def alerts(request):
+    page = Paginator(_my_alerts(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "alert": a,
+            "label": ALERT_TEXT.get(a.kind, a.kind),
+            "target": TARGET_TEXT.get((a.data or {}).get("target"), ""),
+        }
+        for a in page
+    ]
+    # TODO(services): no service marks alerts as read yet (Alert.read_at); they stay "new".
+    return render(request, "complaints/alerts.html", {"page": page, "rows": rows})
+
+
+@require_GET
+def alerts_badge(request):
+    if not request.user.is_authenticated:  # polled by every page: a lapsed session gets nothing to swap in
+        return HttpResponse(status=204)
+    unread = _my_alerts(request.user).filter(read_at__isnull=True).count()
+    return render(request, "complaints/_alerts_badge.html", {"unread": unread})
