@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ninja import Body, Query, Router, Schema
+from ninja import Body, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from marketguard.catalog import schemas, services
@@ -45,7 +45,7 @@ def _register(kind: str, fields_schema) -> None:
         created, _ = services.upsert_one(
             actor=request.auth, kind=kind, external_id=external_id, data=payload.model_dump(mode="json")
         )
-        return 201 if created else 200, {"external_id": external_id, "created": created}
+        return Status(201 if created else 200, {"external_id": external_id, "created": created})
 
     def bulk(request, payload: BulkIn):
         result = services.upsert_many(actor=request.auth, kind=kind, rows=payload.rows)

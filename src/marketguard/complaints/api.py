@@ -7,7 +7,7 @@ Each handler parses, calls one service or selector, serialises. Moves take an op
 from datetime import datetime
 
 from django.http import FileResponse, HttpResponse
-from ninja import File, Query, Router
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -55,14 +55,17 @@ def submit(request, payload: schemas.CaseIn):
         contact_email=payload.contact_email,
         safety_confirmed=payload.safety_confirmed,
     )
-    return 201, {
-        "case": intake.case,
-        "checklist": [
-            {"code": i.code, "label_zh": i.label_zh, "label_en": i.label_en, "required": i.required}
-            for i in intake.checklist
-        ],
-        "duplicate_of": intake.duplicate_of.number if intake.duplicate_of else None,
-    }
+    return Status(
+        201,
+        {
+            "case": intake.case,
+            "checklist": [
+                {"code": i.code, "label_zh": i.label_zh, "label_en": i.label_en, "required": i.required}
+                for i in intake.checklist
+            ],
+            "duplicate_of": intake.duplicate_of.number if intake.duplicate_of else None,
+        },
+    )
 
 
 @router.get("/cases", response=list[schemas.CaseOut], summary="Cases you may see")
@@ -137,13 +140,16 @@ def forward(request, number: str, payload: schemas.MessageBodyIn):
 
 @router.post("/cases/{number}/messages", response={201: schemas.MessageOut})
 def post_message(request, number: str, payload: schemas.PostMessageIn):
-    return 201, services.post_message(
-        actor=request.auth,
-        number=number,
-        body=payload.body,
-        internal=payload.internal,
-        channel=payload.channel,
-        version=payload.version,
+    return Status(
+        201,
+        services.post_message(
+            actor=request.auth,
+            number=number,
+            body=payload.body,
+            internal=payload.internal,
+            channel=payload.channel,
+            version=payload.version,
+        ),
     )
 
 
@@ -169,7 +175,7 @@ def upload_evidence(
         material_code=material,
         internal=internal,
     )
-    return 201, evidence
+    return Status(201, evidence)
 
 
 @router.get("/cases/{number}/evidence/{evidence_id}", summary="Download an evidence file")
@@ -189,13 +195,16 @@ def download_evidence(request, number: str, evidence_id: int):
 
 @router.post("/cases/{number}/proposals", response={201: schemas.ProposalOut})
 def propose(request, number: str, payload: schemas.ProposalIn):
-    return 201, services.make_proposal(
-        actor=request.auth,
-        number=number,
-        remedy=payload.remedy,
-        amount=payload.amount,
-        note=payload.note,
-        version=payload.version,
+    return Status(
+        201,
+        services.make_proposal(
+            actor=request.auth,
+            number=number,
+            remedy=payload.remedy,
+            amount=payload.amount,
+            note=payload.note,
+            version=payload.version,
+        ),
     )
 
 
@@ -273,14 +282,17 @@ def review(request, number: str, payload: schemas.VersionIn):
 
 @router.post("/cases/{number}/ruling", response={201: schemas.RulingOut})
 def ruling(request, number: str, payload: schemas.RulingIn):
-    return 201, services.record_ruling(
-        actor=request.auth,
-        number=number,
-        outcome=payload.outcome,
-        reasons=payload.reasons,
-        remedy=payload.remedy or "",
-        amount=payload.amount,
-        version=payload.version,
+    return Status(
+        201,
+        services.record_ruling(
+            actor=request.auth,
+            number=number,
+            outcome=payload.outcome,
+            reasons=payload.reasons,
+            remedy=payload.remedy or "",
+            amount=payload.amount,
+            version=payload.version,
+        ),
     )
 
 
@@ -297,7 +309,7 @@ def rate(request, number: str, payload: schemas.RatingIn):
         actor=request.auth, number=number, score=payload.score, comment=payload.comment
     )
     rating.case.refresh_from_db()
-    return 201, rating.case
+    return Status(201, rating.case)
 
 
 @router.post("/cases/{number}/withdraw", response=schemas.CaseOut)

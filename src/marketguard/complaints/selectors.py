@@ -81,17 +81,31 @@ def clocks(case: Case, now: datetime | None = None) -> dict[str, sla.Clock]:
     return out
 
 
-def _rows(cases, now) -> list[QueueRow]:
+def _rows(cases, now, targets: frozenset[str] | None = None) -> list[QueueRow]:
+    """Queue rows with the clock most at risk; `targets` limits which clocks count (a merchant
+    is ranked by its own deadline, not by the platform's first response)."""
     rows = []
     for case in cases:
         running = {t: c for t, c in clocks(case, now).items() if c.met_at is None}
         if case.status != workflow.AWAITING_MERCHANT:
             running.pop("merchant_response", None)
+        if targets is not None:
+            running = {t: c for t, c in running.items() if t in targets}
         if running:
             target, clock = max(running.items(), key=lambda kv: kv[1].risk(now))
             rows.append(QueueRow(case, clock.deadline(now), clock.risk(now), clock.state(now), target))
         else:
-            rows.append(QueueRow(case, getattr(case, "next_due", None), 0.0, "ok", ""))
+            due = case.execution_due if targets is not None else getattr(case, "next_due", None)
+            late = due is not None and due <= now
+            rows.append(
+                QueueRow(
+                    case,
+                    due,
+                    1.0 if late else 0.0,
+                    "breached" if late else "ok",
+                    "execution" if case.execution_due else "",
+                )
+            )
     rows.sort(key=lambda r: (-r.risk, r.case.priority, r.case.created_at))
     return rows
 
@@ -116,7 +130,7 @@ def merchant_queue(actor, *, limit: int = 100, now: datetime | None = None) -> l
     now = now or timezone.now()
     qs = services.visible_cases(actor).filter(status__in=list(workflow.OPEN - {workflow.SUBMITTED}))
     qs = with_next_due(qs.prefetch_related("pauses")).order_by("next_due")[: limit * 3]
-    return _rows(qs, now)[:limit]
+    return _rows(qs, now, targets=frozenset({"merchant_response"}))[:limit]
 
 
 def arbitration_queue(actor, *, limit: int = 100, now: datetime | None = None) -> list[QueueRow]:

@@ -402,6 +402,19 @@ def _least_loaded_agent(exclude: int | None = None) -> User | None:
     return agents.first()
 
 
+def my_alerts(actor):
+    """The actor's own alerts, newest first."""
+    return Alert.objects.filter(recipient=actor).select_related("case").order_by("-created_at")
+
+
+def mark_alerts_read(*, actor, alert_ids: list[int] | None = None) -> int:
+    """Mark the actor's alerts (all, or the given ones) as read. Nobody else's alerts are touched."""
+    qs = Alert.objects.filter(recipient=actor, read_at__isnull=True)
+    if alert_ids is not None:
+        qs = qs.filter(pk__in=alert_ids)
+    return qs.update(read_at=timezone.now())
+
+
 # --- intake -------------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("breaches.csv", views.breaches_csv, name="breaches_csv"),
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/badge", views.alerts_badge, name="alerts_badge"),
+    path("alerts/read", views.alerts_read, name="alerts_read"),
     path("<str:number>/", views.case_detail, name="detail"),
     path("<str:number>/evidence/<int:evidence_id>/", views.evidence_download, name="evidence"),
     path("<str:number>/evidence/<int:evidence_id>/thumb", views.evidence_thumbnail, name="evidence_thumb"),

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from marketguard.catalog import services as catalog
 from marketguard.complaints import materials, selectors, services, workflow
 from marketguard.complaints.models import (
-    Alert,
     Case,
     CaseKind,
     CaseStatus,
@@ -1055,8 +1054,7 @@ def breaches_csv(request):
 
 
 def _my_alerts(user):
-    """The signed-in user's own alerts (a plain read: nobody else's rows are reachable)."""
-    return Alert.objects.filter(recipient=user).select_related("case")
+    return services.my_alerts(user)
 
 
 @login_required
@@ -1071,8 +1069,14 @@ def alerts(request):
         }
         for a in page
     ]
-    # TODO(services): no service marks alerts as read yet (Alert.read_at); they stay "new".
     return render(request, "complaints/alerts.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_POST
+def alerts_read(request):
+    services.mark_alerts_read(actor=request.user)
+    return redirect("complaints:alerts")
 
 
 @require_GET

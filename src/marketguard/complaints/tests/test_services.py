@@ -411,3 +411,13 @@ def test_return_and_refund_is_due_seven_days_after_the_goods_arrive(world):
     )
     with pytest.raises(InvalidTransition):  # already refunded: nothing waits for the goods any more
         services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+
+
+def test_merchant_queue_is_ranked_by_the_merchants_own_deadline(world):
+    from marketguard.complaints import selectors
+
+    w = world
+    case = _file(w).case
+    rows = selectors.merchant_queue(w.merchant)
+    assert [r.case for r in rows] == [case]
+    assert rows[0].target == "merchant_response" and rows[0].next_due == case.merchant_response_due

@@ -460,3 +460,22 @@ def test_alerts_are_listed_for_their_recipient_only(world):
     badge = _client(w.merchant).get(reverse("complaints:alerts_badge")).content.decode()
     assert 'data-testid="alert-count"' in badge
     assert case.number not in _client(w.other_merchant).get(reverse("complaints:alerts")).content.decode()
+
+
+def test_alerts_can_be_marked_read_and_only_ones_own():
+    from django.test import Client
+
+    from marketguard.complaints.models import Alert
+    from marketguard.core.models import Role
+    from marketguard.core.testing import factories
+
+    me, other = factories.user(Role.INSPECTOR), factories.user(Role.INSPECTOR)
+    Alert.objects.create(recipient=me, kind="safety_signal")
+    theirs = Alert.objects.create(recipient=other, kind="safety_signal")
+    client = Client()
+    client.force_login(me)
+    assert "1" in client.get("/cases/alerts/badge").content.decode()
+    assert client.post("/cases/alerts/read").status_code == 302
+    assert Alert.objects.get(recipient=me).read_at is not None
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
