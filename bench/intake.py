@@ -199,6 +199,8 @@ def main() -> None:
             tps = run_pgbench(args.seconds, args.connections)
             print(f"wrk {args.seconds}s ...", flush=True)
             http = run_wrk(script, args.seconds, args.connections)
+            print(f"wrk {args.seconds}s at 2 connections ...", flush=True)
+            light = run_wrk(script, args.seconds, 2)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
@@ -221,6 +223,7 @@ def main() -> None:
         f"| complaint intake (POST /api/v1/cases) | {http['rps']:,.1f} requests/s |",
         f"| ratio intake / pgbench | {ratio:.3f} (target ≥ 0.3) |",
         f"| latency p50 / p90 / p99 | {http['p50']:.1f} / {http['p90']:.1f} / {http['p99']:.1f} ms (target p99 < 100 ms) |",
+        f"| at 2 connections: requests/s, p50 / p99 | {light['rps']:,.1f}, {light['p50']:.1f} / {light['p99']:.1f} ms |",
         f"| requests / non-2xx answers | {http['requests']:,} / {http['non2xx']} |",
         f"| cases in the database afterwards | {int(cases):,} |",
         "",
