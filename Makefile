@@ -59,7 +59,7 @@ bench: install
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	./scripts/ensure-postgres "$(PG_URL)"
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --scale medium
 	$(BIN)/python bench/intake.py
 
 clean:

@@ -29,6 +29,9 @@ TEXTS = [
 ]
 
 
+SAFETY_AT = (6, 23)
+
+
 def seed_demo_cases(*, count: int = 60, seed: int = 1) -> int:
     """Create demo cases unless there are some already. Returns how many were made."""
     if Case.objects.exists():
@@ -54,7 +57,8 @@ def seed_demo_cases(*, count: int = 60, seed: int = 1) -> int:
     own = [o for o in own if o not in mine]
     made = 0
     for i, order in enumerate(mine + own + others):
-        kind, _problem, text = TEXTS[i % len(TEXTS)]
+        # personal-safety cases are rare in real life: two in the demo, the rest rotate
+        kind, _problem, text = TEXTS[-1] if i in SAFETY_AT else TEXTS[i % (len(TEXTS) - 1)]
         channel = rng.choice(["app", "web", "hotline", "chat", "email"])
         try:
             if consumer is not None and order.buyer.user_id == consumer.pk:

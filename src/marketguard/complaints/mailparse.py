@@ -111,7 +111,7 @@ def _codec(charset: str | None) -> str | None:
         return "gb18030"
     try:
         return codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a damaged label with a NUL byte in it
         return None
 
 

@@ -8,12 +8,12 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, DateTimeField, F, Value, When
+from django.db.models import Avg, Count, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.db.models import Case as When_
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from marketguard.catalog.models import Order
+from marketguard.catalog.models import Order, OrderItem
 from marketguard.complaints import services, sla, workflow
 from marketguard.complaints.models import (
     Case,
@@ -249,36 +249,62 @@ def metrics(
     def _share(n, d):
         return round(n / d, 4) if d else None
 
-    def _rate_by(group_field, label_fields):
-        counts = (
-            cases.exclude(**{f"{group_field}__isnull": True})
-            .values(group_field, *label_fields)
-            .annotate(n=Count("id"))
-            .order_by("-n")[:top]
+    # Complaint rate, cohort definition: of the orders placed in the period, the share that has
+    # a complaint or after-sales case (filed at any time). Always between 0 and 1.
+    complained = Exists(Case.objects.filter(order=OuterRef("pk")).exclude(status=workflow.MERGED))
+    complained_orders = orders.filter(complained).count()
+
+    groups = {
+        # group: (rows to count, their columns -> output names, how a case matches a row)
+        "merchant": (
+            orders,
+            {"merchant__external_id": "merchant__external_id", "merchant__name": "merchant__name"},
+            "id",
+            Q(order=OuterRef("pk")),
+        ),
+        "product": (
+            OrderItem.objects.filter(order__in=orders),
+            {"product__external_id": "product__external_id", "product__title": "product__title"},
+            "order_id",
+            Q(order=OuterRef("order_id"), product=OuterRef("product_id")),
+        ),
+        "category": (
+            OrderItem.objects.filter(order__in=orders),
+            {
+                "product__category__external_id": "category__external_id",
+                "product__category__name_zh": "category__name_zh",
+            },
+            "order_id",
+            Q(order=OuterRef("order_id"), category=OuterRef("product__category_id")),
+        ),
+    }
+
+    def _rate_by(group: str, min_orders: int = 5) -> list[dict]:
+        """Worst first by complaint rate, among groups with at least `min_orders` orders."""
+        rows_qs, columns, order_key, match = groups[group]
+        flag = Exists(Case.objects.filter(match).exclude(status=workflow.MERGED))
+        grouped = (
+            rows_qs.values(*columns)
+            .annotate(n=Count(order_key, distinct=True), bad=Count(order_key, distinct=True, filter=Q(flag)))
+            .filter(n__gte=min_orders, bad__gt=0)
         )
-        rows = []
-        for row in counts:
-            key = row[group_field]
-            if group_field == "merchant":
-                denominator = orders.filter(merchant_id=key).count()
-            elif group_field == "product":
-                denominator = orders.filter(items__product_id=key).distinct().count()
-            else:
-                denominator = orders.filter(items__product__category_id=key).distinct().count()
-            rows.append(
-                {
-                    **{k: row[k] for k in label_fields},
-                    "cases": row["n"],
-                    "orders": denominator,
-                    "rate": _share(row["n"], denominator),
-                }
-            )
-        return rows
+        rows = [
+            {
+                **{out: row[col] for col, out in columns.items()},
+                "cases": row["bad"],
+                "orders": row["n"],
+                "rate": _share(row["bad"], row["n"]),
+            }
+            for row in grouped
+        ]
+        rows.sort(key=lambda r: (-(r["rate"] or 0), -r["orders"]))
+        return rows[:top]
 
     return {
         "cases": total,
         "orders": order_count,
-        "complaint_rate": _share(total, order_count),
+        "complaint_rate": _share(complained_orders, order_count),
+        "orders_with_case": complained_orders,
         "first_response_avg_hours": round(avg_first.total_seconds() / 3600, 2) if avg_first else None,
         "first_response_within_24h": _share(first_in_24, responded.count()),
         "resolved": resolved.count(),
@@ -288,9 +314,9 @@ def metrics(
         "ratings": rated,
         "intervention_rate": _share(escalated, total),
         "by_status": dict(cases.values_list("status").annotate(n=Count("id")).order_by()),
-        "by_merchant": _rate_by("merchant", ["merchant__external_id", "merchant__name"]),
-        "by_product": _rate_by("product", ["product__external_id", "product__title"]),
-        "by_category": _rate_by("category", ["category__external_id", "category__name_zh"]),
+        "by_merchant": _rate_by("merchant"),
+        "by_product": _rate_by("product"),
+        "by_category": _rate_by("category"),
         "targets": {
             "first_response_within_24h": 1.0,
             "resolved_within_48h": sla.RESOLUTION_KPI_GOAL,

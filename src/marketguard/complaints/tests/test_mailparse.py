@@ -499,3 +499,9 @@ def test_the_module_is_pure():
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_nul_byte_in_a_charset_label_does_not_break_parsing():
+    # found by hypothesis: the first 29 bytes of attachments.eml with b"\x00" inserted at offset 8
+    raw = sample("attachments.eml")[:29]
+    assert isinstance(parse_message(raw[:8] + b"\x00" + raw[8:]), ParsedMail)

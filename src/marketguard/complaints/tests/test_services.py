@@ -421,3 +421,19 @@ def test_merchant_queue_is_ranked_by_the_merchants_own_deadline(world):
     rows = selectors.merchant_queue(w.merchant)
     assert [r.case for r in rows] == [case]
     assert rows[0].target == "merchant_response" and rows[0].next_due == case.merchant_response_due
+
+
+def test_complaint_rate_is_the_share_of_orders_with_a_case(world):
+    from marketguard.complaints import selectors
+
+    w = world
+    more = [factories.order(buyer_obj=w.buyer, product_obj=w.order.items.first().product) for _ in range(4)]
+    _file(w, kind="complaint", description="质量问题")
+    _file(w, kind="complaint", description="又来投诉同一订单", order_external_id=w.order.external_id)
+    _file(w, kind="complaint", description="另一单也有问题", order_external_id=more[0].external_id,
+          amount_claimed=None)
+    m = selectors.metrics(w.agent)
+    assert m["orders"] == 5 and m["orders_with_case"] == 2 and m["complaint_rate"] == 0.4
+    (merchant_row,) = m["by_merchant"]
+    assert (merchant_row["orders"], merchant_row["cases"], merchant_row["rate"]) == (5, 2, 0.4)
+    assert m["by_product"][0]["rate"] == 0.4

@@ -429,6 +429,8 @@ def test_arbitrator_reviews_and_rules(world):
 
 def test_dashboard_for_the_analyst_and_not_for_a_consumer(world):
     w = world
+    for _ in range(4):  # rates are listed for merchants with at least 5 orders in the period
+        factories.order(buyer_obj=w.order.buyer, product_obj=w.order.items.first().product)
     _file(w)
     response = _client(w.analyst).get(reverse("complaints:dashboard"))
     html = response.content.decode()
