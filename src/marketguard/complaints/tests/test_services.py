@@ -430,8 +430,13 @@ def test_complaint_rate_is_the_share_of_orders_with_a_case(world):
     more = [factories.order(buyer_obj=w.buyer, product_obj=w.order.items.first().product) for _ in range(4)]
     _file(w, kind="complaint", description="质量问题")
     _file(w, kind="complaint", description="又来投诉同一订单", order_external_id=w.order.external_id)
-    _file(w, kind="complaint", description="另一单也有问题", order_external_id=more[0].external_id,
-          amount_claimed=None)
+    _file(
+        w,
+        kind="complaint",
+        description="另一单也有问题",
+        order_external_id=more[0].external_id,
+        amount_claimed=None,
+    )
     m = selectors.metrics(w.agent)
     assert m["orders"] == 5 and m["orders_with_case"] == 2 and m["complaint_rate"] == 0.4
     (merchant_row,) = m["by_merchant"]
