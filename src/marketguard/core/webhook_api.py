@@ -5,7 +5,7 @@ Mounted under /api/v1/webhooks/. The signing secret appears once, in the answer 
 
 from datetime import datetime
 
-from ninja import Field, FilterSchema, Query, Router, Schema
+from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
@@ -78,7 +78,7 @@ def create_subscription(request, payload: SubscriptionIn):
     subscription = webhook_services.create_subscription(
         actor=request.auth, url=payload.url, name=payload.name, event_types=payload.event_types
     )
-    return 201, subscription
+    return Status(201, subscription)
 
 
 @router.post("/subscriptions/{subscription_id}/disable", response=SubscriptionOut)
