@@ -9,7 +9,7 @@ What one request does: POST /api/v1/cases with a bearer token; the service valid
 text, picks the SLA policy, computes deadlines on the business calendar, numbers the case,
 checks for duplicates, writes the case, its timeline, the one-time materials notice, the audit
 record (hash chain) and the outbox event, and for after-sales requests routes the case to the
-merchant: about 30 SQL statements in one transaction.
+merchant: 26 SQL statements in one transaction (counted with Django query logging on 2026-11-22).
 """
 
 from __future__ import annotations

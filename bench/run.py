@@ -212,7 +212,7 @@ def main() -> None:
         f"- command: `{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` (from `make bench`)",
         "- each figure is one wall-clock run of the CLI command in a fresh process, start-up included",
         f"  (`marketguard check`, the bare start-up, took {startup:.2f} s here): small files are dominated by it;",
-        "  the large seed below shows the sustained rate. A noisy shared machine: compare ratios within one run.",
+        '  the "Large demo seed" section shows the sustained rate. A noisy shared machine: compare ratios within one run.',
         "",
         "| engine | what | rows | seconds | rows/s |",
         "|---|---|---:|---:|---:|",

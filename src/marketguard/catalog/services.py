@@ -154,6 +154,21 @@ def visible_shipments(actor) -> QuerySet[Shipment]:
     return Shipment.objects.filter(order__in=visible_orders(actor))
 
 
+def on_time_delivery(actor, *, since) -> float | None:
+    """Share of the shipments promised since `since` and delivered that arrived by the promised
+    time (KPI target ≥ 95 %), over the shipments the actor may see; None when there are none."""
+    from django.db.models import Count, F, Q
+
+    counts = (
+        visible_shipments(actor)
+        .filter(promised_at__gte=since, delivered_at__isnull=False)
+        .aggregate(total=Count("id"), late=Count("id", filter=Q(delivered_at__gt=F("promised_at"))))
+    )
+    if not counts["total"]:
+        return None
+    return (counts["total"] - counts["late"]) / counts["total"]
+
+
 def merchant_visible(actor, merchant: Merchant) -> bool:
     return can_see_merchant(actor, merchant.pk)
 

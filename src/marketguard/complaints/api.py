@@ -7,6 +7,7 @@ Each handler parses, calls one service or selector, serialises. Moves take an op
 from datetime import datetime
 
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -86,7 +87,7 @@ def list_cases(request, filters: Query[schemas.CaseFilter]):
 @router.get("/cases/queue", response=list[schemas.QueueRowOut], summary="Agent queue, most at risk first")
 def queue(request, scope: str = "mine"):
     if scope not in ("mine", "unassigned", "all"):
-        raise InvalidInput("scope must be mine, unassigned or all", field="scope")
+        raise InvalidInput(_("The scope must be mine, unassigned or all."), field="scope")
     return selectors.agent_queue(request.auth, scope=scope)
 
 
@@ -165,7 +166,7 @@ def upload_evidence(
     request, number: str, file: File[UploadedFile], material: str = "", internal: bool = False
 ):
     if file.size is not None and file.size > MAX_UPLOAD:
-        raise InvalidInput("The file is too large.", code="EVIDENCE_TOO_LARGE", field="file")
+        raise InvalidInput(_("The file is too large."), code="EVIDENCE_TOO_LARGE", field="file")
     evidence = services.add_evidence(
         actor=request.auth,
         number=number,
@@ -180,9 +181,7 @@ def upload_evidence(
 
 @router.get("/cases/{number}/evidence/{evidence_id}", summary="Download an evidence file")
 def download_evidence(request, number: str, evidence_id: int):
-    evidence = selectors.evidence_file(request.auth, evidence_id)
-    if evidence.case.number != number:
-        raise InvalidInput("This file belongs to another case.", field="evidence_id")
+    evidence = selectors.evidence_file(request.auth, evidence_id, number=number)
     response = FileResponse(
         evidence.blob.file.open("rb"),
         content_type=evidence.blob.mime,

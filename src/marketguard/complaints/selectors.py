@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Avg, Count, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.db.models import Case as When_
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketguard.catalog.models import Order, OrderItem
 from marketguard.complaints import services, sla, workflow
@@ -25,7 +26,7 @@ from marketguard.complaints.models import (
     SlaMark,
 )
 from marketguard.core.calendars import get_calendar
-from marketguard.core.errors import NotFound
+from marketguard.core.errors import InvalidInput, NotFound
 from marketguard.core.models import Role
 from marketguard.core.permissions import require_role, sees_personal_data
 
@@ -193,14 +194,16 @@ def case_view(actor, number: str) -> CaseView:
     )
 
 
-def evidence_file(actor, evidence_id: int) -> Evidence:
-    """An evidence row the actor may download, or NotFound."""
+def evidence_file(actor, evidence_id: int, *, number: str | None = None) -> Evidence:
+    """An evidence row the actor may download (NotFound otherwise), of case `number` when given."""
     evidence = Evidence.objects.select_related("case", "blob").filter(pk=evidence_id).first()
     if evidence is None:
         raise NotFound(field="evidence_id")
     party = services.party_of(actor, evidence.case)
     if party in (Party.CONSUMER, Party.MERCHANT) and evidence.visibility != Evidence.Visibility.PARTIES:
         raise NotFound(field="evidence_id")
+    if number is not None and evidence.case.number != number:
+        raise InvalidInput(_("This file belongs to another case."), field="evidence_id")
     return evidence
 
 
@@ -327,23 +330,39 @@ def metrics(
 
 
 def daily_series(actor, *, days: int = 30) -> dict:
-    """Cases opened, resolved within 48 h share and CSAT per day, for the charts."""
+    """Cases opened, resolved within 48 h share and CSAT per local day, for the charts: two
+    grouped queries, whatever the number of days."""
     require_role(actor, Role.AGENT, Role.ARBITRATOR, Role.ANALYST, Role.ADMIN, Role.INSPECTOR)
-    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    first = timezone.localdate() - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    cases = Case.objects.filter(created_at__gte=start).exclude(status=workflow.MERGED)
+    per_case = {
+        row["day"]: row
+        for row in cases.annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(
+            opened=Count("id"),
+            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+            in_48=Count("id", filter=Q(resolved_at__lte=F("created_at") + timedelta(hours=48))),
+        )
+    }
+    per_rating = {
+        row["day"]: row
+        for row in Rating.objects.filter(case__in=cases)
+        .annotate(day=TruncDate("case__created_at", tzinfo=tz))
+        .values("day")
+        .annotate(rated=Count("id"), good=Count("id", filter=Q(score__gte=4)))
+    }
     labels, opened, resolved_share, csat = [], [], [], []
-    for offset in range(days - 1, -1, -1):
-        day = today - timedelta(days=offset)
-        start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-        end = start + timedelta(days=1)
-        cases = Case.objects.filter(created_at__gte=start, created_at__lt=end).exclude(status=workflow.MERGED)
-        resolved = cases.filter(resolved_at__isnull=False)
-        in_48 = resolved.filter(resolved_at__lte=F("created_at") + timedelta(hours=48)).count()
-        ratings = Rating.objects.filter(case__in=cases)
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        c = per_case.get(day, {})
+        r = per_rating.get(day, {})
         labels.append(day.isoformat())
-        opened.append(cases.count())
-        resolved_share.append(round(in_48 / resolved.count(), 3) if resolved.count() else None)
-        rated = ratings.count()
-        csat.append(round(ratings.filter(score__gte=4).count() / rated, 3) if rated else None)
+        opened.append(c.get("opened", 0))
+        resolved_share.append(round(c["in_48"] / c["resolved"], 3) if c.get("resolved") else None)
+        csat.append(round(r["good"] / r["rated"], 3) if r.get("rated") else None)
     return {"days": labels, "opened": opened, "resolved_within_48h": resolved_share, "csat": csat}
 
 

@@ -45,6 +45,7 @@ from marketguard.complaints.models import (
 from marketguard.core import audit, events, numbering
 from marketguard.core.calendars import get_calendar
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from marketguard.core.jsonsafe import jsonable
 from marketguard.core.models import Role, User
 from marketguard.core.money import parse_yuan
 
@@ -240,7 +241,7 @@ def _event(
         type=type_,
         actor=actor if actor is not None and actor.is_authenticated else None,
         party=party if party in Party.values else Party.AGENT,
-        data=audit._jsonable(data or {}),
+        data=jsonable(data or {}),
         visibility=visibility,
         from_status=from_status,
         to_status=to_status,
@@ -315,7 +316,7 @@ def _amount(value, field: str) -> int | None:
 
 
 def _pauses(case: Case) -> list[tuple[datetime, datetime | None]]:
-    if case.pk is None or case.waiting_on_consumer_since is None and not getattr(case, "_had_pause", True):
+    if case.pk is None or getattr(case, "_no_pauses", False):
         return []
     return [(p.started_at, p.ended_at) for p in case.pauses.all()]
 
@@ -376,7 +377,7 @@ def _first_response(case: Case, party: str) -> list[str]:
 
 
 def _alert(users, case: Case | None, kind: str, data: dict | None = None) -> int:
-    rows = [Alert(recipient=u, case=case, kind=kind, data=audit._jsonable(data or {})) for u in users]
+    rows = [Alert(recipient=u, case=case, kind=kind, data=jsonable(data or {})) for u in users]
     Alert.objects.bulk_create(rows)
     return len(rows)
 
@@ -606,7 +607,7 @@ def submit_case(
         items = materials.checklist(case.problem_type, kind)
         case.materials_notified = [i.code for i in items]
         case.save()
-        case._had_pause = False  # a new case has no pause rows: spare the lookups
+        case._no_pauses = True  # a case being filed has no pause rows yet: spare the lookups
         case.first_response_due = _due(case, "first_response", case.created_at)
         case.resolution_due = _due(case, "resolution", case.created_at)
         fields = ["first_response_due", "resolution_due"]
@@ -1750,7 +1751,7 @@ def _violation(case: Case, kind: str, details: dict) -> bool:
     try:
         with transaction.atomic():
             MerchantViolation.objects.create(
-                merchant=case.merchant, case=case, kind=kind, details=audit._jsonable(details)
+                merchant=case.merchant, case=case, kind=kind, details=jsonable(details)
             )
     except IntegrityError:
         return False

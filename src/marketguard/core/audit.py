@@ -12,23 +12,15 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
 from marketguard.core import context
+from marketguard.core.jsonsafe import jsonable
 from marketguard.core.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
-
-
-def _jsonable(value: Any) -> Any:
-    """Round-trip through JSON so what we hash is exactly what the database gives back."""
-    if value is None:
-        return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
 def canonical(payload: dict) -> bytes:
@@ -67,7 +59,7 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             continue
         data[f.name] = getattr(obj, f.attname)
-    return _jsonable(data)
+    return jsonable(data)
 
 
 def changed(before: dict | None, after: dict | None) -> tuple[dict, dict]:
@@ -122,8 +114,8 @@ def record(
             object_id=str(object_id)[:64],
             object_repr=str(object_repr)[:200],
             action=action[:60],
-            before=_jsonable(before),
-            after=_jsonable(after),
+            before=jsonable(before),
+            after=jsonable(after),
             reason=reason or "",
             prev_digest=head.last_digest,
         )

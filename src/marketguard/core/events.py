@@ -12,14 +12,13 @@ personal data (names, phone numbers, addresses).
 
 from __future__ import annotations
 
-import json
 import logging
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketguard.core.jsonsafe import jsonable
 from marketguard.core.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger(__name__)
@@ -38,10 +37,6 @@ EVENT_TYPES = {
     "listing.blocked": _("A product listing was blocked."),
     "recall.started": _("A product recall was started."),
 }
-
-
-def _jsonable(payload: dict) -> dict:
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
 def publish(event_type: str, *, aggregate: models.Model, payload: dict) -> OutboxEvent:
@@ -63,7 +58,7 @@ def publish(event_type: str, *, aggregate: models.Model, payload: dict) -> Outbo
         event_type=event_type,
         aggregate_type=aggregate._meta.label_lower[:60],
         aggregate_id=str(aggregate.pk)[:64],
-        payload=_jsonable(payload),
+        payload=jsonable(payload),
         created_at=now,
     )
     subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if s.wants(event_type)]

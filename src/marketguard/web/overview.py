@@ -19,15 +19,9 @@ def cards(user) -> list[dict]:
         if not user.is_platform:
             products = products.filter(merchant_id=user.merchant_id)
         items.append({"label": _("Products on sale"), "value": products.count()})
-        shipments = catalog.visible_shipments(user).filter(promised_at__gte=since, delivered_at__isnull=False)
-        total = shipments.count()
-        if total:
-            from django.db.models import F
-
-            late = shipments.filter(delivered_at__gt=F("promised_at")).count()
-            items.append(
-                {"label": _("Delivered on time (30 days)"), "value": f"{(total - late) * 100 / total:.1f}%"}
-            )
+        on_time = catalog.on_time_delivery(user, since=since)
+        if on_time is not None:
+            items.append({"label": _("Delivered on time (30 days)"), "value": f"{on_time * 100:.1f}%"})
     if user.is_platform:
         items.append({"label": _("Merchants"), "value": catalog.visible_merchants(user).count()})
     return items

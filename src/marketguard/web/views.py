@@ -62,15 +62,20 @@ def home(request):
     return render(request, "web/home.html", {"cards": overview.cards(request.user)})
 
 
-@login_required
-def orders(request):
-    qs = catalog.visible_orders(request.user)
+def _searchable_list(request, queryset, *, search_field: str, name: str):
+    """A paginated list with a text search; htmx asks for the table fragment only."""
     q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.filter(external_id__icontains=q)
-    page = _page(request, qs)
-    template = "web/_orders_table.html" if _is_htmx(request) else "web/orders.html"
-    return render(request, template, {"page": page, "q": q})
+        queryset = queryset.filter(**{f"{search_field}__icontains": q})
+    template = f"web/_{name}_table.html" if _is_htmx(request) else f"web/{name}.html"
+    return render(request, template, {"page": _page(request, queryset), "q": q})
+
+
+@login_required
+def orders(request):
+    return _searchable_list(
+        request, catalog.visible_orders(request.user), search_field="external_id", name="orders"
+    )
 
 
 @login_required
@@ -86,24 +91,16 @@ def order_detail(request, external_id: str):
 
 @login_required
 def products(request):
-    qs = catalog.visible_products(request.user)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(title__icontains=q)
-    page = _page(request, qs)
-    template = "web/_products_table.html" if _is_htmx(request) else "web/products.html"
-    return render(request, template, {"page": page, "q": q})
+    return _searchable_list(
+        request, catalog.visible_products(request.user), search_field="title", name="products"
+    )
 
 
 @login_required
 def merchants(request):
-    qs = catalog.visible_merchants(request.user)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(name__icontains=q)
-    page = _page(request, qs)
-    template = "web/_merchants_table.html" if _is_htmx(request) else "web/merchants.html"
-    return render(request, template, {"page": page, "q": q})
+    return _searchable_list(
+        request, catalog.visible_merchants(request.user), search_field="name", name="merchants"
+    )
 
 
 @login_required

@@ -251,3 +251,20 @@ def test_unknown_kind_is_refused():
     with pytest.raises(InvalidInput) as err:
         services.upsert_many(actor=None, kind="widgets", rows=[])
     assert err.value.errors[0].field == "kind"
+
+
+def test_on_time_delivery_share_counts_only_what_the_actor_sees():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = timezone.now() - timedelta(days=30)
+    on_time = factories.order()
+    late = factories.order()
+    shipment = late.shipments.get()
+    shipment.delivered_at = shipment.promised_at + timedelta(hours=5)
+    shipment.save()
+    assert services.on_time_delivery(factories.user(Role.ADMIN), since=since) == 0.5
+    staff = factories.user(Role.MERCHANT_STAFF, merchant_obj=on_time.merchant)
+    assert services.on_time_delivery(staff, since=since) == 1.0
+    assert services.on_time_delivery(factories.user(Role.MERCHANT_STAFF), since=since) is None
