@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -182,7 +183,7 @@ class Case(models.Model):
     )
     materials_notified = models.JSONField(_("materials requested at intake"), default=list, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -8,7 +8,7 @@ record, and side effects (webhooks) queued on commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -236,7 +236,7 @@ def _event(
     from_status="",
     to_status="",
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         type=type_,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -246,6 +246,35 @@ def _event(
         from_status=from_status,
         to_status=to_status,
     )
+    pending = _pending(case)
+    if pending is not None:
+        pending.events.append(event)
+    else:
+        event.save(force_insert=True)
+    return event
+
+
+@dataclass
+class _Pending:
+    """Rows that wait for a case being filed to get its id: written in one statement per table
+    (see `submit_case`), so that intake stays a short transaction."""
+
+    events: list = field(default_factory=list)
+    alerts: list = field(default_factory=list)
+    audit: list = field(default_factory=list)
+
+
+def _pending(case: Case | None) -> _Pending | None:
+    return getattr(case, "_pending", None) if case is not None else None
+
+
+def _write_pending(case: Case) -> list[dict]:
+    """Insert the rows a new case collected; returns its audit records (as keyword arguments)."""
+    pending = case.__dict__.pop("_pending")
+    CaseEvent.objects.bulk_create(pending.events)
+    if pending.alerts:
+        Alert.objects.bulk_create(pending.alerts)
+    return pending.audit
 
 
 def _save(case: Case, fields: list[str]) -> None:
@@ -277,14 +306,19 @@ def _move(
         from_status=before,
         to_status=t.target,
     )
-    audit.record(
-        actor=actor,
-        action=name,
-        obj=case,
-        before={"status": before},
-        after={"status": t.target},
-        reason=reason,
-    )
+    record = {
+        "actor": actor,
+        "action": name,
+        "obj": case,
+        "before": {"status": before},
+        "after": {"status": t.target},
+        "reason": reason,
+    }
+    pending = _pending(case)
+    if pending is not None:
+        pending.audit.append(record)
+    else:
+        audit.record(**record)
     return ["status"]
 
 
@@ -378,7 +412,11 @@ def _first_response(case: Case, party: str) -> list[str]:
 
 def _alert(users, case: Case | None, kind: str, data: dict | None = None) -> int:
     rows = [Alert(recipient=u, case=case, kind=kind, data=jsonable(data or {})) for u in users]
-    Alert.objects.bulk_create(rows)
+    pending = _pending(case)
+    if pending is not None:
+        pending.alerts.extend(rows)
+    elif rows:
+        Alert.objects.bulk_create(rows)
     return len(rows)
 
 
@@ -469,18 +507,22 @@ def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external
 
 
 def _repeat_count(case: Case) -> int:
-    since = timezone.now() - timedelta(days=30)
-    by_buyer = Case.objects.filter(created_at__gte=since)
-    n = 0
-    if case.buyer_id:
-        n += by_buyer.filter(buyer_id=case.buyer_id).count()
+    """Cases in the last 30 days by the same buyer, plus others' cases on the same product."""
+    by_buyer = Q(buyer_id=case.buyer_id) if case.buyer_id else None
+    by_others = Q(product_id=case.product_id) & ~Q(buyer_id=case.buyer_id) if case.product_id else None
+    counts = {}
+    if by_buyer is not None:
+        counts["buyer"] = Count("pk", filter=by_buyer)
+    if by_others is not None:
+        counts["others"] = Count("pk", filter=by_others)
+    if not counts:
+        return 0
+    who = Q(buyer_id=case.buyer_id) if case.buyer_id else Q()
     if case.product_id:
-        n += (
-            Case.objects.filter(created_at__gte=since, product_id=case.product_id)
-            .exclude(buyer_id=case.buyer_id)
-            .count()
-        )
-    return n
+        who = who | Q(product_id=case.product_id) if case.buyer_id else Q(product_id=case.product_id)
+    since = timezone.now() - timedelta(days=30)
+    found = Case.objects.filter(who, created_at__gte=since).aggregate(**counts)
+    return sum(found.values())
 
 
 def _find_duplicate(case: Case) -> Case | None:
@@ -494,9 +536,9 @@ def _find_duplicate(case: Case) -> Case | None:
         who |= Q(contact_email__iexact=case.contact_email)
     if not who:
         return None
-    candidates = Case.objects.filter(who, created_at__gte=window, status__in=list(workflow.OPEN)).exclude(
-        pk=case.pk
-    )
+    candidates = Case.objects.filter(who, created_at__gte=window, status__in=list(workflow.OPEN))
+    if case.pk is not None:
+        candidates = candidates.exclude(pk=case.pk)
     candidates = (
         candidates.filter(order_id=case.order_id) if case.order_id else candidates.filter(order__isnull=True)
     )
@@ -568,6 +610,7 @@ def submit_case(
     # the day's counter row; a failed intake leaves a gap in the numbers, never a duplicate.
     number = numbering.next_number(PREFIX) if not transaction.get_connection().in_atomic_block else None
     with transaction.atomic():
+        now = timezone.now()
         case = Case(
             number=number or numbering.next_number(PREFIX),
             kind=kind,
@@ -586,7 +629,12 @@ def submit_case(
             contact_email=(contact_email or (buyer.email if buyer else "") or "")[:254],
             problem_type=ProblemType.OTHER,
             priority="P3",
+            created_at=now,
         )
+        # Everything is decided before the one INSERT of the case; timeline events, alerts and
+        # audit records collected meanwhile are written after it, one statement per table.
+        case._pending = _Pending()
+        case._no_pauses = True  # a case being filed has no pause rows yet: spare the lookups
         result = triage.triage(
             f"{title}\n{description}",
             kind=kind,
@@ -606,27 +654,16 @@ def submit_case(
         case.sla_policy = sla.match_policy(policies(), _facts(case)).name
         items = materials.checklist(case.problem_type, kind)
         case.materials_notified = [i.code for i in items]
-        case.save()
-        case._no_pauses = True  # a case being filed has no pause rows yet: spare the lookups
-        case.first_response_due = _due(case, "first_response", case.created_at)
-        case.resolution_due = _due(case, "resolution", case.created_at)
-        fields = ["first_response_due", "resolution_due"]
+        case.first_response_due = _due(case, "first_response", now)
+        case.resolution_due = _due(case, "resolution", now)
         party = Party.CONSUMER if actor is None or actor.role == Role.CONSUMER else Party.AGENT
         _event(case, "case_submitted", actor, party, {"channel": channel, "kind": kind})
         _event(
             case, "case_triaged", None, Party.SYSTEM, case.triage, visibility=CaseEvent.Visibility.PLATFORM
         )
-        MaterialRequest.objects.create(case=case, items=[_item_dict(i) for i in items], requested_by=None)
-        CaseMessage.objects.create(
-            case=case,
-            party=Party.SYSTEM,
-            channel=channel,
-            body=acknowledgement_text(case, items),
-        )
         duplicate = _find_duplicate(case)
         if duplicate is not None:
             case.possible_duplicate_of = duplicate
-            fields.append("possible_duplicate_of")
             _event(
                 case,
                 "duplicate_suspected",
@@ -636,13 +673,21 @@ def submit_case(
                 visibility=CaseEvent.Visibility.PLATFORM,
             )
         if case.safety:
-            fields += _safety_response(case)
+            _safety_response(case)
         if kind in AFTER_SALES_KINDS and case.merchant_id and duplicate is None:
-            fields += _route_to_merchant(case, actor=None, party=Party.SYSTEM)
-        _save(case, fields)
+            _route_to_merchant(case, actor=None, party=Party.SYSTEM)
+        case.save(force_insert=True)
+        moves = _write_pending(case)
+        MaterialRequest.objects.create(case=case, items=[_item_dict(i) for i in items], requested_by=None)
+        CaseMessage.objects.create(
+            case=case,
+            party=Party.SYSTEM,
+            channel=channel,
+            body=acknowledgement_text(case, items),
+        )
         events.publish("case.created", aggregate=case, payload=case_payload(case))
         # last: the audit chain head stays locked only until the commit that follows
-        audit.record(
+        submitted = audit.entry(
             actor=actor,
             action="case_submitted",
             obj=case,
@@ -651,9 +696,10 @@ def submit_case(
                 "priority": case.priority,
                 "problem_type": case.problem_type,
                 "channel": channel,
-                "status": case.status,
+                "status": workflow.SUBMITTED,
             },
         )
+        audit.append([submitted, *(audit.entry(**m) for m in moves)])
     return Intake(case=case, checklist=items, duplicate_of=duplicate)
 
 

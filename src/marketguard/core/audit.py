@@ -79,7 +79,7 @@ def _lock_head() -> AuditHead:
     return head
 
 
-def record(
+def entry(
     *,
     actor,
     action: str,
@@ -91,7 +91,7 @@ def record(
     after: dict | None = None,
     reason: str = "",
 ) -> AuditEntry:
-    """Append one audit entry. Call inside the service's transaction."""
+    """An unsaved audit entry (no sequence, no digest yet): give it to :func:`append`."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
@@ -100,29 +100,43 @@ def record(
         raise ValueError("audit entries need an object type and an action")
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    # savepoint=False: an entry belongs to the caller's transaction and fails with it
+    return AuditEntry(
+        actor=actor,
+        actor_label=(actor.get_username() if actor is not None else "system")[:150],
+        via=context.channel()[:10],
+        correlation_id=context.correlation_id()[:64],
+        object_type=object_type[:60],
+        object_id=str(object_id)[:64],
+        object_repr=str(object_repr)[:200],
+        action=action[:60],
+        before=jsonable(before),
+        after=jsonable(after),
+        reason=reason or "",
+    )
+
+
+def append(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Chain and insert entries in order, under one lock of the chain head (three statements
+    however many entries). Call inside the service's transaction."""
+    if not entries:
+        return entries
+    # savepoint=False: entries belong to the caller's transaction and fail with it
     with transaction.atomic(savepoint=False):
         head = _lock_head()
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            at=timezone.now(),
-            actor=actor,
-            actor_label=(actor.get_username() if actor is not None else "system")[:150],
-            via=context.channel()[:10],
-            correlation_id=context.correlation_id()[:64],
-            object_type=object_type[:60],
-            object_id=str(object_id)[:64],
-            object_repr=str(object_repr)[:200],
-            action=action[:60],
-            before=jsonable(before),
-            after=jsonable(after),
-            reason=reason or "",
-            prev_digest=head.last_digest,
-        )
-        entry.digest = entry_digest(entry.prev_digest, _payload(entry))
-        entry.save(force_insert=True)
-        AuditHead.objects.filter(id=1).update(last_seq=entry.seq, last_digest=entry.digest)
-    return entry
+        seq, digest = head.last_seq, head.last_digest
+        now = timezone.now()
+        for e in entries:
+            seq += 1
+            e.seq, e.at, e.prev_digest = seq, now, digest
+            e.digest = digest = entry_digest(e.prev_digest, _payload(e))
+        AuditEntry.objects.bulk_create(entries)
+        AuditHead.objects.filter(id=1).update(last_seq=seq, last_digest=digest)
+    return entries
+
+
+def record(**kwargs) -> AuditEntry:
+    """Append one audit entry (arguments as :func:`entry`). Call inside the service's transaction."""
+    return append([entry(**kwargs)])[0]
 
 
 @dataclass
