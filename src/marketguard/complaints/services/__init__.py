@@ -1,0 +1,59 @@
+"""Complaint and after-sales use cases. Every state change of a case happens here.
+
+Each function: keyword-only arguments, `actor` (None = the system: sweeps, mail intake), one
+transaction, the case row locked (`select_for_update`) before a move, an optimistic `version`
+check when the caller sends one (409 if someone else acted first), a timeline event, an audit
+record, and side effects (webhooks) queued on commit.
+"""
+
+from marketguard.complaints.services.arbitration import (  # noqa: F401
+    appeal_ruling,
+    record_ruling,
+    request_intervention,
+    start_review,
+)
+from marketguard.complaints.services.closing import (  # noqa: F401
+    merge_cases,
+    rate_case,
+    reject_case,
+    reopen_case,
+    withdraw_case,
+)
+from marketguard.complaints.services.common import (  # noqa: F401
+    AFTER_SALES_KINDS,
+    PREFIX,
+    case_payload,
+    clear_cache,
+    get_case,
+    mark_alerts_read,
+    my_alerts,
+    party_of,
+    policies,
+    policy_for,
+    rules,
+    timeouts,
+    visible_cases,
+)
+from marketguard.complaints.services.intake import (  # noqa: F401
+    NO_REASON_TEXT,
+    Intake,
+    acknowledgement_text,
+    check_no_reason_return,
+    submit_case,
+)
+from marketguard.complaints.services.mail import MailResult, ingest_email, ingest_maildir  # noqa: F401
+from marketguard.complaints.services.sweep import SweepReport, sweep  # noqa: F401
+from marketguard.complaints.services.work import (  # noqa: F401
+    acknowledge_case,
+    add_evidence,
+    decide_proposal,
+    execute_remedy,
+    forward_to_merchant,
+    hand_over_case,
+    make_proposal,
+    post_message,
+    record_return_received,
+    request_materials,
+    resolve_case,
+    take_case,
+)

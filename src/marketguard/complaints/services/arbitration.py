@@ -1,0 +1,164 @@
+"""Platform intervention, review, ruling and appeal."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketguard.complaints.models import (
+    Case,
+    Party,
+    Proposal,
+    Remedy,
+    RemedyKind,
+    Ruling,
+)
+from marketguard.complaints.services.common import (
+    _alert,
+    _amount,
+    _clean_text,
+    _lock,
+    _move,
+    _require_party,
+    _save,
+    case_payload,
+    timeouts,
+)
+from marketguard.complaints.services.work import _check_remedy_amount, _resolve, _start_remedy
+from marketguard.core import events
+from marketguard.core.errors import InvalidInput, InvalidTransition
+from marketguard.core.models import Role, User
+
+# --- platform intervention and ruling --------------------------------------------------------------------
+
+
+def request_intervention(*, actor, number: str, reason: str, version: int | None = None) -> Case:
+    """Ask the platform to step in: after the merchant has been silent for 24 h, or when the
+    negotiation failed (a proposal rejected); within 15 days."""
+    reason = _clean_text(reason, "reason", limit=2000)
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.CONSUMER, Party.MERCHANT, Party.AGENT)
+        now = timezone.now()
+        if party == Party.CONSUMER:
+            silent = (
+                case.merchant_responded_at is None
+                and case.intervention_allowed_at
+                and now >= case.intervention_allowed_at
+            )
+            failed = case.proposals.filter(status=Proposal.Status.REJECTED).exists()
+            if not (silent or failed):
+                raise InvalidTransition(
+                    _(
+                        "You can ask the platform to step in once the merchant has had 24 hours to answer, "
+                        "or after a proposal was rejected."
+                    ),
+                    code="INTERVENTION_TOO_EARLY",
+                )
+            if case.intervention_deadline and now > case.intervention_deadline:
+                raise InvalidTransition(
+                    _("The 15 days to ask for intervention have passed."), code="INTERVENTION_WINDOW_CLOSED"
+                )
+        fields = _escalate(case, actor=actor, party=party, reason=reason)
+        _save(case, fields)
+    return case
+
+
+def _escalate(case: Case, *, actor, party: str, reason: str) -> list[str]:
+    fields = _move(case, "request_intervention", actor=actor, party=party, reason=reason)
+    case.escalated_at = timezone.now()
+    case.auto_approve_at = None
+    arbitrators = User.objects.filter(role=Role.ARBITRATOR, is_active=True)
+    _alert(arbitrators, case, "case_escalated", {"number": case.number})
+    events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "reason": reason})
+    return [*fields, "escalated_at", "auto_approve_at"]
+
+
+def start_review(*, actor, number: str, version: int | None = None) -> Case:
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.ARBITRATOR)
+        fields = _move(case, "start_review", actor=actor, party=party)
+        _save(case, fields)
+    return case
+
+
+def record_ruling(
+    *,
+    actor,
+    number: str,
+    outcome: str,
+    reasons: str,
+    remedy: str = "",
+    amount=None,
+    version: int | None = None,
+) -> Ruling:
+    """The arbitrator's written decision, with reasons and remedy; the merchant executes it within 24 h."""
+    if outcome not in Ruling.Outcome.values:
+        raise InvalidInput(_("Unknown outcome."), field="outcome")
+    reasons = _clean_text(reasons, "reasons")
+    if remedy and remedy not in RemedyKind.values:
+        raise InvalidInput(_("Unknown remedy."), field="remedy")
+    if outcome != Ruling.Outcome.MERCHANT and not remedy:
+        raise InvalidInput(_("Say what the merchant must do."), field="remedy")
+    fen = _amount(amount, "amount")
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.ARBITRATOR)
+        if remedy:
+            _check_remedy_amount(case, remedy, fen, "amount")
+        now = timezone.now()
+        t = timeouts()
+        ruling = Ruling.objects.create(
+            case=case,
+            arbitrator=actor,
+            outcome=outcome,
+            reasons=reasons,
+            remedy=remedy or "",
+            amount_fen=fen,
+            execute_due=now + t.ruling_execution if remedy else None,
+            appeal_deadline=now + t.appeal_window,
+        )
+        fields = _move(
+            case,
+            "rule",
+            actor=actor,
+            party=party,
+            data={"outcome": outcome, "remedy": remedy, "amount_fen": fen, "ruling": ruling.pk},
+        )
+        case.appeal_deadline = ruling.appeal_deadline
+        fields.append("appeal_deadline")
+        if remedy and outcome != Ruling.Outcome.MERCHANT:
+            fields += _start_remedy(
+                case, kind=remedy, amount=fen, source=Remedy.Source.RULING, due=ruling.execute_due
+            )
+        else:
+            fields += _resolve(case, actor=None, party=Party.SYSTEM)
+        events.publish(
+            "case.ruled",
+            aggregate=case,
+            payload={**case_payload(case), "outcome": outcome, "remedy": remedy, "amount_fen": fen},
+        )
+        _save(case, fields)
+    return ruling
+
+
+def appeal_ruling(*, actor, number: str, reason: str, version: int | None = None) -> Case:
+    reason = _clean_text(reason, "reason", limit=2000)
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.CONSUMER, Party.MERCHANT)
+        if case.appeal_deadline is None or timezone.now() > case.appeal_deadline:
+            raise InvalidTransition(_("The 7 days to appeal have passed."), code="APPEAL_WINDOW_CLOSED")
+        fields = _move(case, "appeal", actor=actor, party=party, reason=reason)
+        case.remedies.filter(status=Remedy.Status.PENDING).update(due_at=None)
+        case.execution_due = None
+        _alert(
+            User.objects.filter(role=Role.ARBITRATOR, is_active=True),
+            case,
+            "ruling_appealed",
+            {"number": case.number},
+        )
+        _save(case, [*fields, "execution_due"])
+    return case

@@ -1,0 +1,155 @@
+"""Rating, closing, withdrawal, rejection, reopening and merging."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketguard.complaints import workflow
+from marketguard.complaints.models import (
+    Case,
+    CaseMessage,
+    Evidence,
+    Party,
+    Rating,
+)
+from marketguard.complaints.services.common import (
+    _claim,
+    _clean_text,
+    _event,
+    _first_response,
+    _lock,
+    _move,
+    _recompute_deadlines,
+    _require_party,
+    _save,
+    case_payload,
+    party_of,
+    rules,
+)
+from marketguard.core import audit, events
+from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+
+# --- closing ---------------------------------------------------------------------------------------------
+
+
+def rate_case(*, actor, number: str, score: int, comment: str = "") -> Rating:
+    """The consumer's satisfaction (1–5 and a comment); closes a resolved case."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise InvalidInput(_("Give a score from 1 to 5."), field="score")
+    comment = _clean_text(comment, "comment", required=False, limit=2000)
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=None)
+        _require_party(party, Party.CONSUMER)
+        if case.status not in (workflow.RESOLVED, workflow.CLOSED):
+            raise InvalidTransition(
+                _("You can rate the service once the case is resolved."), code="NOT_RESOLVED"
+            )
+        try:
+            with transaction.atomic():
+                rating = Rating.objects.create(case=case, score=score, comment=comment)
+        except IntegrityError:
+            raise Conflict(_("This case was already rated."), code="ALREADY_RATED") from None
+        _event(case, "case_rated", actor, party, {"score": score})
+        audit.record(actor=actor, action="case_rated", obj=case, after={"score": score})
+        fields = _close(case, actor=actor, party=party) if case.status == workflow.RESOLVED else []
+        _save(case, fields)
+    return rating
+
+
+def _close(case: Case, *, actor, party: str) -> list[str]:
+    fields = _move(case, "close", actor=actor, party=party)
+    now = timezone.now()
+    case.closed_at = now
+    local = timezone.localdate(now)
+    years = rules().retention_years
+    case.retain_until = (
+        local.replace(year=local.year + years)
+        if not (local.month == 2 and local.day == 29)
+        else local.replace(year=local.year + years, day=28)
+    )
+    events.publish("case.closed", aggregate=case, payload=case_payload(case))
+    return [*fields, "closed_at", "retain_until"]
+
+
+def withdraw_case(*, actor, number: str, reason: str = "", version: int | None = None) -> Case:
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        fields = _move(case, "withdraw", actor=actor, party=party, reason=reason)
+        fields += _stop_clocks(case)
+        _save(case, fields)
+    return case
+
+
+def reject_case(*, actor, number: str, reason: str, version: int | None = None) -> Case:
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        fields = _claim(case, actor, party)
+        fields += _move(case, "reject", actor=actor, party=party, reason=reason)
+        fields += _first_response(case, party) + _stop_clocks(case)
+        _save(case, fields)
+    return case
+
+
+def _stop_clocks(case: Case) -> list[str]:
+    case.closed_at = timezone.now()
+    case.auto_approve_at = None
+    case.pauses.filter(ended_at__isnull=True).update(ended_at=case.closed_at)
+    return ["closed_at", "auto_approve_at"]
+
+
+def reopen_case(*, actor, number: str, reason: str, version: int | None = None) -> Case:
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        limit = (case.resolved_at or timezone.now()) + timedelta(days=rules().reopen_days)
+        if timezone.now() > limit:
+            raise InvalidTransition(_("This case can no longer be reopened."), code="REOPEN_WINDOW_CLOSED")
+        fields = _move(case, "reopen", actor=actor, party=party, reason=reason)
+        case.resolved_at = case.closed_at = None
+        fields += ["resolved_at", "closed_at", *_recompute_deadlines(case)]
+        _save(case, fields)
+    return case
+
+
+def merge_cases(*, actor, primary: str, duplicate: str) -> Case:
+    """Merge a duplicate into the primary case: every message and piece of evidence is kept and
+    shown on the primary; the duplicate stays readable, marked merged."""
+    if primary == duplicate:
+        raise InvalidInput(_("A case cannot be merged into itself."), field="duplicate")
+    with transaction.atomic():
+        first, second = sorted([primary, duplicate])
+        locked = {c.number: c for c in Case.objects.select_for_update().filter(number__in=[first, second])}
+        if len(locked) != 2:
+            raise NotFound(_("No such case."), field="duplicate" if primary in locked else "primary")
+        main, dup = locked[primary], locked[duplicate]
+        party = party_of(actor, main)
+        _require_party(party, Party.AGENT, Party.SYSTEM)
+        party_of(actor, dup)
+        if main.status in workflow.FINAL:
+            raise InvalidTransition(_("The primary case is closed."), code="CASE_CLOSED", field="primary")
+        fields = _move(dup, "merge", actor=actor, party=party, data={"into": main.number})
+        dup.merged_into = main
+        dup.closed_at = timezone.now()
+        moved_messages = CaseMessage.objects.filter(case=dup).update(case=main)
+        moved_evidence = Evidence.objects.filter(case=dup).update(case=main)
+        CaseMessage.objects.create(
+            case=main,
+            party=Party.SYSTEM,
+            channel=dup.channel,
+            body=f"[{dup.number} · {dup.get_channel_display()}] {dup.title}\n{dup.description}",
+        )
+        dup.pauses.filter(ended_at__isnull=True).update(ended_at=dup.closed_at)
+        _event(
+            main,
+            "case_merged_in",
+            actor,
+            party,
+            {"from": dup.number, "messages": moved_messages, "evidence": moved_evidence},
+        )
+        audit.record(actor=actor, action="case_merged", obj=main, after={"merged": dup.number})
+        _save(dup, [*fields, "merged_into", "closed_at"])
+        _save(main, [])
+    return main

@@ -1,0 +1,455 @@
+"""What every case operation shares: rules as data, who is acting, locking, the timeline, moves of the state machine, SLA deadlines, alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketguard.catalog.models import Category
+from marketguard.complaints import materials, sla, workflow
+from marketguard.complaints.models import (
+    Alert,
+    Case,
+    CaseEvent,
+    CaseKind,
+    ComplaintRules,
+    Party,
+    SlaPolicyRow,
+)
+from marketguard.core import audit
+from marketguard.core.calendars import get_calendar
+from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from marketguard.core.jsonsafe import jsonable
+from marketguard.core.models import Role, User
+from marketguard.core.money import parse_yuan
+
+PREFIX = "CS"
+MAX_TEXT = 5000
+AFTER_SALES_KINDS = frozenset(CaseKind.values) - {CaseKind.COMPLAINT}
+# --- rules as data -------------------------------------------------------------------------------
+
+
+_CACHE: dict[str, tuple[float, object]] = {}
+CACHE_SECONDS = 30.0  # an admin's change to rules or SLA policies applies within this
+
+
+def _cached(key: str, load):
+    import time
+
+    hit = _CACHE.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = load()
+    _CACHE[key] = (now, value)
+    return value
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def rules() -> ComplaintRules:
+    return _cached("rules", lambda: ComplaintRules.objects.get_or_create(id=1)[0])
+
+
+def timeouts() -> sla.Timeouts:
+    def load():
+        data = rules().timeouts or {}
+        return sla.Timeouts.from_dict({**sla.DEFAULT_TIMEOUTS.to_dict(), **data})
+
+    return _cached("timeouts", load)
+
+
+def policies() -> list[sla.SlaPolicy]:
+    def load():
+        rows = [sla.SlaPolicy.from_dict(r.data) for r in SlaPolicyRow.objects.filter(active=True)]
+        return rows or list(sla.DEFAULT_POLICIES)
+
+    return _cached("policies", load)
+
+
+def policy_for(case: Case) -> sla.SlaPolicy:
+    by_name = {p.name: p for p in policies()}
+    if case.sla_policy in by_name:
+        return by_name[case.sla_policy]
+    return sla.match_policy(by_name.values(), _facts(case))
+
+
+def _category_codes(category: Category | None) -> frozenset[str]:
+    if category is None:
+        return frozenset()
+    return frozenset(code for code in category.path.split("/") if code)
+
+
+def _facts(case: Case) -> sla.CaseFacts:
+    return sla.CaseFacts(
+        problem_type=case.problem_type,
+        priority=case.priority,
+        channel=case.channel,
+        kind=case.kind,
+        category_codes=_category_codes(case.category),
+    )
+
+
+# --- who is acting --------------------------------------------------------------------------------
+
+
+def party_of(actor, case: Case) -> str:
+    """The actor's side in this case. Someone with no business in the case gets NotFound."""
+    if actor is None:
+        return Party.SYSTEM
+    if not actor.is_active:
+        raise NotFound(_("No such case."), code="CASE_NOT_FOUND")
+    role = actor.role
+    if role == Role.CONSUMER and (
+        case.consumer_id == actor.pk or (case.buyer_id and case.buyer.user_id == actor.pk)
+    ):
+        return Party.CONSUMER
+    if (
+        role == Role.MERCHANT_STAFF
+        and case.merchant_id
+        and case.merchant_id == actor.merchant_id
+        and case.merchant_since
+    ):
+        return Party.MERCHANT
+    if role == Role.AGENT or (role == Role.ADMIN or actor.is_superuser):
+        return Party.AGENT
+    if role == Role.ARBITRATOR:
+        return Party.ARBITRATOR
+    if role in (Role.INSPECTOR, Role.ANALYST):
+        return "observer"
+    raise NotFound(_("No such case."), code="CASE_NOT_FOUND")
+
+
+def visible_cases(actor):
+    qs = Case.objects.select_related("merchant", "product", "order", "owner", "buyer", "category")
+    if actor is None:
+        return qs
+    if not actor.is_active:
+        return qs.none()
+    if actor.is_superuser or actor.role in (
+        Role.AGENT,
+        Role.ADMIN,
+        Role.ARBITRATOR,
+        Role.INSPECTOR,
+        Role.ANALYST,
+    ):
+        return qs
+    if actor.role == Role.CONSUMER:
+        return qs.filter(Q(consumer=actor) | Q(buyer__user=actor))
+    if actor.role == Role.MERCHANT_STAFF and actor.merchant_id:
+        return qs.filter(merchant_id=actor.merchant_id, merchant_since__isnull=False)
+    return qs.none()
+
+
+def get_case(*, actor, number: str) -> Case:
+    case = visible_cases(actor).filter(number=number).first()
+    if case is None:
+        raise NotFound(_("No such case."), code="CASE_NOT_FOUND", field="number")
+    return case
+
+
+def _lock(case: Case | str, *, actor, version: int | None) -> tuple[Case, str]:
+    number = case if isinstance(case, str) else case.number
+    locked = Case.objects.select_for_update().filter(number=number).first()
+    if locked is None:
+        raise NotFound(_("No such case."), code="CASE_NOT_FOUND", field="number")
+    party = party_of(actor, locked)
+    if version is not None and locked.version != version:
+        raise Conflict(
+            _("Someone else changed this case a moment ago. Reload it and try again."),
+            code="CASE_CHANGED",
+            field="version",
+        )
+    return locked, party
+
+
+def _require_party(party: str, *allowed: str) -> None:
+    if party not in allowed:
+        raise PermissionDenied(_("You may not do this on this case."), code="NOT_YOUR_MOVE")
+
+
+def _claim(case: Case, actor, party: str) -> list[str]:
+    """First-contact ownership: the first agent to act owns the case; other agents get 409."""
+    if party != Party.AGENT or actor is None:
+        return []
+    if case.owner_id is None:
+        case.owner = actor
+        case.owner_since = timezone.now()
+        _event(
+            case,
+            "owner_assigned",
+            actor,
+            party,
+            {"owner": actor.get_username(), "how": "first_contact"},
+            visibility=CaseEvent.Visibility.PLATFORM,
+        )
+        return ["owner", "owner_since"]
+    if case.owner_id != actor.pk and actor.role != Role.ADMIN and not actor.is_superuser:
+        raise Conflict(
+            _("This case belongs to %(owner)s. Ask for a handover first.") % {"owner": case.owner},
+            code="OWNED_BY_ANOTHER_AGENT",
+        )
+    return []
+
+
+# --- timeline, moves, saving -------------------------------------------------------------------
+
+
+def _event(
+    case,
+    type_,
+    actor,
+    party,
+    data=None,
+    *,
+    visibility=CaseEvent.Visibility.PARTIES,
+    from_status="",
+    to_status="",
+) -> CaseEvent:
+    event = CaseEvent(
+        case=case,
+        type=type_,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        party=party if party in Party.values else Party.AGENT,
+        data=jsonable(data or {}),
+        visibility=visibility,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    pending = _pending(case)
+    if pending is not None:
+        pending.events.append(event)
+    else:
+        event.save(force_insert=True)
+    return event
+
+
+@dataclass
+class _Pending:
+    """Rows that wait for a case being filed to get its id: written in one statement per table
+    (see `submit_case`), so that intake stays a short transaction."""
+
+    events: list = field(default_factory=list)
+    alerts: list = field(default_factory=list)
+    audit: list = field(default_factory=list)
+
+
+def _pending(case: Case | None) -> _Pending | None:
+    return getattr(case, "_pending", None) if case is not None else None
+
+
+def _write_pending(case: Case) -> list[dict]:
+    """Insert the rows a new case collected; returns its audit records (as keyword arguments)."""
+    pending = case.__dict__.pop("_pending")
+    CaseEvent.objects.bulk_create(pending.events)
+    if pending.alerts:
+        Alert.objects.bulk_create(pending.alerts)
+    return pending.audit
+
+
+def _save(case: Case, fields: list[str]) -> None:
+    case.version += 1
+    case.save(update_fields=sorted({*fields, "version", "updated_at"}))
+
+
+def _move(
+    case: Case, name: str, *, actor, party: str, reason: str = "", data: dict | None = None
+) -> list[str]:
+    """Apply one transition of the table: guard, status, timeline event, audit record."""
+    t = workflow.TRANSITIONS[name]
+    if not workflow.allowed(name, case.status, party):
+        raise InvalidTransition(
+            _("This case cannot do “%(move)s” now (it is %(status)s).")
+            % {"move": name, "status": case.get_status_display()},
+            code="INVALID_TRANSITION",
+        )
+    if t.needs_reason and not (reason or "").strip():
+        raise InvalidInput(_("Please give a reason."), field="reason")
+    before = case.status
+    case.status = t.target
+    _event(
+        case,
+        t.event,
+        actor,
+        party,
+        {**(data or {}), **({"reason": reason} if reason else {})},
+        from_status=before,
+        to_status=t.target,
+    )
+    record = {
+        "actor": actor,
+        "action": name,
+        "obj": case,
+        "before": {"status": before},
+        "after": {"status": t.target},
+        "reason": reason,
+    }
+    pending = _pending(case)
+    if pending is not None:
+        pending.audit.append(record)
+    else:
+        audit.record(**record)
+    return ["status"]
+
+
+def _clean_text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(_("This field is required."), field=field)
+    if len(value) > limit:
+        raise InvalidInput(_("At most %(n)d characters.") % {"n": limit}, field=field)
+    return value
+
+
+def _amount(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        fen = value
+    else:
+        try:
+            fen = parse_yuan(value)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field=field) from None
+    if fen < 0:
+        raise InvalidInput(_("The amount must not be negative."), field=field)
+    return fen
+
+
+# --- SLA deadlines ------------------------------------------------------------------------------------
+
+
+def _pauses(case: Case) -> list[tuple[datetime, datetime | None]]:
+    if case.pk is None or getattr(case, "_no_pauses", False):
+        return []
+    return [(p.started_at, p.ended_at) for p in case.pauses.all()]
+
+
+def _due(case: Case, target: str, start: datetime) -> datetime | None:
+    policy = policy_for(case)
+    if policy.target(target) is None:
+        return None
+    clock = policy.clock(target, start, pauses=_pauses(case), business_calendar=get_calendar())
+    return clock.deadline(timezone.now())
+
+
+def _recompute_deadlines(case: Case) -> list[str]:
+    fields = []
+    if case.first_responded_at is None:
+        case.first_response_due = _due(case, "first_response", case.created_at)
+        fields.append("first_response_due")
+    if case.resolved_at is None:
+        case.resolution_due = _due(case, "resolution", case.created_at)
+        fields.append("resolution_due")
+    if case.status == workflow.AWAITING_MERCHANT and case.merchant_since:
+        case.merchant_response_due = _due(case, "merchant_response", case.merchant_since)
+        fields.append("merchant_response_due")
+    return fields
+
+
+def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
+    if case.merchant_id is None:
+        raise InvalidInput(_("This case names no merchant: link it to an order first."), field="order")
+    fields = _move(case, "route_to_merchant", actor=actor, party=party)
+    now = timezone.now()
+    t = timeouts()
+    case.merchant_since = now
+    case.intervention_allowed_at = now + t.merchant_response_for_intervention
+    case.intervention_deadline = now + t.intervention_window
+    if case.kind == CaseKind.REFUND_ONLY:
+        case.auto_approve_at = now + t.auto_approve_refund_only
+    case.merchant_response_due = _due(case, "merchant_response", now)
+    _notify_merchant(case, "case_for_merchant")
+    return [
+        *fields,
+        "merchant_since",
+        "intervention_allowed_at",
+        "intervention_deadline",
+        "auto_approve_at",
+        "merchant_response_due",
+    ]
+
+
+def _first_response(case: Case, party: str) -> list[str]:
+    if case.first_responded_at is None and party in (Party.AGENT, Party.MERCHANT, Party.ARBITRATOR):
+        case.first_responded_at = timezone.now()
+        return ["first_responded_at"]
+    return []
+
+
+# --- notifications -----------------------------------------------------------------------------------
+
+
+def _alert(users, case: Case | None, kind: str, data: dict | None = None) -> int:
+    rows = [Alert(recipient=u, case=case, kind=kind, data=jsonable(data or {})) for u in users]
+    pending = _pending(case)
+    if pending is not None:
+        pending.alerts.extend(rows)
+    elif rows:
+        Alert.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _notify_merchant(case: Case, kind: str) -> None:
+    if case.merchant_id:
+        _alert(
+            User.objects.filter(role=Role.MERCHANT_STAFF, merchant_id=case.merchant_id, is_active=True),
+            case,
+            kind,
+            {"number": case.number},
+        )
+
+
+def _least_loaded_agent(exclude: int | None = None) -> User | None:
+    open_states = list(workflow.OPEN)
+    agents = (
+        User.objects.filter(role=Role.AGENT, is_active=True)
+        .exclude(pk=exclude)
+        .annotate(load=Count("cases_owned", filter=Q(cases_owned__status__in=open_states)))
+        .order_by("load", "pk")
+    )
+    return agents.first()
+
+
+def my_alerts(actor):
+    """The actor's own alerts, newest first."""
+    return Alert.objects.filter(recipient=actor).select_related("case").order_by("-created_at")
+
+
+def mark_alerts_read(*, actor, alert_ids: list[int] | None = None) -> int:
+    """Mark the actor's alerts (all, or the given ones) as read. Nobody else's alerts are touched."""
+    qs = Alert.objects.filter(recipient=actor, read_at__isnull=True)
+    if alert_ids is not None:
+        qs = qs.filter(pk__in=alert_ids)
+    return qs.update(read_at=timezone.now())
+
+
+def _item_dict(item: materials.Item) -> dict:
+    return {
+        "code": item.code,
+        "label_zh": item.label_zh,
+        "label_en": item.label_en,
+        "required": item.required,
+        "accepts": list(item.accepts),
+    }
+
+
+def case_payload(case: Case) -> dict:
+    return {
+        "number": case.number,
+        "kind": case.kind,
+        "problem_type": case.problem_type,
+        "priority": case.priority,
+        "status": case.status,
+        "channel": case.channel,
+        "safety": case.safety,
+        "merchant": case.merchant.external_id if case.merchant_id else None,
+        "order": case.order.external_id if case.order_id else None,
+        "product": case.product.external_id if case.product_id else None,
+    }

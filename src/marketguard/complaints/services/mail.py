@@ -1,0 +1,140 @@
+"""E-mail intake: a message from a maildir becomes a case, or a reply threaded into one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from marketguard.catalog.models import Buyer
+from marketguard.complaints.models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseMessage,
+    Channel,
+    Party,
+)
+from marketguard.complaints.services.common import _event
+from marketguard.complaints.services.intake import submit_case
+from marketguard.complaints.services.work import add_evidence, post_message
+from marketguard.core.errors import InvalidInput
+from marketguard.core.models import Role, User
+
+# --- e-mail intake ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class MailResult:
+    action: str  # created | threaded | ignored
+    case: Case | None
+    reason: str = ""
+
+
+def ingest_email(*, raw: bytes) -> MailResult:
+    """One e-mail: a reply to a case (its number in the subject or references) threads into it;
+    anything else from a known buyer opens a new complaint. Attachments become evidence."""
+    from marketguard.complaints import mailparse
+
+    mail = mailparse.parse_message(raw)
+    if mail.is_auto_reply:
+        return MailResult("ignored", None, "auto_reply")
+    if mail.message_id and CaseMessage.objects.filter(email_message_id=mail.message_id).exists():
+        return MailResult("ignored", None, "already_ingested")
+    sender = mail.from_address
+    if mail.case_number:
+        case = Case.objects.filter(number=mail.case_number).select_related("buyer", "consumer").first()
+        if case is not None:
+            author, party = _mail_author(case, sender)
+            if party is None:
+                return MailResult("ignored", case, "sender_not_a_party")
+            post_message(
+                actor=author,
+                number=case.number,
+                body=mail.text or mail.subject,
+                channel=Channel.EMAIL,
+                email_message_id=mail.message_id or "",
+                on_behalf_of=party,
+            )
+            for att in mail.attachments:
+                _mail_evidence(author, case.number, att, party)
+            return MailResult("threaded", case)
+    user = User.objects.filter(email__iexact=sender, role=Role.CONSUMER, is_active=True).first()
+    buyer = (
+        Buyer.objects.filter(Q(user=user) if user else Q(email__iexact=sender)).first() if sender else None
+    )
+    if user is None and buyer is None:
+        return MailResult("ignored", None, "unknown_sender")
+    intake = submit_case(
+        actor=user,
+        channel=Channel.EMAIL,
+        kind=CaseKind.COMPLAINT,
+        title=mail.subject[:200],
+        description=mail.text or mail.subject or "(empty)",
+        buyer_external_id=buyer.external_id if buyer else None,
+        contact_email=sender,
+    )
+    CaseMessage.objects.filter(case=intake.case, party=Party.SYSTEM).update(
+        email_message_id=mail.message_id or ""
+    )
+    for att in mail.attachments:
+        _mail_evidence(user, intake.case.number, att, Party.CONSUMER)
+    return MailResult("created", intake.case)
+
+
+def _mail_author(case: Case, sender: str) -> tuple[User | None, str | None]:
+    """(account, party) of the sender of a reply; (None, None) when the sender has no part in it."""
+    if not sender:
+        return None, None
+    consumer = case.consumer or (case.buyer.user if case.buyer_id else None)
+    consumer_emails = {
+        e.lower()
+        for e in (
+            case.contact_email,
+            consumer.email if consumer else "",
+            case.buyer.email if case.buyer_id else "",
+        )
+        if e
+    }
+    if sender in consumer_emails:
+        return consumer, Party.CONSUMER
+    staff = User.objects.filter(email__iexact=sender, is_active=True).first()
+    if staff is not None and staff.role == Role.MERCHANT_STAFF and staff.merchant_id == case.merchant_id:
+        return staff, Party.MERCHANT
+    if staff is not None and staff.role in (Role.AGENT, Role.ARBITRATOR):
+        return staff, Party.AGENT
+    return None, None
+
+
+def _mail_evidence(actor, number: str, attachment, party: str) -> None:
+    try:
+        add_evidence(
+            actor=actor,
+            number=number,
+            filename=attachment.filename or "attachment",
+            data=attachment.data,
+            declared_type=attachment.content_type,
+            on_behalf_of=party,
+        )
+    except InvalidInput as exc:
+        with transaction.atomic():
+            case = Case.objects.get(number=number)
+            _event(
+                case,
+                "attachment_refused",
+                None,
+                Party.SYSTEM,
+                {"file": attachment.filename, "reason": exc.message},
+                visibility=CaseEvent.Visibility.PLATFORM,
+            )
+
+
+def ingest_maildir(*, path) -> list[MailResult]:
+    from marketguard.complaints import mailparse
+
+    results = []
+    for key, raw in mailparse.iter_maildir(path):
+        results.append(ingest_email(raw=raw))
+        mailparse.mark_seen(path, key)
+    return results

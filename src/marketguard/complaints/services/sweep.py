@@ -1,0 +1,313 @@
+"""The sweep the worker runs: SLA warnings and breaches, automatic approval, remedies not carried out, automatic closing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from marketguard.complaints import triage, workflow
+from marketguard.complaints.models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    MerchantViolation,
+    Party,
+    Remedy,
+    RemedyKind,
+    SlaMark,
+)
+from marketguard.complaints.services.arbitration import _escalate
+from marketguard.complaints.services.closing import _close
+from marketguard.complaints.services.common import (
+    _alert,
+    _event,
+    _least_loaded_agent,
+    _move,
+    _notify_merchant,
+    _pauses,
+    _save,
+    case_payload,
+    policy_for,
+    rules,
+    timeouts,
+)
+from marketguard.complaints.services.work import _start_remedy
+from marketguard.core import audit, events
+from marketguard.core.calendars import get_calendar
+from marketguard.core.jsonsafe import jsonable
+from marketguard.core.models import Role, User
+
+# --- the sweep: SLA warnings and breaches, automatic approval, rulings not executed ------------------
+
+
+@dataclass
+class SweepReport:
+    warnings: int = 0
+    breaches: int = 0
+    auto_approved: int = 0
+    violations: int = 0
+    closed: int = 0
+
+
+TARGET_FIELDS = {
+    "first_response": ("first_response_due", "first_responded_at"),
+    "merchant_response": ("merchant_response_due", "merchant_responded_at"),
+    "resolution": ("resolution_due", "resolved_at"),
+}
+
+
+def sweep(*, now: datetime | None = None) -> SweepReport:
+    """Run by the worker every minute. Idempotent (each mark, approval and violation is recorded
+    once under a unique constraint) and safe with two workers: each case is handled in its own
+    transaction with its row locked (SKIP LOCKED on PostgreSQL)."""
+    now = now or timezone.now()
+    report = SweepReport()
+    horizon = now + timedelta(days=1)
+    due_soon = Q(status__in=list(workflow.OPEN)) & (
+        Q(first_responded_at__isnull=True, first_response_due__lte=horizon)
+        | Q(status=workflow.AWAITING_MERCHANT, merchant_response_due__lte=horizon)
+        | Q(resolved_at__isnull=True, resolution_due__lte=horizon)
+    )
+    for number in Case.objects.filter(due_soon, waiting_on_consumer_since__isnull=True).values_list(
+        "number", flat=True
+    ):
+        _sweep_case(number, now, report)
+    for number in Case.objects.filter(
+        status=workflow.AWAITING_MERCHANT, kind=CaseKind.REFUND_ONLY, auto_approve_at__lte=now
+    ).values_list("number", flat=True):
+        _auto_approve(number, now, report)
+    for number in Case.objects.filter(status=workflow.EXECUTING, execution_due__lte=now).values_list(
+        "number", flat=True
+    ):
+        _execution_overdue(number, now, report)
+    close_before = now - timedelta(days=rules().auto_close_days)
+    for number in Case.objects.filter(status=workflow.RESOLVED, resolved_at__lte=close_before).values_list(
+        "number", flat=True
+    ):
+        with transaction.atomic():
+            case = _lock_for_sweep(number)
+            if case is not None and case.status == workflow.RESOLVED:
+                fields = _close(case, actor=None, party=Party.SYSTEM)
+                _save(case, fields)
+                report.closed += 1
+    return report
+
+
+def _lock_for_sweep(number: str) -> Case | None:
+    qs = Case.objects.filter(number=number)
+    from django.db import connection
+
+    if connection.features.has_select_for_update_skip_locked:
+        return qs.select_for_update(skip_locked=True).first()
+    return qs.select_for_update().first()
+
+
+def _sweep_case(number: str, now: datetime, report: SweepReport) -> None:
+    with transaction.atomic():
+        case = _lock_for_sweep(number)
+        if case is None or case.status not in workflow.OPEN or case.waiting_on_consumer_since:
+            return
+        policy = policy_for(case)
+        fields: list[str] = []
+        for target, (due_field, met_field) in TARGET_FIELDS.items():
+            due = getattr(case, due_field)
+            if due is None or getattr(case, met_field) is not None or policy.target(target) is None:
+                continue
+            if target == "merchant_response" and case.status != workflow.AWAITING_MERCHANT:
+                continue
+            start = case.merchant_since if target == "merchant_response" else case.created_at
+            clock = policy.clock(target, start, pauses=_pauses(case), business_calendar=get_calendar())
+            state = clock.state(now)
+            stage = {"warning": "warning", "breached": "breached"}.get(state)
+            if stage is None:
+                continue
+            if (
+                stage == "breached"
+                and not SlaMark.objects.filter(case=case, target=target, stage="warning").exists()
+            ):
+                _mark(case, target, "warning", due, (), report)
+            actions = policy.actions(target, stage)
+            if _mark(case, target, stage, due, actions, report):
+                fields += _apply_actions(case, target, stage, actions)
+        if fields:
+            _save(case, fields)
+
+
+def _mark(case, target, stage, due, actions, report) -> bool:
+    try:
+        with transaction.atomic():
+            SlaMark.objects.create(case=case, target=target, stage=stage, due_at=due, actions=list(actions))
+    except IntegrityError:
+        return False
+    if stage == "warning":
+        report.warnings += 1
+    else:
+        report.breaches += 1
+    _event(
+        case,
+        f"sla_{stage}",
+        None,
+        Party.SYSTEM,
+        {"target": target, "due": due, "actions": list(actions)},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
+    audit.record(
+        actor=None, action=f"sla_{stage}", obj=case, after={"target": target, "actions": list(actions)}
+    )
+    return True
+
+
+def _supervisors():
+    return User.objects.filter(role=Role.ADMIN, is_active=True)
+
+
+def _apply_actions(case: Case, target: str, stage: str, actions) -> list[str]:
+    fields: list[str] = []
+    data = {"number": case.number, "target": target, "stage": stage}
+    for action in actions:
+        if action == "notify":
+            if target == "merchant_response":
+                _notify_merchant(case, f"sla_{stage}")
+            elif case.owner_id:
+                _alert([case.owner], case, f"sla_{stage}", data)
+            else:
+                _alert(User.objects.filter(role=Role.AGENT, is_active=True), case, f"sla_{stage}", data)
+        elif action == "notify_supervisor":
+            _alert(_supervisors(), case, f"sla_{stage}_supervisor", data)
+        elif action == "reassign":
+            agent = _least_loaded_agent(exclude=case.owner_id)
+            if agent is not None:
+                before = case.owner_id
+                case.owner, case.owner_since = agent, timezone.now()
+                fields += ["owner", "owner_since"]
+                _alert([agent], case, "case_reassigned", data)
+                _event(
+                    case,
+                    "case_reassigned",
+                    None,
+                    Party.SYSTEM,
+                    {"to": agent.get_username(), "why": target},
+                    visibility=CaseEvent.Visibility.PLATFORM,
+                )
+                audit.record(
+                    actor=None,
+                    action="case_reassigned",
+                    obj=case,
+                    before={"owner": before},
+                    after={"owner": agent.pk},
+                    reason=f"SLA {target} {stage}",
+                )
+        elif action == "raise_priority":
+            raised = triage.raise_priority(case.priority, 1)
+            if raised != case.priority and case.priority != "P1":
+                if raised == "P1" and not case.safety:
+                    raised = "P2"
+                if raised != case.priority:
+                    _event(
+                        case,
+                        "priority_raised",
+                        None,
+                        Party.SYSTEM,
+                        {"from": case.priority, "to": raised},
+                        visibility=CaseEvent.Visibility.PLATFORM,
+                    )
+                    case.priority = raised
+                    fields.append("priority")
+        elif action == "allow_intervention":
+            if case.intervention_allowed_at is None or case.intervention_allowed_at > timezone.now():
+                case.intervention_allowed_at = timezone.now()
+                fields.append("intervention_allowed_at")
+            _event(case, "intervention_available", None, Party.SYSTEM, {})
+        elif (
+            action == "platform_intervention"
+            and case.status in workflow.TRANSITIONS["request_intervention"].sources
+        ):
+            fields += _escalate(case, actor=None, party=Party.SYSTEM, reason=f"SLA {target} breached")
+    return fields
+
+
+def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
+    """Merchant silent 72 h on a refund-only request: approved automatically, merchant recorded."""
+    with transaction.atomic():
+        case = _lock_for_sweep(number)
+        if (
+            case is None
+            or case.status != workflow.AWAITING_MERCHANT
+            or not case.auto_approve_at
+            or case.auto_approve_at > now
+        ):
+            return
+        fields = _move(
+            case,
+            "auto_approve",
+            actor=None,
+            party=Party.SYSTEM,
+            data={"after_hours": timeouts().auto_approve_refund_only.total_seconds() / 3600},
+        )
+        amount = case.amount_claimed_fen if case.amount_claimed_fen is not None else case.paid_amount_fen
+        fields += _start_remedy(
+            case, kind=RemedyKind.REFUND, amount=amount, source=Remedy.Source.AUTO_APPROVAL
+        )
+        case.auto_approve_at = None
+        fields.append("auto_approve_at")
+        _violation(case, MerchantViolation.Kind.SILENT_ON_REFUND, {"amount_fen": amount})
+        report.auto_approved += 1
+        _save(case, fields)
+
+
+def _violation(case: Case, kind: str, details: dict) -> bool:
+    try:
+        with transaction.atomic():
+            MerchantViolation.objects.create(
+                merchant=case.merchant, case=case, kind=kind, details=jsonable(details)
+            )
+    except IntegrityError:
+        return False
+    _event(
+        case,
+        "merchant_violation_recorded",
+        None,
+        Party.SYSTEM,
+        {"kind": kind},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
+    audit.record(actor=None, action="merchant_violation_recorded", obj=case, after={"kind": kind, **details})
+    events.publish(
+        "merchant.violation_recorded",
+        aggregate=case,
+        payload={"merchant": case.merchant.external_id, "case": case.number, "kind": kind},
+    )
+    return True
+
+
+def _execution_overdue(number: str, now: datetime, report: SweepReport) -> None:
+    """A remedy not carried out in time: escalated, and for a ruling a recorded violation."""
+    with transaction.atomic():
+        case = _lock_for_sweep(number)
+        if (
+            case is None
+            or case.status != workflow.EXECUTING
+            or not case.execution_due
+            or case.execution_due > now
+        ):
+            return
+        from_ruling = case.remedies.filter(status=Remedy.Status.PENDING, source=Remedy.Source.RULING).exists()
+        if from_ruling and _violation(
+            case, MerchantViolation.Kind.RULING_NOT_EXECUTED, {"due": case.execution_due}
+        ):
+            report.violations += 1
+        fields = []
+        if _mark(
+            case, "execution", "breached", case.execution_due, ("notify_supervisor", "raise_priority"), report
+        ):
+            fields += _apply_actions(case, "execution", "breached", ("notify_supervisor", "raise_priority"))
+            _notify_merchant(case, "remedy_overdue")
+            events.publish(
+                "case.escalated", aggregate=case, payload={**case_payload(case), "reason": "remedy_overdue"}
+            )
+        if fields:
+            _save(case, fields)

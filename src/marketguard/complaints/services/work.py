@@ -1,0 +1,545 @@
+"""Working a case: acknowledgement, ownership and handover, messages, requests for materials, evidence, negotiation and remedies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketguard.complaints import materials, workflow
+from marketguard.complaints.models import (
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CasePause,
+    Channel,
+    MaterialRequest,
+    Party,
+    ProblemType,
+    Proposal,
+    Remedy,
+    RemedyKind,
+)
+from marketguard.complaints.services.common import (
+    _alert,
+    _amount,
+    _claim,
+    _clean_text,
+    _event,
+    _first_response,
+    _item_dict,
+    _lock,
+    _move,
+    _notify_merchant,
+    _recompute_deadlines,
+    _require_party,
+    _route_to_merchant,
+    _save,
+    timeouts,
+)
+from marketguard.core import audit
+from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from marketguard.core.models import Role, User
+
+# --- agent work ------------------------------------------------------------------------------------------
+
+
+def acknowledge_case(*, actor, number: str, version: int | None = None, message: str = "") -> Case:
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT)
+        fields = _claim(case, actor, party)
+        fields += _move(case, "acknowledge", actor=actor, party=party)
+        fields += _first_response(case, party)
+        if message.strip():
+            CaseMessage.objects.create(
+                case=case, author=actor, party=party, body=_clean_text(message, "message")
+            )
+        _save(case, fields)
+    return case
+
+
+def take_case(*, actor, number: str, version: int | None = None) -> Case:
+    """An agent takes an unowned case (first-contact ownership)."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT)
+        if case.owner_id == actor.pk:
+            return case
+        if case.owner_id is not None:
+            raise Conflict(
+                _("This case belongs to %(owner)s. Ask for a handover first.") % {"owner": case.owner},
+                code="OWNED_BY_ANOTHER_AGENT",
+            )
+        fields = _claim(case, actor, party)
+        audit.record(actor=actor, action="case_taken", obj=case, after={"owner": actor.pk})
+        _save(case, fields)
+    return case
+
+
+def hand_over_case(*, actor, number: str, to_username: str, reason: str, version: int | None = None) -> Case:
+    """An explicit, recorded handover to another agent (by the owner or an admin)."""
+    reason = _clean_text(reason, "reason", limit=500)
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT)
+        is_admin = actor.role == Role.ADMIN or actor.is_superuser
+        if case.owner_id not in (None, actor.pk) and not is_admin:
+            raise PermissionDenied(
+                _("Only the responsible agent or an admin may hand this case over."), code="NOT_OWNER"
+            )
+        target = User.objects.filter(username=to_username, role=Role.AGENT, is_active=True).first()
+        if target is None:
+            raise InvalidInput(_("No active agent with this username."), field="to_username")
+        before = case.owner_id
+        case.owner, case.owner_since = target, timezone.now()
+        _event(
+            case,
+            "case_handed_over",
+            actor,
+            party,
+            {"to": target.get_username(), "reason": reason},
+            visibility=CaseEvent.Visibility.PLATFORM,
+        )
+        audit.record(
+            actor=actor,
+            action="case_handed_over",
+            obj=case,
+            before={"owner": before},
+            after={"owner": target.pk},
+            reason=reason,
+        )
+        _alert([target], case, "case_handed_over", {"number": case.number, "reason": reason})
+        _save(case, ["owner", "owner_since"])
+    return case
+
+
+def forward_to_merchant(*, actor, number: str, version: int | None = None, message: str = "") -> Case:
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT)
+        fields = _claim(case, actor, party) + _first_response(case, party)
+        fields += _route_to_merchant(case, actor=actor, party=party)
+        if message.strip():
+            CaseMessage.objects.create(
+                case=case, author=actor, party=party, body=_clean_text(message, "message")
+            )
+        _save(case, fields)
+    return case
+
+
+def post_message(
+    *,
+    actor,
+    number: str,
+    body: str,
+    internal: bool = False,
+    version: int | None = None,
+    channel: str = Channel.WEB,
+    email_message_id: str = "",
+    on_behalf_of: str | None = None,
+) -> CaseMessage:
+    """A message in the negotiation. The merchant's first answer moves the case to negotiating;
+    a consumer's answer ends a wait for materials (the SLA clocks run again)."""
+    body = _clean_text(body, "body")
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        if actor is None and on_behalf_of in (Party.CONSUMER, Party.MERCHANT):
+            party = on_behalf_of  # the system relays a party's e-mail
+        if party == "observer":
+            raise PermissionDenied(_("You may read this case but not write in it."), code="READ_ONLY")
+        if case.status in workflow.FINAL:
+            raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
+        if internal and party not in (Party.AGENT, Party.ARBITRATOR):
+            raise PermissionDenied(_("Only the platform writes internal notes."), code="NOT_YOUR_MOVE")
+        fields = _claim(case, actor, party)
+        message = CaseMessage.objects.create(
+            case=case,
+            author=actor,
+            party=party,
+            body=body,
+            internal=internal,
+            channel=channel,
+            email_message_id=email_message_id[:300],
+        )
+        if not internal:
+            fields += _first_response(case, party)
+        if party == Party.MERCHANT:
+            fields += _merchant_answered(case, actor)
+        if party == Party.CONSUMER and case.waiting_on_consumer_since:
+            fields += _end_pause(case)
+        _event(
+            case,
+            "message_posted",
+            actor,
+            party,
+            {"message": message.pk, "internal": internal},
+            visibility=CaseEvent.Visibility.PLATFORM if internal else CaseEvent.Visibility.PARTIES,
+        )
+        _save(case, fields)
+    return message
+
+
+def _merchant_answered(case: Case, actor) -> list[str]:
+    fields = []
+    if case.merchant_responded_at is None:
+        case.merchant_responded_at = timezone.now()
+        fields.append("merchant_responded_at")
+    if case.status == workflow.AWAITING_MERCHANT:
+        fields += _move(case, "merchant_respond", actor=actor, party=Party.MERCHANT)
+        case.auto_approve_at = None
+        fields.append("auto_approve_at")
+    return fields
+
+
+def _end_pause(case: Case) -> list[str]:
+    now = timezone.now()
+    case.pauses.filter(ended_at__isnull=True).update(ended_at=now)
+    case.waiting_on_consumer_since = None
+    MaterialRequest.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
+    _event(case, "clock_resumed", None, Party.SYSTEM, {})
+    return ["waiting_on_consumer_since", *_recompute_deadlines(case)]
+
+
+def request_materials(
+    *, actor, number: str, items: list[str], reason: str = "", version: int | None = None
+) -> Case:
+    """Ask the consumer for materials. Everything needed was told at intake (一次性告知): asking
+    again is allowed only with a recorded reason. The SLA clocks pause until the consumer answers."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT, Party.ARBITRATOR)
+        if case.status in workflow.FINAL:
+            raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
+        catalogue = {i.code: i for i in materials.checklist(case.problem_type, case.kind)}
+        all_codes = {**catalogue, **{i.code: i for pt in ProblemType.values for i in materials.checklist(pt)}}
+        unknown = [code for code in items if code not in all_codes]
+        if not items or unknown:
+            raise InvalidInput(
+                _("Unknown material: %(codes)s") % {"codes": ", ".join(unknown) or "—"}, field="items"
+            )
+        if case.material_requests.exists() and not (reason or "").strip():
+            raise InvalidInput(
+                _("Everything needed was listed at intake. Asking again needs a reason."),
+                code="REASON_REQUIRED",
+                field="reason",
+            )
+        fields = _claim(case, actor, party) + _first_response(case, party)
+        MaterialRequest.objects.create(
+            case=case, items=[_item_dict(all_codes[c]) for c in items], reason=reason, requested_by=actor
+        )
+        if case.waiting_on_consumer_since is None:
+            now = timezone.now()
+            case.waiting_on_consumer_since = now
+            CasePause.objects.create(case=case, started_at=now, reason="materials")
+            fields.append("waiting_on_consumer_since")
+        _event(case, "materials_requested", actor, party, {"items": items, "reason": reason})
+        audit.record(
+            actor=actor, action="materials_requested", obj=case, after={"items": items}, reason=reason
+        )
+        _save(case, fields)
+    return case
+
+
+# --- evidence --------------------------------------------------------------------------------------------
+
+
+def add_evidence(
+    *,
+    actor,
+    number: str,
+    filename: str,
+    data: bytes,
+    declared_type: str | None = None,
+    material_code: str = "",
+    internal: bool = False,
+    on_behalf_of: str | None = None,
+):
+    """Store a file once (by SHA-256), check its type by content, make a thumbnail for images."""
+    from marketguard.complaints import evidence_store
+
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=None)
+        if actor is None and on_behalf_of in (Party.CONSUMER, Party.MERCHANT):
+            party = on_behalf_of
+        if party == "observer":
+            raise PermissionDenied(_("You may read this case but not write in it."), code="READ_ONLY")
+        if case.status in workflow.FINAL:
+            raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
+        if internal and party not in (Party.AGENT, Party.ARBITRATOR):
+            raise PermissionDenied(_("Only the platform adds internal evidence."), code="NOT_YOUR_MOVE")
+        evidence = evidence_store.store(
+            case=case,
+            actor=actor,
+            party=party,
+            filename=filename,
+            data=data,
+            declared_type=declared_type,
+            material_code=material_code,
+            internal=internal,
+        )
+        _event(
+            case,
+            "evidence_added",
+            actor,
+            party,
+            {"file": evidence.filename, "kind": evidence.kind},
+            visibility=evidence.visibility,
+        )
+        audit.record(
+            actor=actor,
+            action="evidence_added",
+            obj=case,
+            after={"sha256": evidence.blob.sha256, "file": evidence.filename},
+        )
+        fields = []
+        if party == Party.CONSUMER and case.waiting_on_consumer_since:
+            fields += _end_pause(case)
+        _save(case, fields)
+    return evidence
+
+
+# --- negotiation ---------------------------------------------------------------------------------------
+
+
+def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str) -> None:
+    money_remedies = {RemedyKind.REFUND, RemedyKind.RETURN_REFUND, RemedyKind.COMPENSATION}
+    if remedy in money_remedies and amount is None:
+        raise InvalidInput(_("Give the amount."), field=field)
+    if remedy in (RemedyKind.REFUND, RemedyKind.RETURN_REFUND) and case.paid_amount_fen is not None:
+        refunded = (
+            case.remedies.filter(kind__in=[RemedyKind.REFUND, RemedyKind.RETURN_REFUND]).aggregate(
+                s=Sum("amount_fen")
+            )["s"]
+            or 0
+        )
+        if amount > case.paid_amount_fen - refunded:
+            raise InvalidInput(
+                _("A refund cannot exceed what was paid (%(left)s yuan left).")
+                % {"left": f"{(case.paid_amount_fen - refunded) / 100:.2f}"},
+                code="REFUND_EXCEEDS_PAYMENT",
+                field=field,
+            )
+
+
+def make_proposal(
+    *, actor, number: str, remedy: str, amount=None, note: str = "", version: int | None = None
+) -> Proposal:
+    if remedy not in RemedyKind.values:
+        raise InvalidInput(_("Unknown remedy."), field="remedy")
+    fen = _amount(amount, "amount")
+    note = _clean_text(note, "note", required=False)
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.MERCHANT, Party.CONSUMER, Party.AGENT)
+        if case.status not in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING):
+            raise InvalidTransition(_("Proposals are made while negotiating."), code="INVALID_TRANSITION")
+        _check_remedy_amount(case, remedy, fen, "amount")
+        fields = _claim(case, actor, party) + _first_response(case, party)
+        if party == Party.MERCHANT:
+            fields += _merchant_answered(case, actor)
+        case.proposals.filter(party=party, status=Proposal.Status.OPEN).update(
+            status=Proposal.Status.SUPERSEDED
+        )
+        proposal = Proposal.objects.create(
+            case=case, party=party, proposed_by=actor, remedy=remedy, amount_fen=fen, note=note
+        )
+        _event(
+            case,
+            "proposal_made",
+            actor,
+            party,
+            {"proposal": proposal.pk, "remedy": remedy, "amount_fen": fen},
+        )
+        audit.record(
+            actor=actor, action="proposal_made", obj=case, after={"remedy": remedy, "amount_fen": fen}
+        )
+        _save(case, fields)
+    return proposal
+
+
+def decide_proposal(
+    *, actor, number: str, proposal_id: int, accept: bool, note: str = "", version: int | None = None
+) -> Proposal:
+    """The other party accepts (agreement → the remedy starts) or rejects a proposal."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        proposal = case.proposals.select_for_update().filter(pk=proposal_id).first()
+        if proposal is None:
+            raise NotFound(_("No such proposal."), field="proposal_id")
+        if proposal.status != Proposal.Status.OPEN:
+            raise Conflict(_("This proposal was already decided."), code="PROPOSAL_DECIDED")
+        counterparty = {
+            Party.MERCHANT: (Party.CONSUMER,),
+            Party.CONSUMER: (Party.MERCHANT,),
+            Party.AGENT: (Party.CONSUMER, Party.MERCHANT),
+        }[proposal.party]
+        _require_party(party, *counterparty)
+        proposal.status = Proposal.Status.ACCEPTED if accept else Proposal.Status.REJECTED
+        proposal.decided_by, proposal.decided_at, proposal.decision_note = actor, timezone.now(), note[:2000]
+        proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        fields = []
+        if party == Party.MERCHANT:
+            fields += _merchant_answered(case, actor)
+        _event(
+            case,
+            "proposal_accepted" if accept else "proposal_rejected",
+            actor,
+            party,
+            {"proposal": proposal.pk, "note": note},
+        )
+        if accept:
+            fields += _move(case, "agree", actor=actor, party=party, data={"proposal": proposal.pk})
+            fields += _start_remedy(
+                case, kind=proposal.remedy, amount=proposal.amount_fen, source=Remedy.Source.AGREEMENT
+            )
+        else:
+            audit.record(
+                actor=actor,
+                action="proposal_rejected",
+                obj=case,
+                after={"proposal": proposal.pk},
+                reason=note,
+            )
+        _save(case, fields)
+    return proposal
+
+
+def _start_remedy(
+    case: Case, *, kind: str, amount: int | None, source: str, due: datetime | None = None
+) -> list[str]:
+    """A remedy to carry out. A return and refund waits for the goods: its refund is due 7 days
+    after the merchant receives them (暂行办法 art. 13), so it has no deadline until then."""
+    due = None if kind == RemedyKind.RETURN_REFUND else (due or timezone.now() + timeouts().ruling_execution)
+    Remedy.objects.create(case=case, kind=kind, amount_fen=amount, source=source, due_at=due)
+    case.execution_due = due
+    fields = _move(case, "start_execution", actor=None, party=Party.SYSTEM, data={"remedy": kind})
+    _notify_merchant(case, "remedy_due")
+    return [*fields, "execution_due"]
+
+
+def execute_remedy(
+    *,
+    actor,
+    number: str,
+    remedy_id: int,
+    payment_reference: str = "",
+    carrier: str = "",
+    tracking_number: str = "",
+    repair_due: date | None = None,
+    version: int | None = None,
+) -> Remedy:
+    """Record the remedy as done: refund to the original payment (reference kept), reshipment
+    with tracking, repair with its due date, compensation. When all are done the case resolves."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.MERCHANT, Party.AGENT)
+        remedy = case.remedies.select_for_update().filter(pk=remedy_id).first()
+        if remedy is None:
+            raise NotFound(_("No such remedy."), field="remedy_id")
+        if remedy.status == Remedy.Status.DONE:
+            raise Conflict(_("This remedy was already carried out."), code="REMEDY_DONE")
+        if remedy.kind in (RemedyKind.REFUND, RemedyKind.RETURN_REFUND, RemedyKind.COMPENSATION):
+            remedy.payment_reference = _clean_text(payment_reference, "payment_reference", limit=64)
+            remedy.refunded_to = case.order.payment_reference if case.order_id else ""
+        if remedy.kind in (RemedyKind.EXCHANGE, RemedyKind.RESHIPMENT):
+            remedy.carrier = _clean_text(carrier, "carrier", limit=50)
+            remedy.tracking_number = _clean_text(tracking_number, "tracking_number", limit=50)
+        if remedy.kind == RemedyKind.REPAIR:
+            if repair_due is None:
+                raise InvalidInput(_("Give the date the repair will be done."), field="repair_due")
+            if repair_due < timezone.localdate():
+                raise InvalidInput(_("The repair date is in the past."), field="repair_due")
+            remedy.repair_due = repair_due
+        remedy.status, remedy.executed_by, remedy.executed_at = Remedy.Status.DONE, actor, timezone.now()
+        remedy.save()
+        _event(
+            case,
+            "remedy_executed",
+            actor,
+            party,
+            {
+                "remedy": remedy.kind,
+                "amount_fen": remedy.amount_fen,
+                "payment_reference": remedy.payment_reference,
+                "refunded_to": remedy.refunded_to,
+                "tracking_number": remedy.tracking_number,
+            },
+        )
+        audit.record(
+            actor=actor,
+            action="remedy_executed",
+            obj=case,
+            after={
+                "remedy": remedy.pk,
+                "kind": remedy.kind,
+                "amount_fen": remedy.amount_fen,
+                "payment_reference": remedy.payment_reference,
+            },
+        )
+        fields = []
+        if not case.remedies.filter(status=Remedy.Status.PENDING).exists():
+            fields += _resolve(case, actor=None, party=Party.SYSTEM)
+        _save(case, fields)
+    return remedy
+
+
+def record_return_received(
+    *, actor, number: str, remedy_id: int, received_at: datetime | None = None, version: int | None = None
+) -> Remedy:
+    """The merchant has the returned goods: the refund is now due within 7 calendar days."""
+    from marketguard.complaints import eligibility
+
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.MERCHANT, Party.AGENT)
+        remedy = case.remedies.select_for_update().filter(pk=remedy_id).first()
+        if remedy is None:
+            raise NotFound(_("No such remedy."), field="remedy_id")
+        if remedy.kind != RemedyKind.RETURN_REFUND or remedy.status != Remedy.Status.PENDING:
+            raise InvalidTransition(
+                _("Only a pending return and refund waits for the goods."), code="NOT_A_RETURN"
+            )
+        received_at = received_at or timezone.now()
+        if received_at > timezone.now():
+            raise InvalidInput(_("The goods cannot be received in the future."), field="received_at")
+        remedy.due_at = eligibility.refund_due(received_at, tz=settings.TIME_ZONE)
+        remedy.save(update_fields=["due_at"])
+        case.execution_due = remedy.due_at
+        _event(
+            case, "return_received", actor, party, {"received_at": received_at, "refund_due": remedy.due_at}
+        )
+        audit.record(
+            actor=actor,
+            action="return_received",
+            obj=case,
+            after={"remedy": remedy.pk, "refund_due": remedy.due_at},
+        )
+        _save(case, ["execution_due"])
+    return remedy
+
+
+def _resolve(case: Case, *, actor, party: str, reason: str = "") -> list[str]:
+    fields = _move(case, "resolve", actor=actor, party=party, reason=reason)
+    case.resolved_at = timezone.now()
+    case.execution_due = None
+    _event(case, "rating_requested", None, Party.SYSTEM, {})
+    return [*fields, "resolved_at", "execution_due"]
+
+
+def resolve_case(*, actor, number: str, reason: str, version: int | None = None) -> Case:
+    """An agent resolves a complaint directly (explained, settled by phone ...), with a reason."""
+    reason = _clean_text(reason, "reason", limit=2000)
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT)
+        fields = _claim(case, actor, party) + _first_response(case, party)
+        if case.remedies.filter(status=Remedy.Status.PENDING).exists():
+            raise InvalidTransition(_("A remedy is still to be carried out."), code="REMEDY_PENDING")
+        fields += _resolve(case, actor=actor, party=party, reason=reason)
+        _save(case, fields)
+    return case
