@@ -5,6 +5,7 @@ Each handler parses, calls one service or selector, serialises. Moves take an op
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
@@ -163,7 +164,14 @@ def request_materials(request, number: str, payload: schemas.MaterialsIn):
 
 @router.post("/cases/{number}/evidence", response={201: schemas.EvidenceOut})
 def upload_evidence(
-    request, number: str, file: File[UploadedFile], material: str = "", internal: bool = False
+    request,
+    number: str,
+    file: File[UploadedFile],
+    material: str = "",
+    internal: bool = False,
+    version: Annotated[
+        int | None, Query(ge=1, description="the case version you saw; 409 if it changed")
+    ] = None,
 ):
     if file.size is not None and file.size > MAX_UPLOAD:
         raise InvalidInput(_("The file is too large."), code="EVIDENCE_TOO_LARGE", field="file")
@@ -175,6 +183,7 @@ def upload_evidence(
         declared_type=file.content_type,
         material_code=material,
         internal=internal,
+        version=version,
     )
     return Status(201, evidence)
 
@@ -246,6 +255,22 @@ def execute(request, number: str, remedy_id: int, payload: schemas.ExecuteIn):
 
 
 @router.post(
+    "/cases/{number}/remedies/{remedy_id}/return-shipped",
+    response=schemas.RemedyOut,
+    summary="The consumer sent the goods back (carrier and tracking number); the merchant is told",
+)
+def return_shipped(request, number: str, remedy_id: int, payload: schemas.ReturnShippedIn):
+    return services.record_return_shipped(
+        actor=request.auth,
+        number=number,
+        remedy_id=remedy_id,
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+        version=payload.version,
+    )
+
+
+@router.post(
     "/cases/{number}/remedies/{remedy_id}/return-received",
     response=schemas.RemedyOut,
     summary="The merchant received the returned goods: the refund is due within 7 days",
@@ -305,7 +330,11 @@ def appeal(request, number: str, payload: schemas.ReasonIn):
 @router.post("/cases/{number}/rating", response={201: schemas.CaseOut})
 def rate(request, number: str, payload: schemas.RatingIn):
     rating = services.rate_case(
-        actor=request.auth, number=number, score=payload.score, comment=payload.comment
+        actor=request.auth,
+        number=number,
+        score=payload.score,
+        comment=payload.comment,
+        version=payload.version,
     )
     rating.case.refresh_from_db()
     return Status(201, rating.case)
@@ -334,4 +363,6 @@ def reopen(request, number: str, payload: schemas.ReasonIn):
 
 @router.post("/cases/{number}/merge", response=schemas.CaseOut)
 def merge(request, number: str, payload: schemas.MergeIn):
-    return services.merge_cases(actor=request.auth, primary=number, duplicate=payload.duplicate)
+    return services.merge_cases(
+        actor=request.auth, primary=number, duplicate=payload.duplicate, version=payload.version
+    )

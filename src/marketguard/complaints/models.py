@@ -381,6 +381,7 @@ class Remedy(NeverDelete):
     class Status(models.TextChoices):
         PENDING = "pending", _("To do")
         DONE = "done", _("Done")
+        LAPSED = "lapsed", _("Lapsed")
 
     class Source(models.TextChoices):
         AGREEMENT = "agreement", _("Agreement")
@@ -399,6 +400,12 @@ class Remedy(NeverDelete):
     carrier = models.CharField(_("carrier"), max_length=50, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=50, blank=True)
     repair_due = models.DateField(_("repair due"), null=True, blank=True)
+    # the return leg of a return and refund: the consumer ships back, the merchant receives
+    return_ship_by = models.DateTimeField(_("send back by"), null=True, blank=True)
+    return_carrier = models.CharField(_("return carrier"), max_length=50, blank=True)
+    return_tracking_number = models.CharField(_("return tracking number"), max_length=50, blank=True)
+    return_shipped_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("goods received at"), null=True, blank=True)
     executed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -409,6 +416,7 @@ class Remedy(NeverDelete):
         verbose_name = _("remedy")
         verbose_name_plural = _("remedies")
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "kind"])]
 
 
 class Rating(NeverDelete):

@@ -94,6 +94,12 @@ class ExecuteIn(In):
     version: Version = None
 
 
+class ReturnShippedIn(In):
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    version: Version = None
+
+
 class ReturnReceivedIn(In):
     received_at: datetime | None = None
     version: Version = None
@@ -110,10 +116,12 @@ class RulingIn(In):
 class RatingIn(In):
     score: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+    version: Version = None
 
 
 class MergeIn(In):
     duplicate: Annotated[str, StringConstraints(min_length=1, max_length=24)]
+    version: Version = None
 
 
 # --- out ---------------------------------------------------------------------------------------
@@ -256,6 +264,11 @@ class RemedyOut(Schema):
     tracking_number: str
     repair_due: date | None
     executed_at: datetime | None
+    return_ship_by: datetime | None
+    return_carrier: str
+    return_tracking_number: str
+    return_shipped_at: datetime | None
+    received_at: datetime | None
 
 
 class RulingOut(Schema):

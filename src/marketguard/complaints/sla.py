@@ -619,6 +619,8 @@ TIMEOUT_ANCHORS: dict[str, str] = {
     "solution) - or, if the merchant never answers, the moment intervention became available "
     "(request + merchant_response_for_intervention)",
     "appeal_window": "the ruling was notified to the parties",
+    "return_ship_window": "a return and refund was agreed (or ruled) and the goods are to be sent back",
+    "return_receipt_window": "the consumer recorded the return shipment (carrier and tracking number)",
 }
 
 
@@ -643,6 +645,12 @@ class Timeouts:
     intervention_window: timedelta = timedelta(days=15)
     #: A party may appeal a ruling within this.
     appeal_window: timedelta = timedelta(days=7)
+    #: The consumer sends the goods back within this once a return and refund is agreed, or the
+    #: return lapses (Taobao and JD practice: 7 days).
+    return_ship_window: timedelta = timedelta(days=7)
+    #: The merchant confirms receipt of returned goods within this of their dispatch, or they are
+    #: deemed received (Taobao practice: 10 days) and the refund falls due.
+    return_receipt_window: timedelta = timedelta(days=10)
 
     #: Timeouts counted on the business calendar.
     BUSINESS_HOURS: ClassVar[frozenset[str]] = frozenset({"extra_evidence"})

@@ -65,6 +65,13 @@ EVENT_TEXT = {
     "proposal_accepted": gettext_lazy("Proposal accepted"),
     "proposal_rejected": gettext_lazy("Proposal rejected"),
     "remedy_executed": gettext_lazy("Remedy carried out"),
+    "return_shipped": gettext_lazy("Goods sent back"),
+    "return_tracking_corrected": gettext_lazy("Return tracking number corrected"),
+    "return_received": gettext_lazy("Returned goods received: refund due"),
+    "return_deemed_received": gettext_lazy(
+        "Receipt not confirmed in time: goods deemed received, refund due"
+    ),
+    "return_lapsed": gettext_lazy("Goods not sent back in time: the return lapsed"),
     "rating_requested": gettext_lazy("Satisfaction rating requested"),
     "case_rated": gettext_lazy("Service rated"),
     "materials_requested": gettext_lazy("Materials requested"),
@@ -118,6 +125,10 @@ ALERT_TEXT = {
     "case_for_merchant": gettext_lazy("A new case for your store"),
     "remedy_due": gettext_lazy("A remedy is due"),
     "remedy_overdue": gettext_lazy("A remedy is overdue"),
+    "return_requested": gettext_lazy("Please send the goods back and enter the tracking number"),
+    "return_shipped": gettext_lazy("The buyer sent the goods back"),
+    "return_deemed_received": gettext_lazy("Returned goods deemed received: refund now due"),
+    "return_lapsed": gettext_lazy("A return lapsed: the goods were not sent back in time"),
     "safety_case_assigned": gettext_lazy("A personal-safety case was assigned to you"),
     "safety_signal": gettext_lazy("Personal-safety signal on a product"),
     "case_handed_over": gettext_lazy("A case was handed over to you"),
@@ -166,6 +177,8 @@ DONE_TEXT = {
     "propose": gettext_lazy("Proposal sent."),
     "decide": gettext_lazy("Decision recorded."),
     "execute": gettext_lazy("Remedy recorded as done."),
+    "return-shipped": gettext_lazy("Return shipment recorded: the merchant has been told."),
+    "return-received": gettext_lazy("Receipt recorded: the refund is due within 7 days."),
     "intervention": gettext_lazy("Platform intervention requested."),
     "withdraw": gettext_lazy("Case withdrawn."),
     "appeal": gettext_lazy("Appeal filed."),
@@ -437,6 +450,7 @@ def _abilities(cv, now, user) -> dict[str, bool]:
         and case.status in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING),
         "decide": "agree" in moves,
         "execute": party in (Party.MERCHANT, Party.AGENT) and case.status == workflow.EXECUTING,
+        "return_ship": party in (Party.CONSUMER, Party.AGENT) and case.status == workflow.EXECUTING,
         "intervention": "request_intervention" in moves and party != Party.SYSTEM,
         "withdraw": "withdraw" in moves,
         "appeal": "appeal" in moves and case.appeal_deadline is not None and case.appeal_deadline > now,
@@ -662,7 +676,7 @@ def _upload(request, number, form):
     if not files:
         raise InvalidInput(_("Choose a file."), field="file")
     last = None
-    for upload in files:
+    for i, upload in enumerate(files):
         try:
             last = services.add_evidence(
                 actor=request.user,
@@ -672,6 +686,7 @@ def _upload(request, number, form):
                 declared_type=upload.content_type,
                 material_code=form.text("material_code"),
                 internal=form.flag("internal"),
+                version=form.version if i == 0 else None,  # each file bumps the version
             )
         except DomainError as exc:
             raise type(exc)(
@@ -723,10 +738,12 @@ ACTIONS = {
         ),
         {"reason"},
     ),
-    # TODO(services): merge_cases takes no version; the form sends it, it is not checked.
     "merge": (
         lambda r, n, f: services.merge_cases(
-            actor=r.user, primary=f.text("primary").strip() or n, duplicate=f.text("duplicate").strip()
+            actor=r.user,
+            primary=f.text("primary").strip() or n,
+            duplicate=f.text("duplicate").strip(),
+            version=f.version,
         ),
         {"duplicate", "primary"},
     ),
@@ -736,7 +753,6 @@ ACTIONS = {
         ),
         {"body"},
     ),
-    # TODO(services): add_evidence takes no version.
     "evidence": (_upload, {"file", "material_code"}),
     "propose": (
         lambda r, n, f: services.make_proposal(
@@ -773,6 +789,23 @@ ACTIONS = {
         ),
         {"payment_reference", "carrier", "tracking_number", "repair_due"},
     ),
+    "return-shipped": (
+        lambda r, n, f: services.record_return_shipped(
+            actor=r.user,
+            number=n,
+            remedy_id=f.integer("remedy_id"),
+            carrier=f.text("carrier"),
+            tracking_number=f.text("tracking_number"),
+            version=f.version,
+        ),
+        {"carrier", "tracking_number"},
+    ),
+    "return-received": (
+        lambda r, n, f: services.record_return_received(
+            actor=r.user, number=n, remedy_id=f.integer("remedy_id"), version=f.version
+        ),
+        set(),
+    ),
     "intervention": (
         lambda r, n, f: services.request_intervention(
             actor=r.user, number=n, reason=f.text("reason"), version=f.version
@@ -797,10 +830,9 @@ ACTIONS = {
         ),
         {"reason"},
     ),
-    # TODO(services): rate_case takes no version (rating is idempotent: a second one is a 409).
     "rate": (
         lambda r, n, f: services.rate_case(
-            actor=r.user, number=n, score=f.integer("score"), comment=f.text("comment")
+            actor=r.user, number=n, score=f.integer("score"), comment=f.text("comment"), version=f.version
         ),
         {"score", "comment"},
     ),

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0002_default_sla_policies'),
+        ("complaints", "0002_default_sla_policies"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='created_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='submitted at'),
+            model_name="case",
+            name="created_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, editable=False, verbose_name="submitted at"
+            ),
         ),
     ]

@@ -53,6 +53,7 @@ from marketguard.complaints.services.work import (  # noqa: F401
     make_proposal,
     post_message,
     record_return_received,
+    record_return_shipped,
     request_materials,
     resolve_case,
     take_case,

@@ -36,13 +36,13 @@ from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, N
 # --- closing ---------------------------------------------------------------------------------------------
 
 
-def rate_case(*, actor, number: str, score: int, comment: str = "") -> Rating:
+def rate_case(*, actor, number: str, score: int, comment: str = "", version: int | None = None) -> Rating:
     """The consumer's satisfaction (1–5 and a comment); closes a resolved case."""
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise InvalidInput(_("Give a score from 1 to 5."), field="score")
     comment = _clean_text(comment, "comment", required=False, limit=2000)
     with transaction.atomic():
-        case, party = _lock(number, actor=actor, version=None)
+        case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.CONSUMER)
         if case.status not in (workflow.RESOLVED, workflow.CLOSED):
             raise InvalidTransition(
@@ -114,9 +114,9 @@ def reopen_case(*, actor, number: str, reason: str, version: int | None = None) 
     return case
 
 
-def merge_cases(*, actor, primary: str, duplicate: str) -> Case:
+def merge_cases(*, actor, primary: str, duplicate: str, version: int | None = None) -> Case:
     """Merge a duplicate into the primary case: every message and piece of evidence is kept and
-    shown on the primary; the duplicate stays readable, marked merged."""
+    shown on the primary; the duplicate stays readable, marked merged. `version` is the primary's."""
     if primary == duplicate:
         raise InvalidInput(_("A case cannot be merged into itself."), field="duplicate")
     with transaction.atomic():
@@ -128,6 +128,12 @@ def merge_cases(*, actor, primary: str, duplicate: str) -> Case:
         party = party_of(actor, main)
         _require_party(party, Party.AGENT, Party.SYSTEM)
         party_of(actor, dup)
+        if version is not None and main.version != version:
+            raise Conflict(
+                _("Someone else changed this case a moment ago. Reload it and try again."),
+                code="CASE_CHANGED",
+                field="version",
+            )
         if main.status in workflow.FINAL:
             raise InvalidTransition(_("The primary case is closed."), code="CASE_CLOSED", field="primary")
         fields = _move(dup, "merge", actor=actor, party=party, data={"into": main.number})

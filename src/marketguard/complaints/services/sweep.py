@@ -35,7 +35,7 @@ from marketguard.complaints.services.common import (
     rules,
     timeouts,
 )
-from marketguard.complaints.services.work import _start_remedy
+from marketguard.complaints.services.work import _receive_return, _resolve, _start_remedy
 from marketguard.core import audit, events
 from marketguard.core.calendars import get_calendar
 from marketguard.core.jsonsafe import jsonable
@@ -51,6 +51,8 @@ class SweepReport:
     auto_approved: int = 0
     violations: int = 0
     closed: int = 0
+    returns_lapsed: int = 0
+    returns_deemed_received: int = 0
 
 
 TARGET_FIELDS = {
@@ -84,6 +86,20 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
         "number", flat=True
     ):
         _execution_overdue(number, now, report)
+    returns = Remedy.objects.filter(
+        status=Remedy.Status.PENDING,
+        kind=RemedyKind.RETURN_REFUND,
+        received_at__isnull=True,
+        case__status=workflow.EXECUTING,
+    )
+    for remedy_id, number in returns.filter(
+        return_shipped_at__isnull=True, return_ship_by__lte=now
+    ).values_list("pk", "case__number"):
+        _return_not_shipped(number, remedy_id, now, report)
+    for remedy_id, number in returns.filter(
+        return_shipped_at__lte=now - timeouts().return_receipt_window
+    ).values_list("pk", "case__number"):
+        _return_not_confirmed(number, remedy_id, now, report)
     close_before = now - timedelta(days=rules().auto_close_days)
     for number in Case.objects.filter(status=workflow.RESOLVED, resolved_at__lte=close_before).values_list(
         "number", flat=True
@@ -95,6 +111,56 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
                 _save(case, fields)
                 report.closed += 1
     return report
+
+
+def _return_not_shipped(number: str, remedy_id: int, now: datetime, report: SweepReport) -> None:
+    """The consumer did not send the goods back in time: the return lapses (the consumer is told
+    and may ask to reopen); with nothing else left to do, the case resolves."""
+    with transaction.atomic():
+        case = _lock_for_sweep(number)
+        if case is None or case.status != workflow.EXECUTING:
+            return
+        remedy = case.remedies.select_for_update().filter(pk=remedy_id).first()
+        if (
+            remedy is None
+            or remedy.status != Remedy.Status.PENDING
+            or remedy.return_shipped_at is not None
+            or remedy.return_ship_by is None
+            or remedy.return_ship_by > now
+        ):
+            return
+        remedy.status = Remedy.Status.LAPSED
+        remedy.save(update_fields=["status"])
+        _event(case, "return_lapsed", None, Party.SYSTEM, {"ship_by": remedy.return_ship_by})
+        audit.record(actor=None, action="return_lapsed", obj=case, after={"remedy": remedy.pk})
+        if case.consumer_id:
+            _alert([case.consumer], case, "return_lapsed", {"number": case.number})
+        _notify_merchant(case, "return_lapsed")
+        fields = []
+        if not case.remedies.filter(status=Remedy.Status.PENDING).exists():
+            fields += _resolve(case, actor=None, party=Party.SYSTEM)
+        report.returns_lapsed += 1
+        _save(case, fields)
+
+
+def _return_not_confirmed(number: str, remedy_id: int, now: datetime, report: SweepReport) -> None:
+    """The merchant never confirmed receipt of goods sent back: deemed received, refund due."""
+    with transaction.atomic():
+        case = _lock_for_sweep(number)
+        if case is None or case.status != workflow.EXECUTING:
+            return
+        remedy = case.remedies.select_for_update().filter(pk=remedy_id).first()
+        if (
+            remedy is None
+            or remedy.status != Remedy.Status.PENDING
+            or remedy.received_at is not None
+            or remedy.return_shipped_at is None
+            or remedy.return_shipped_at > now - timeouts().return_receipt_window
+        ):
+            return
+        fields = _receive_return(case, remedy, now, actor=None, party=Party.SYSTEM, deemed=True)
+        report.returns_deemed_received += 1
+        _save(case, fields)
 
 
 def _lock_for_sweep(number: str) -> Case | None:

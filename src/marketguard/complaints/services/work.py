@@ -258,12 +258,13 @@ def add_evidence(
     material_code: str = "",
     internal: bool = False,
     on_behalf_of: str | None = None,
+    version: int | None = None,
 ):
     """Store a file once (by SHA-256), check its type by content, make a thumbnail for images."""
     from marketguard.complaints import evidence_store
 
     with transaction.atomic():
-        case, party = _lock(number, actor=actor, version=None)
+        case, party = _lock(number, actor=actor, version=version)
         if actor is None and on_behalf_of in (Party.CONSUMER, Party.MERCHANT):
             party = on_behalf_of
         if party == "observer":
@@ -412,13 +413,22 @@ def decide_proposal(
 def _start_remedy(
     case: Case, *, kind: str, amount: int | None, source: str, due: datetime | None = None
 ) -> list[str]:
-    """A remedy to carry out. A return and refund waits for the goods: its refund is due 7 days
-    after the merchant receives them (暂行办法 art. 13), so it has no deadline until then."""
-    due = None if kind == RemedyKind.RETURN_REFUND else (due or timezone.now() + timeouts().ruling_execution)
-    Remedy.objects.create(case=case, kind=kind, amount_fen=amount, source=source, due_at=due)
+    """A remedy to carry out. A return and refund waits for the goods: the consumer sends them
+    back within `return_ship_window`, and the refund is due 7 days after the merchant receives
+    them (暂行办法 art. 13), so it has no refund deadline until then."""
+    now = timezone.now()
+    if kind == RemedyKind.RETURN_REFUND:
+        due, ship_by = None, now + timeouts().return_ship_window
+    else:
+        due, ship_by = due or now + timeouts().ruling_execution, None
+    Remedy.objects.create(
+        case=case, kind=kind, amount_fen=amount, source=source, due_at=due, return_ship_by=ship_by
+    )
     case.execution_due = due
     fields = _move(case, "start_execution", actor=None, party=Party.SYSTEM, data={"remedy": kind})
     _notify_merchant(case, "remedy_due")
+    if ship_by is not None and case.consumer_id:
+        _alert([case.consumer], case, "return_requested", {"number": case.number, "ship_by": ship_by})
     return [*fields, "execution_due"]
 
 
@@ -488,39 +498,104 @@ def execute_remedy(
     return remedy
 
 
+def _pending_return(case: Case, remedy_id: int) -> Remedy:
+    remedy = case.remedies.select_for_update().filter(pk=remedy_id).first()
+    if remedy is None:
+        raise NotFound(_("No such remedy."), field="remedy_id")
+    if remedy.kind != RemedyKind.RETURN_REFUND or remedy.status != Remedy.Status.PENDING:
+        raise InvalidTransition(
+            _("Only a pending return and refund waits for the goods."), code="NOT_A_RETURN"
+        )
+    return remedy
+
+
+def record_return_shipped(
+    *,
+    actor,
+    number: str,
+    remedy_id: int,
+    carrier: str,
+    tracking_number: str,
+    version: int | None = None,
+) -> Remedy:
+    """The consumer (or an agent for them) sent the goods back: carrier and tracking number kept,
+    the merchant told, and the merchant's time to confirm receipt starts."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.CONSUMER, Party.AGENT)
+        remedy = _pending_return(case, remedy_id)
+        if remedy.received_at is not None:
+            raise Conflict(_("The merchant has already received the goods."), code="RETURN_RECEIVED")
+        carrier = _clean_text(carrier, "carrier", limit=50)
+        tracking = _clean_text(tracking_number, "tracking_number", limit=50)
+        first = remedy.return_shipped_at is None
+        remedy.return_carrier, remedy.return_tracking_number = carrier, tracking
+        if first:
+            remedy.return_shipped_at = timezone.now()
+        remedy.save(update_fields=["return_carrier", "return_tracking_number", "return_shipped_at"])
+        _event(
+            case,
+            "return_shipped" if first else "return_tracking_corrected",
+            actor,
+            party,
+            {"carrier": carrier, "tracking_number": tracking},
+        )
+        audit.record(
+            actor=actor,
+            action="return_shipped" if first else "return_tracking_corrected",
+            obj=case,
+            after={"remedy": remedy.pk, "carrier": carrier, "tracking_number": tracking},
+        )
+        _notify_merchant(case, "return_shipped")
+        _save(case, [])
+    return remedy
+
+
 def record_return_received(
     *, actor, number: str, remedy_id: int, received_at: datetime | None = None, version: int | None = None
 ) -> Remedy:
     """The merchant has the returned goods: the refund is now due within 7 calendar days."""
-    from marketguard.complaints import eligibility
-
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.MERCHANT, Party.AGENT)
-        remedy = case.remedies.select_for_update().filter(pk=remedy_id).first()
-        if remedy is None:
-            raise NotFound(_("No such remedy."), field="remedy_id")
-        if remedy.kind != RemedyKind.RETURN_REFUND or remedy.status != Remedy.Status.PENDING:
-            raise InvalidTransition(
-                _("Only a pending return and refund waits for the goods."), code="NOT_A_RETURN"
-            )
+        remedy = _pending_return(case, remedy_id)
+        if remedy.received_at is not None:
+            raise Conflict(_("The goods were already recorded as received."), code="RETURN_RECEIVED")
         received_at = received_at or timezone.now()
         if received_at > timezone.now():
             raise InvalidInput(_("The goods cannot be received in the future."), field="received_at")
-        remedy.due_at = eligibility.refund_due(received_at, tz=settings.TIME_ZONE)
-        remedy.save(update_fields=["due_at"])
-        case.execution_due = remedy.due_at
-        _event(
-            case, "return_received", actor, party, {"received_at": received_at, "refund_due": remedy.due_at}
-        )
-        audit.record(
-            actor=actor,
-            action="return_received",
-            obj=case,
-            after={"remedy": remedy.pk, "refund_due": remedy.due_at},
-        )
-        _save(case, ["execution_due"])
+        if received_at < (remedy.return_shipped_at or remedy.created_at):
+            raise InvalidInput(
+                _("The goods cannot be received before they were sent back."), field="received_at"
+            )
+        fields = _receive_return(case, remedy, received_at, actor=actor, party=party)
+        _save(case, fields)
     return remedy
+
+
+def _receive_return(
+    case: Case, remedy: Remedy, received_at: datetime, *, actor, party: str, deemed: bool = False
+) -> list[str]:
+    """Record receipt of returned goods and start the refund clock. Receipt the merchant never
+    confirmed is deemed at the end of `return_receipt_window`, and the refund is due within
+    `ruling_execution` (the merchant has had the goods for days already)."""
+    from marketguard.complaints import eligibility
+
+    remedy.received_at = received_at
+    if deemed:
+        remedy.due_at = timezone.now() + timeouts().ruling_execution
+    else:
+        remedy.due_at = eligibility.refund_due(received_at, tz=settings.TIME_ZONE)
+    remedy.save(update_fields=["received_at", "due_at"])
+    case.execution_due = remedy.due_at
+    action = "return_deemed_received" if deemed else "return_received"
+    _event(case, action, actor, party, {"received_at": received_at, "refund_due": remedy.due_at})
+    audit.record(
+        actor=actor, action=action, obj=case, after={"remedy": remedy.pk, "refund_due": remedy.due_at}
+    )
+    if deemed:
+        _notify_merchant(case, "return_deemed_received")
+    return ["execution_due"]
 
 
 def _resolve(case: Case, *, actor, party: str, reason: str = "") -> list[str]:

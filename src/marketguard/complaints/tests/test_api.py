@@ -92,6 +92,15 @@ def test_quality_complaint_with_photos_to_refund_closed_and_rated(world):
     detail = w.m.get(f"cases/{number}").json()
     assert detail["case"]["status"] == "executing"
     remedy_id = detail["remedies"][0]["id"]
+    assert detail["remedies"][0]["return_ship_by"] is not None
+    missing = w.c.post(f"cases/{number}/remedies/{remedy_id}/return-shipped", {"carrier": "SF"})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "tracking_number"
+    shipped = w.c.post(
+        f"cases/{number}/remedies/{remedy_id}/return-shipped", {"carrier": "顺丰", "tracking_number": "SF42"}
+    )
+    assert shipped.status_code == 200 and shipped.json()["return_tracking_number"] == "SF42"
+    received = w.m.post(f"cases/{number}/remedies/{remedy_id}/return-received", {})
+    assert received.status_code == 200 and received.json()["received_at"] and received.json()["due_at"]
     done = w.m.post(f"cases/{number}/remedies/{remedy_id}/execute", {"payment_reference": "RF-2026-0001"})
     assert done.status_code == 200 and done.json()["refunded_to"] == w.order.payment_reference
     rated = w.c.post(f"cases/{number}/rating", {"score": 5, "comment": "满意"})

@@ -13,6 +13,7 @@ from marketguard.complaints.models import (
     CaseMessage,
     MerchantViolation,
     Proposal,
+    Rating,
     Remedy,
     SlaMark,
 )
@@ -395,8 +396,11 @@ def test_return_and_refund_is_due_seven_days_after_the_goods_arrive(world):
     services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
     remedy = Remedy.objects.get(case=case)
     assert remedy.due_at is None  # waiting for the goods, no deadline yet
-    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
+    with time_machine.travel(timezone.now() + timedelta(days=5), tick=False):
         assert services.sweep().violations == 0
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF1"
+    )
     received = timezone.now()
     services.record_return_received(
         actor=w.merchant, number=case.number, remedy_id=remedy.pk, received_at=received
@@ -411,6 +415,108 @@ def test_return_and_refund_is_due_seven_days_after_the_goods_arrive(world):
     )
     with pytest.raises(InvalidTransition):  # already refunded: nothing waits for the goods any more
         services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+
+
+def _agreed_return(w):
+    case = _file(w).case
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    return case, Remedy.objects.get(case=case)
+
+
+def test_the_consumer_sends_the_goods_back_with_a_tracking_number_and_the_merchant_is_told(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    assert Alert.objects.filter(recipient=w.consumer, case=case, kind="return_requested").exists()
+    assert abs(remedy.return_ship_by - remedy.created_at - timedelta(days=7)) < timedelta(seconds=1)
+    with pytest.raises(PermissionDenied):  # the merchant does not send the buyer's parcel
+        services.record_return_shipped(
+            actor=w.merchant, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="1"
+        )
+    with pytest.raises(InvalidInput) as err:
+        services.record_return_shipped(
+            actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number=" "
+        )
+    assert err.value.errors[0].field == "tracking_number"
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="顺丰", tracking_number="SF123"
+    )
+    remedy.refresh_from_db()
+    assert (remedy.return_carrier, remedy.return_tracking_number) == ("顺丰", "SF123")
+    assert remedy.return_shipped_at is not None
+    assert Alert.objects.filter(recipient=w.merchant, case=case, kind="return_shipped").exists()
+    shipped_at = remedy.return_shipped_at
+    # a typo in the tracking number can be corrected; the dispatch time stays
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="顺丰", tracking_number="SF124"
+    )
+    remedy.refresh_from_db()
+    assert remedy.return_tracking_number == "SF124" and remedy.return_shipped_at == shipped_at
+    types = list(CaseEvent.objects.filter(case=case).values_list("type", flat=True))
+    assert types[-2:] == ["return_shipped", "return_tracking_corrected"]
+    with pytest.raises(InvalidInput) as err:  # received before it was sent back
+        services.record_return_received(
+            actor=w.merchant,
+            number=case.number,
+            remedy_id=remedy.pk,
+            received_at=shipped_at - timedelta(hours=1),
+        )
+    assert err.value.errors[0].field == "received_at"
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    with pytest.raises(Conflict):  # received twice
+        services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    with pytest.raises(Conflict):  # the parcel has arrived: no more tracking changes
+        services.record_return_shipped(
+            actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="X"
+        )
+
+
+def test_goods_not_sent_back_within_seven_days_the_return_lapses_and_the_case_resolves(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    with time_machine.travel(timezone.now() + timedelta(days=6, hours=23), tick=False):
+        assert services.sweep().returns_lapsed == 0
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1), tick=False):
+        assert services.sweep().returns_lapsed == 1
+        assert services.sweep().returns_lapsed == 0  # once
+    remedy.refresh_from_db()
+    case.refresh_from_db()
+    assert remedy.status == Remedy.Status.LAPSED
+    assert case.status == workflow.RESOLVED
+    assert Alert.objects.filter(recipient=w.consumer, case=case, kind="return_lapsed").exists()
+    assert MerchantViolation.objects.filter(case=case).count() == 0  # not the merchant's fault
+    with pytest.raises(InvalidTransition):
+        services.record_return_shipped(
+            actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="1"
+        )
+
+
+def test_receipt_never_confirmed_is_deemed_after_ten_days_and_the_refund_falls_due(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF9"
+    )
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(days=9, hours=23), tick=False):
+        report = services.sweep()
+        assert report.returns_deemed_received == 0 and report.returns_lapsed == 0
+    later = start + timedelta(days=10, minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert services.sweep().returns_deemed_received == 1
+        assert services.sweep().returns_deemed_received == 0
+    remedy.refresh_from_db()
+    case.refresh_from_db()
+    assert remedy.received_at is not None and remedy.status == Remedy.Status.PENDING
+    assert remedy.due_at == case.execution_due
+    assert abs(remedy.due_at - (later + timedelta(hours=24))) < timedelta(seconds=1)
+    assert Alert.objects.filter(recipient=w.merchant, case=case, kind="return_deemed_received").exists()
+    # still not refunded a day later: escalated like any overdue remedy
+    with time_machine.travel(later + timedelta(hours=25), tick=False):
+        services.sweep()
+    assert SlaMark.objects.filter(case=case, target="execution", stage="breached").exists()
 
 
 def test_merchant_queue_is_ranked_by_the_merchants_own_deadline(world):
@@ -442,3 +548,35 @@ def test_complaint_rate_is_the_share_of_orders_with_a_case(world):
     (merchant_row,) = m["by_merchant"]
     assert (merchant_row["orders"], merchant_row["cases"], merchant_row["rate"]) == (5, 2, 0.4)
     assert m["by_product"][0]["rate"] == 0.4
+
+
+def test_rating_evidence_and_merge_refuse_a_stale_version(world):
+    w = world
+    case = _file(w, kind="complaint", description="物流太慢").case
+    dup = _file(w, kind="complaint", description="物流太慢，一周没到").case
+    stale = case.version
+    services.post_message(actor=w.consumer, number=case.number, body="还没到")
+    with pytest.raises(Conflict) as err:
+        services.add_evidence(
+            actor=w.consumer,
+            number=case.number,
+            filename="a.txt",
+            data=b"chat log: the parcel is late\n",
+            version=stale,
+        )
+    assert err.value.code == "CASE_CHANGED"
+    with pytest.raises(Conflict):
+        services.merge_cases(actor=w.agent, primary=case.number, duplicate=dup.number, version=stale)
+    dup.refresh_from_db()
+    assert dup.merged_into_id is None and dup.status != workflow.MERGED  # nothing half-done
+    case.refresh_from_db()
+    services.merge_cases(actor=w.agent, primary=case.number, duplicate=dup.number, version=case.version)
+    services.acknowledge_case(actor=w.agent, number=case.number)
+    services.resolve_case(actor=w.agent, number=case.number, reason="已催促快递")
+    case.refresh_from_db()
+    with pytest.raises(Conflict):
+        services.rate_case(actor=w.consumer, number=case.number, score=4, version=case.version - 1)
+    assert not Rating.objects.filter(case=case).exists()
+    services.rate_case(actor=w.consumer, number=case.number, score=4, version=case.version)
+    case.refresh_from_db()
+    assert case.status == workflow.CLOSED

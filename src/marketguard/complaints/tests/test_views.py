@@ -353,6 +353,44 @@ def test_refund_flow_by_plain_posts_up_to_the_rating(world):
     assert 'data-testid="rating"' in consumer.get(_detail(case)).content.decode()
 
 
+def test_return_leg_on_the_case_page_consumer_ships_merchant_receives(world):
+    w = world
+    case = _file(w)
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    case.refresh_from_db()
+    remedy = case.remedies.get()
+    merchant, consumer = _client(w.merchant), _client(w.consumer)
+    html = consumer.get(_detail(case)).content.decode()
+    assert 'data-testid="return-shipped"' in html and "Send back by" in html
+    assert 'data-testid="return-shipped"' not in merchant.get(_detail(case)).content.decode()
+    response = consumer.post(
+        _act(case, "return-shipped"), {"version": case.version, "remedy_id": remedy.pk, "carrier": "SF"}
+    )
+    assert response.status_code == 422
+    assert 'id="err-return-shipped-tracking_number"' in response.content.decode()
+    response = consumer.post(
+        _act(case, "return-shipped"),
+        {"version": case.version, "remedy_id": remedy.pk, "carrier": "顺丰", "tracking_number": "SF7788"},
+    )
+    assert response.status_code == 302
+    html = merchant.get(_detail(case)).content.decode()
+    assert "SF7788" in html and 'data-testid="return-received"' in html and "Goods sent back" in html
+    case.refresh_from_db()
+    assert (
+        merchant.post(
+            _act(case, "return-received"), {"version": case.version, "remedy_id": remedy.pk}
+        ).status_code
+        == 302
+    )
+    remedy.refresh_from_db()
+    assert remedy.received_at is not None and remedy.due_at is not None
+    html = consumer.get(_detail(case)).content.decode()
+    assert "Goods received" in html and 'data-testid="return-shipped"' not in html
+
+
 def test_uploading_evidence_on_the_case_page(world):
     w = world
     case = _file(w)
@@ -378,6 +416,13 @@ def test_uploading_evidence_on_the_case_page(world):
     )
     html = client.get(_detail(case)).content.decode()
     assert 'data-code="defect_photos"' in html and "✓" in html
+    stale = case.version
+    case.refresh_from_db()
+    response = client.post(
+        _act(case, "evidence"),
+        {"version": stale, "file": [SimpleUploadedFile("b.png", _png((1, 2, 3)), "image/png")]},
+    )
+    assert response.status_code == 409 and not case.evidence.filter(filename="b.png").exists()
     response = client.post(
         _act(case, "evidence"),
         {
