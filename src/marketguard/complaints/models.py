@@ -483,6 +483,43 @@ class Alert(NeverDelete):
         ordering = ["-created_at"]
 
 
+class OutgoingMail(NeverDelete):
+    """An e-mail to the consumer about a case (acknowledgement, a reply), written in the case's
+    transaction and sent after the commit by the worker: an outbox, retried with backoff. The
+    exact message (RFC 5322, 7-bit) is kept as sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Given up")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="mails")
+    message = models.ForeignKey(
+        CaseMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="mails"
+    )
+    to_address = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300)
+    message_id_header = models.CharField("Message-ID", max_length=300, unique=True)
+    raw = models.TextField(_("message as sent"))
+    automatic = models.BooleanField(_("automatic"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mail")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
 class SlaPolicyRow(models.Model):
     """An SLA policy as data (see `sla.SlaPolicy`); admins edit these rows."""
 

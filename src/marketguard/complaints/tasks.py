@@ -28,3 +28,12 @@ def mail_intake_task() -> int:
         return 0
     with acting(None, via="task"):
         return len(services.ingest_maildir(path=path))
+
+
+@periodic("* * * * *")
+@task()
+def send_mail_task() -> int:
+    """E-mail to consumers waiting in the outbox: enqueued after each commit that writes one,
+    and every minute for retries."""
+    with acting(None, via="task"):
+        return services.deliver_mail()

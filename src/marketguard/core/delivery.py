@@ -66,22 +66,34 @@ def _due(now: datetime):
             # a subquery, not a join: FOR UPDATE then locks only the delivery rows
             subscription__in=WebhookSubscription.objects.filter(is_active=True).values("pk"),
         )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .filter(unleased(now))
         .order_by("next_attempt_at", "id")
     )
 
 
-def _claim(*, now: datetime, limit: int) -> tuple[str, list[WebhookDelivery]]:
+def claim(due, *, now: datetime, limit: int, seconds_per_row: int) -> tuple[str, list[int]]:
+    """Lease up to `limit` rows of the queryset `due` (rows with `claim_token` and
+    `claimed_until`, already filtered to those without a live lease) for this worker, in a short
+    transaction of its own. Returns the worker's token and the ids it holds. Shared by every
+    outbox that sends something outside the database (webhooks, e-mail)."""
     token = uuid.uuid4().hex
     with transaction.atomic():
-        due = _due(now)
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("pk", flat=True)[:limit])
         if not ids:
             return token, []
-        lease = timedelta(seconds=TIMEOUT_SECONDS * len(ids)) + LEASE_MARGIN
-        WebhookDelivery.objects.filter(pk__in=ids).update(claim_token=token, claimed_until=now + lease)
+        lease = timedelta(seconds=seconds_per_row * len(ids)) + LEASE_MARGIN
+        due.model.objects.filter(pk__in=ids).update(claim_token=token, claimed_until=now + lease)
+    return token, ids
+
+
+def unleased(now: datetime) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+
+
+def _claim(*, now: datetime, limit: int) -> tuple[str, list[WebhookDelivery]]:
+    token, ids = claim(_due(now), now=now, limit=limit, seconds_per_row=TIMEOUT_SECONDS)
     rows = (
         WebhookDelivery.objects.filter(pk__in=ids, claim_token=token)
         .select_related("event", "subscription")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +19,9 @@ from marketguard.complaints.models import (
     Case,
     CaseEvent,
     CaseKind,
+    CaseMessage,
     ComplaintRules,
+    OutgoingMail,
     Party,
     SlaPolicyRow,
 )
@@ -26,6 +31,8 @@ from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, N
 from marketguard.core.jsonsafe import jsonable
 from marketguard.core.models import Role, User
 from marketguard.core.money import parse_yuan
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "CS"
 MAX_TEXT = 5000
@@ -453,3 +460,76 @@ def case_payload(case: Case) -> dict:
         "order": case.order.external_id if case.order_id else None,
         "product": case.product.external_id if case.product_id else None,
     }
+
+
+# --- e-mail to the consumer -------------------------------------------------------------------------
+
+
+def _mail_thread(case: Case) -> list[str]:
+    """Message-IDs of the case's e-mail so far (the consumer's and ours), oldest first."""
+    ours = OutgoingMail.objects.filter(case=case).values_list("created_at", "message_id_header")
+    theirs = (
+        CaseMessage.objects.filter(case=case)
+        .exclude(email_message_id="")
+        .values_list("created_at", "email_message_id")
+    )
+    return [mid for _at, mid in sorted([*ours, *theirs])]
+
+
+def _queue_mail(
+    case: Case,
+    *,
+    text: str,
+    subject: str = "",
+    message: CaseMessage | None = None,
+    automatic: bool = False,
+    in_reply_to: str | None = None,
+) -> OutgoingMail | None:
+    """Write an e-mail to the consumer in the case's transaction (sent after the commit by the
+    worker; retried until it goes). Nothing when the case has no contact address. `in_reply_to`
+    None: continue the case's e-mail thread; "" (a new case): no thread yet."""
+    from marketguard.complaints import mailparse
+
+    to = (case.contact_email or "").strip()
+    if not to:
+        return None
+    thread = _mail_thread(case) if in_reply_to is None else [m for m in [in_reply_to] if m]
+    raw = mailparse.build_reply(
+        case_number=case.number,
+        to=to,
+        subject=" ".join((subject or case.title).split()),  # one line: no header injection
+        text=text,
+        in_reply_to=thread[-1] if thread else None,
+        references=thread[-10:],
+        from_address=settings.DEFAULT_FROM_EMAIL,
+        domain=settings.MAIL_DOMAIN,
+        automatic=automatic,
+    )
+    parsed = mailparse.parse_message(raw)
+    mail = OutgoingMail.objects.create(
+        case=case,
+        message=message,
+        to_address=to[:254],
+        subject=parsed.subject[:300],
+        message_id_header=parsed.message_id,
+        raw=raw.decode("ascii"),
+        automatic=automatic,
+    )
+    transaction.on_commit(_enqueue_mail)
+    return mail
+
+
+def _enqueue_mail() -> None:
+    """After commit: ask a worker to send now. If the queue is down, the periodic task sends later."""
+    from marketguard.complaints.tasks import send_mail_task
+
+    try:
+        send_mail_task.enqueue()
+    except Exception:
+        logger.exception("could not enqueue outgoing mail; the periodic task will send it")
+
+
+def case_link(case: Case) -> str:
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("complaints:detail", args=[case.number])

@@ -36,8 +36,10 @@ from marketguard.complaints.services.common import (
     _item_dict,
     _least_loaded_agent,
     _Pending,
+    _queue_mail,
     _route_to_merchant,
     _write_pending,
+    case_link,
     case_payload,
     policies,
     rules,
@@ -151,6 +153,7 @@ def submit_case(
     amount_claimed=None,
     contact_email: str = "",
     safety_confirmed: bool = False,
+    email_message_id: str = "",
 ) -> Intake:
     """File a complaint or an after-sales request from any channel."""
     if (
@@ -166,7 +169,7 @@ def submit_case(
     if problem_type not in (None, "") and problem_type not in ProblemType.values:
         raise InvalidInput(_("Unknown problem type."), field="problem_type")
     description = _clean_text(description, "description")
-    title = _clean_text(title, "title", required=False, limit=200)
+    title = " ".join(_clean_text(title, "title", required=False, limit=200).split())  # one line
     amount = _amount(amount_claimed, "amount_claimed")
     order, item, buyer = _resolve_order(
         actor,
@@ -271,11 +274,19 @@ def submit_case(
         case.save(force_insert=True)
         moves = _write_pending(case)
         MaterialRequest.objects.create(case=case, items=[_item_dict(i) for i in items], requested_by=None)
-        CaseMessage.objects.create(
+        notice = CaseMessage.objects.create(
             case=case,
             party=Party.SYSTEM,
             channel=channel,
             body=acknowledgement_text(case, items),
+            email_message_id=email_message_id[:300],
+        )
+        _queue_mail(
+            case,
+            text=f"{notice.body}\n\n{case_link(case)}",
+            message=notice,
+            automatic=True,
+            in_reply_to=email_message_id,
         )
         events.publish("case.created", aggregate=case, payload=case_payload(case))
         # last: the audit chain head stays locked only until the commit that follows

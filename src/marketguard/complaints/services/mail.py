@@ -1,11 +1,21 @@
-"""E-mail intake: a message from a maildir becomes a case, or a reply threaded into one."""
+"""E-mail: intake (a message from a maildir becomes a case, or a reply threaded into one) and
+the outbox of e-mail to consumers (acknowledgements, replies, rating requests).
+
+"""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from marketguard.catalog.models import Buyer
 from marketguard.complaints.models import (
@@ -14,6 +24,7 @@ from marketguard.complaints.models import (
     CaseKind,
     CaseMessage,
     Channel,
+    OutgoingMail,
     Party,
 )
 from marketguard.complaints.services.common import _event
@@ -21,6 +32,9 @@ from marketguard.complaints.services.intake import submit_case
 from marketguard.complaints.services.work import add_evidence, post_message
 from marketguard.core.errors import InvalidInput
 from marketguard.core.models import Role, User
+
+logger = logging.getLogger(__name__)
+
 
 # --- e-mail intake ----------------------------------------------------------------------------------------
 
@@ -74,9 +88,7 @@ def ingest_email(*, raw: bytes) -> MailResult:
         description=mail.text or mail.subject or "(empty)",
         buyer_external_id=buyer.external_id if buyer else None,
         contact_email=sender,
-    )
-    CaseMessage.objects.filter(case=intake.case, party=Party.SYSTEM).update(
-        email_message_id=mail.message_id or ""
+        email_message_id=mail.message_id or "",
     )
     for att in mail.attachments:
         _mail_evidence(user, intake.case.number, att, Party.CONSUMER)
@@ -138,3 +150,57 @@ def ingest_maildir(*, path) -> list[MailResult]:
         results.append(ingest_email(raw=raw))
         mailparse.mark_seen(path, key)
     return results
+
+
+# --- e-mail to consumers: the outbox is sent after the commit --------------------------------------------
+
+
+class _AsWritten(EmailMessage):
+    """A message sent exactly as it was written into the outbox (headers, threading, body)."""
+
+    def __init__(self, row: OutgoingMail):
+        super().__init__(from_email=settings.DEFAULT_FROM_EMAIL, to=[row.to_address])
+        self._raw = row.raw
+
+    def message(self, *args, **kwargs):
+        return email.message_from_string(self._raw, policy=email.policy.SMTP)
+
+
+def deliver_mail(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Send up to `limit` due e-mails (new ones and retries) through Django's mail backend.
+    Each row is leased to this worker first (two workers never send one twice); a failure is
+    retried with the webhooks' backoff and given up after as many attempts. Returns how many
+    were attempted."""
+    from marketguard.core import delivery, webhooks
+
+    now = now or timezone.now()
+    due = (
+        OutgoingMail.objects.filter(
+            status__in=[OutgoingMail.Status.PENDING, OutgoingMail.Status.FAILED], next_attempt_at__lte=now
+        )
+        .filter(delivery.unleased(now))
+        .order_by("next_attempt_at", "id")
+    )
+    token, ids = delivery.claim(due, now=now, limit=limit, seconds_per_row=30)
+    rows = list(OutgoingMail.objects.filter(pk__in=ids, claim_token=token).order_by("next_attempt_at", "id"))
+    if not rows:
+        return 0
+    connection = get_connection()
+    for row in rows:
+        attempts = row.attempts + 1
+        fields = {"attempts": attempts, "last_attempt_at": now, "claimed_until": None, "claim_token": ""}
+        try:
+            connection.send_messages([_AsWritten(row)])
+        except Exception as exc:  # refused, timed out, bad address: a failed attempt, not a crash
+            fields["last_error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            if webhooks.is_exhausted(attempts):
+                fields["status"] = OutgoingMail.Status.DEAD
+            else:
+                fields.update(
+                    status=OutgoingMail.Status.FAILED, next_attempt_at=now + webhooks.backoff(attempts)
+                )
+        else:
+            fields.update(status=OutgoingMail.Status.SENT, sent_at=now, last_error="")
+        if not OutgoingMail.objects.filter(pk=row.pk, claim_token=token).update(**fields):
+            logger.warning("outgoing mail %s: lease lost before the outcome was recorded", row.pk)
+    return len(rows)

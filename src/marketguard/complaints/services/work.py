@@ -35,10 +35,12 @@ from marketguard.complaints.services.common import (
     _lock,
     _move,
     _notify_merchant,
+    _queue_mail,
     _recompute_deadlines,
     _require_party,
     _route_to_merchant,
     _save,
+    case_link,
     timeouts,
 )
 from marketguard.core import audit
@@ -172,6 +174,8 @@ def post_message(
             fields += _merchant_answered(case, actor)
         if party == Party.CONSUMER and case.waiting_on_consumer_since:
             fields += _end_pause(case)
+        if not internal and party in (Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
+            _queue_mail(case, text=_reply_text(case, message), subject=f"Re: {case.title}", message=message)
         _event(
             case,
             "message_posted",
@@ -598,11 +602,40 @@ def _receive_return(
     return ["execution_due"]
 
 
+def _reply_text(case: Case, message: CaseMessage) -> str:
+    """A message from the merchant or the platform, as the consumer reads it by e-mail."""
+    who_zh = {Party.MERCHANT: "商家", Party.AGENT: "平台客服", Party.ARBITRATOR: "平台仲裁"}[message.party]
+    who_en = {
+        Party.MERCHANT: "The merchant",
+        Party.AGENT: "Customer service",
+        Party.ARBITRATOR: "The platform",
+    }[message.party]
+    return (
+        f"{who_zh}回复了您的案件 {case.number}：\n{who_en} wrote about your case {case.number}:\n\n"
+        f"{message.body}\n\n"
+        "直接回复本邮件即可（请保留主题中的案件编号），或在线查看：\n"
+        "Reply to this e-mail (keep the case number in the subject), or open the case:\n"
+        f"{case_link(case)}"
+    )
+
+
 def _resolve(case: Case, *, actor, party: str, reason: str = "") -> list[str]:
     fields = _move(case, "resolve", actor=actor, party=party, reason=reason)
     case.resolved_at = timezone.now()
     case.execution_due = None
     _event(case, "rating_requested", None, Party.SYSTEM, {})
+    _queue_mail(
+        case,
+        subject=f"Re: {case.title}",
+        automatic=True,
+        text=(
+            f"您的案件 {case.number} 已处理完毕。请为我们的服务打分（1–5 星）：\n"
+            f"Your case {case.number} is resolved. Please rate our service (1-5 stars):\n\n"
+            f"{case_link(case)}\n\n"
+            "如问题仍未解决，可在页面上申请重新处理。\n"
+            "If the problem is not solved, you can ask to reopen the case on that page."
+        ),
+    )
     return [*fields, "resolved_at", "execution_due"]
 
 
