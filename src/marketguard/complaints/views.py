@@ -505,6 +505,7 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
             (i.code, i.label(language), i.required) for i in materials.checklist(case.problem_type, case.kind)
         ],
         "remedy_kinds": RemedyKind.choices,
+        "handover_agents": list(services.agents_by_load(exclude=case.owner_id)) if can["hand_over"] else [],
         "outcomes": Ruling.Outcome.choices,
         "open_proposals": [p for p in cv.proposals if p.status == Proposal.Status.OPEN],
         "filed": request.GET.get("filed") == "1",

@@ -22,6 +22,7 @@ from marketguard.complaints.services.closing import (  # noqa: F401
 from marketguard.complaints.services.common import (  # noqa: F401
     AFTER_SALES_KINDS,
     PREFIX,
+    agents_by_load,
     case_payload,
     clear_cache,
     get_case,

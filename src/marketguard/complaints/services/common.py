@@ -413,15 +413,18 @@ def _notify_merchant(case: Case, kind: str) -> None:
         )
 
 
-def _least_loaded_agent(exclude: int | None = None) -> User | None:
-    open_states = list(workflow.OPEN)
-    agents = (
+def agents_by_load(exclude: int | None = None):
+    """Active agents, each with `load` (open cases owned), least loaded first."""
+    return (
         User.objects.filter(role=Role.AGENT, is_active=True)
         .exclude(pk=exclude)
-        .annotate(load=Count("cases_owned", filter=Q(cases_owned__status__in=open_states)))
+        .annotate(load=Count("cases_owned", filter=Q(cases_owned__status__in=list(workflow.OPEN))))
         .order_by("load", "pk")
     )
-    return agents.first()
+
+
+def _least_loaded_agent(exclude: int | None = None) -> User | None:
+    return agents_by_load(exclude).first()
 
 
 def my_alerts(actor):

@@ -289,6 +289,33 @@ def test_a_refusal_is_shown_next_to_its_field_with_its_status(world):
     assert agent.post(_act(case, "no-such-action"), {}).status_code == 404
 
 
+def test_hand_over_offers_the_other_agents_with_their_load(world):
+    w = world
+    busy = factories.user(Role.AGENT, username="busy-agent")
+    for _ in range(2):
+        other = _file(w, kind="complaint", amount_claimed=None)
+        services.take_case(actor=busy, number=other.number)
+    case = services.acknowledge_case(
+        actor=w.agent, number=_file(w, kind="complaint", amount_claimed=None).number
+    )
+    agent = _client(w.agent)
+    html = agent.get(_detail(case)).content.decode()
+    picker = html[
+        html.index('data-testid="handover-to"') : html.index(
+            "</select>", html.index('data-testid="handover-to"')
+        )
+    ]
+    assert 'value="busy-agent"' in picker and "2 open cases" in picker
+    assert f'value="{w.agent.username}"' not in picker  # not to oneself
+    response = agent.post(
+        _act(case, "hand-over"), {"version": case.version, "to_username": "busy-agent", "reason": "下班交接"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.owner == busy
+    assert 'data-testid="handover-to"' not in _client(w.consumer).get(_detail(case)).content.decode()
+
+
 def test_posting_a_message_with_htmx_returns_the_timeline_fragment(world):
     w = world
     case = _file(w)
