@@ -10,6 +10,12 @@ Environment variables:
   REDIS_URL            for the rq tasks backend and the shared cache (default redis://127.0.0.1:6379/0)
   MARKETGUARD_VAR      folder for the SQLite file, secret key, media (default <repo>/var)
   MEDIA_ROOT           uploaded evidence (default $MARKETGUARD_VAR/media)
+  COMPLAINTS_MAILDIR   a maildir the worker reads complaints from (e-mail intake)
+  EMAIL_BACKEND        default: files in $MARKETGUARD_VAR/mail-out; SMTP with
+                       django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST, EMAIL_PORT,
+                       EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL
+  DEFAULT_FROM_EMAIL   sender of mail to consumers; MAIL_DOMAIN the domain of our Message-IDs
+  SITE_URL             the address people open (links in mail), default http://127.0.0.1:8000
 """
 
 from __future__ import annotations
@@ -220,6 +226,13 @@ LOGGING = {
 COMPLAINTS_MAILDIR = os.environ.get("COMPLAINTS_MAILDIR", "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail-out"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "service@marketguard.invalid")
 # The address people open in mails we send (links to a case), and the domain of our Message-IDs.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
