@@ -1,8 +1,10 @@
 """Complaint triage: problem type, personal-safety flag and priority from the consumer's text.
 
 A pure module (no Django import): plain data in, a :class:`Triage` dataclass out. Deterministic
-and fast (about 60 µs for a typical complaint): the lexicon is compiled once per :class:`Lexicon`
-into a prefix-trie regular expression, so one pass over the text finds every keyword.
+and fast: the lexicon is compiled once per :class:`Lexicon` into a prefix-trie regular
+expression, so one pass over the text finds every keyword (about 0.1 ms per complaint); the
+trained classifier of :mod:`marketguard.complaints.classifier` adds about 0.2 ms (it is trained
+once per process at first use: about 1.7 s with the scikit-learn import).
 
 How it decides
 --------------
@@ -26,14 +28,26 @@ How it decides
    :data:`BODY_HARM` (``擦破``, ``itchy``: with a body part or a person) and :data:`PART_HARM`
    (``疼``, ``破了``, ``stuck``: with a body *part* only). "These shoes hurt my feet" is a fit
    problem, not an injury.
-5. Any remaining safety keyword → ``safety=True``, problem type ``safety``, priority P1. This
+5. The trained classifier (``classifier=`` argument; the shipped model by default, ``None`` for
+   the rules alone) reads the same normalised text and keyword hits and gives a probability per
+   problem type. A text with no feature the model knows (empty, a lone emoji) gets no
+   prediction.
+6. Any remaining safety keyword → ``safety=True``, problem type ``safety``, priority P1. Without
+   one, a classifier safety probability of at least :data:`CLASSIFIER_SAFETY_THRESHOLD` does the
+   same (``CLASSIFIER_SAFETY``): the classifier can raise the flag, never lower it. Either
    overrides the consumer's own choice (reason ``SAFETY_OVERRIDE``). A consumer who picks
    ``safety`` gets ``safety=True`` whatever the text says.
-6. Otherwise the consumer's choice is kept (``CONSUMER_CHOICE``, plus ``KEYWORD_DISAGREES`` when
-   the text points elsewhere); without one, the type with the best keyword score wins
-   (``KEYWORD_MATCH``), else ``other`` (``NO_MATCH``). Scores count each distinct keyword once,
-   ``weak`` terms less, times a per-type weight; ties go by :data:`TIE_ORDER`.
-7. Priority starts from :attr:`TriageRules.base_priority` and is raised by amount, repeat
+7. Otherwise the consumer's choice is kept (``CONSUMER_CHOICE``, plus ``KEYWORD_DISAGREES`` and
+   ``CLASSIFIER`` when the keywords or a sure classifier point elsewhere). Without one
+   (:func:`_text_type`): the type with the best keyword score stands when that score is at least
+   :data:`STRONG_KEYWORD_SCORE` (about two keywords), unless the classifier names another type
+   with :data:`CLASSIFIER_OVERRIDE` or more; else the classifier's type when it is sure
+   (:data:`CLASSIFIER_MIN_CONFIDENCE`); else the keywords' type (``KEYWORD_MATCH``), the kind's
+   default (``KIND_DEFAULT``) or ``other`` (``NO_MATCH``). The deciding reason comes first; the
+   classifier's view follows (``CLASSIFIER``, or ``CLASSIFIER_UNSURE`` below its threshold).
+   Scores count each distinct keyword once, ``weak`` terms less, times a per-type weight; ties go
+   by :data:`TIE_ORDER`.
+8. Priority starts from :attr:`TriageRules.base_priority` and is raised by amount, repeat
    complaints, a high-risk category and configured channels, each with a reason. Non-safety cases
    never go above :attr:`TriageRules.non_safety_ceiling` (P2): P1 is kept for personal safety.
 
@@ -46,6 +60,19 @@ tuned on them (``data/triage_eval.jsonl``: split ``test`` after tuning on ``dev`
 ``fresh1``..``fresh4``, each scored once before being used), problem-type accuracy was 0.46-0.83
 and safety recall 0.33-0.89 (0.71 on the last batch), with few false safety flags (2 of 46 on the
 last batch) and no negation false positive. The in-sample figures the tests pin are higher.
+
+The classifier was added for that reason. Its thresholds and the order in step 7 were chosen by
+5-fold cross-validation on ``data/triage_train.jsonl`` (744 texts the rules were never tuned on):
+problem-type accuracy 0.824 rules alone, 0.911 classifier alone, 0.914 combined; safety recall
+0.900 / 0.992 / 0.983, precision 0.956 / 0.915 / 0.922. Then, once, on
+``data/triage_heldout.jsonl`` (219 texts in another style, never trained or tuned on): accuracy
+0.712 rules alone, 0.927 classifier alone, 0.900 combined; safety recall 36/43, 42/43, 42/43 and
+precision 36/37, 42/44, 42/43; no negation false positive (0 of 8). On those held-out texts the
+classifier alone beat the combination on problem type: 6 texts it got right with a probability
+under :data:`CLASSIFIER_MIN_CONFIDENCE` fell back to the keywords or ``other``, and the keyword
+"stitches" (of a sewing machine) raised a false safety flag. This was left as measured rather
+than tuned on the held-out file. Both files were written by one author, so real traffic will
+score lower.
 Triage is a first sort for the queue: the intake form should also ask "was anyone hurt?" (pass
 ``problem_type="safety"``), and agents re-triage.
 """
@@ -70,6 +97,11 @@ __all__ = [
     "CONTEXT_TERMS",
     "DEFAULT_LEXICON",
     "DEFAULT_RULES",
+    "CLASSIFIER_MIN_CONFIDENCE",
+    "CLASSIFIER_OVERRIDE",
+    "CLASSIFIER_SAFETY_THRESHOLD",
+    "DEFAULT_CLASSIFIER",
+    "EVAL_MODES",
     "EVAL_PATH",
     "IGNORE_PHRASES",
     "KEYWORDS",
@@ -78,6 +110,7 @@ __all__ = [
     "PART_HARM",
     "PRIORITIES",
     "PROBLEM_TYPES",
+    "STRONG_KEYWORD_SCORE",
     "TIE_ORDER",
     "TYPE_WEIGHTS",
     "Channel",
@@ -154,6 +187,14 @@ class ReasonCode(StrEnum):
     HIGH_RISK_CATEGORY = "HIGH_RISK_CATEGORY"  # {"category_risk", "problem_type"}
     CHANNEL_RAISE = "CHANNEL_RAISE"  # {"channel"}
     PRIORITY_CAPPED = "PRIORITY_CAPPED"  # {"ceiling"}
+    #: The trained classifier (:mod:`.classifier`) suggests a problem type with this probability
+    #: (it decided the type, or it agrees or disagrees with the deciding reason before it).
+    CLASSIFIER = "CLASSIFIER"  # {"problem_type", "probability"}
+    #: The classifier's best guess is below :data:`CLASSIFIER_MIN_CONFIDENCE`: not used.
+    CLASSIFIER_UNSURE = "CLASSIFIER_UNSURE"  # {"problem_type", "probability"}
+    #: No safety keyword, but the classifier's safety probability reached
+    #: :data:`CLASSIFIER_SAFETY_THRESHOLD`: the safety flag is raised (P1).
+    CLASSIFIER_SAFETY = "CLASSIFIER_SAFETY"  # {"probability"}
 
 
 KINDS: frozenset[str] = frozenset(k.value for k in Kind)
@@ -913,9 +954,13 @@ class Triage:
     matched: list[str]
     #: Keywords found but negated ("没有起火").
     negated: list[str] = field(default_factory=list)
-    #: What the keywords alone say (``other`` when nothing matched), whatever the consumer chose.
+    #: What the text says (keywords and classifier, ``safety`` when the flag came from the text),
+    #: whatever the consumer chose.
     suggested_problem_type: str = "other"
     scores: dict[str, float] = field(default_factory=dict)
+    #: The trained classifier's view (``problem_type``, ``probability``, ``safety_probability``),
+    #: ``None`` when triage ran on the rules alone or the text gave the model nothing to go on.
+    classifier: dict | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -930,6 +975,7 @@ class Triage:
             "matched": list(self.matched),
             "negated": list(self.negated),
             "suggested_problem_type": self.suggested_problem_type,
+            "classifier": dict(self.classifier) if self.classifier is not None else None,
         }
 
 
@@ -948,6 +994,28 @@ def _check(value, allowed, name):
 
 
 # --------------------------------------------------------------------------- triage
+#: The classifier raises the safety flag (no safety keyword) at this safety probability or above.
+CLASSIFIER_SAFETY_THRESHOLD = 0.5
+#: The classifier's best non-safety class is used only at this probability or above.
+CLASSIFIER_MIN_CONFIDENCE = 0.4
+#: A keyword score (:attr:`Triage.scores`) at or above which the rules' problem type stands
+#: (about two keywords of one type) ...
+STRONG_KEYWORD_SCORE = 1.5
+#: ... unless the classifier names another type with at least this probability.
+CLASSIFIER_OVERRIDE = 0.7
+
+#: ``triage(classifier=DEFAULT_CLASSIFIER)``: the shipped model, trained at first use.
+DEFAULT_CLASSIFIER = "default"
+
+
+def _resolve_classifier(classifier):
+    if isinstance(classifier, str) and classifier == DEFAULT_CLASSIFIER:
+        from marketguard.complaints.classifier import default_classifier
+
+        return default_classifier()
+    return classifier
+
+
 def triage(
     text: str,
     *,
@@ -959,8 +1027,13 @@ def triage(
     channel: str | None = None,
     rules: TriageRules = DEFAULT_RULES,
     lexicon: Lexicon = DEFAULT_LEXICON,
+    classifier=DEFAULT_CLASSIFIER,
 ) -> Triage:
-    """Classify one complaint. Raises ``ValueError`` naming the field on bad input."""
+    """Classify one complaint. Raises ``ValueError`` naming the field on bad input.
+
+    ``classifier``: a trained :class:`~marketguard.complaints.classifier.Classifier`, the shipped
+    one (default) or ``None`` for the keyword rules alone.
+    """
     if not isinstance(text, str):
         raise ValueError(f"text: expected a string, got {type(text).__name__}")
     _check(kind, KINDS, "kind")
@@ -1009,9 +1082,25 @@ def triage(
         suggested = next(pt for pt in TIE_ORDER if scores.get(pt) == best)
     keywords_for = [h.text or h.term for h in hits if not h.negated and h.problem_type == suggested]
 
-    safety = bool(safety_terms) or problem_type == "safety"
-    if safety_terms:
-        reasons.extend(Reason(ReasonCode.SAFETY_KEYWORD, {"keyword": t}) for t in safety_terms)
+    # The classifier's view. A text with no feature the model knows gives it nothing to say.
+    model = _resolve_classifier(classifier)
+    prediction = model.predict(norm, hits=hits, normalised=True) if model is not None else None
+    if prediction is not None and not prediction.n_features:
+        prediction = None
+    clf_safety_p = prediction.probabilities.get("safety", 0.0) if prediction is not None else 0.0
+    clf_safety = clf_safety_p >= CLASSIFIER_SAFETY_THRESHOLD and not safety_terms
+
+    # What the text says about the problem type (safety aside), whatever the consumer chose.
+    text_type, text_reasons = _text_type(
+        suggested, scores.get(suggested, 0.0), _dedupe(keywords_for), prediction, kind
+    )
+
+    safety = bool(safety_terms) or clf_safety or problem_type == "safety"
+    if safety_terms or clf_safety:
+        if safety_terms:
+            reasons.extend(Reason(ReasonCode.SAFETY_KEYWORD, {"keyword": t}) for t in safety_terms)
+        else:
+            reasons.append(Reason(ReasonCode.CLASSIFIER_SAFETY, {"probability": round(clf_safety_p, 2)}))
         final = "safety"
         if problem_type is not None and problem_type != "safety":
             reasons.append(Reason(ReasonCode.SAFETY_OVERRIDE, {"consumer_choice": problem_type}))
@@ -1031,17 +1120,15 @@ def triage(
                     },
                 )
             )
-    elif suggested != "other":
-        final = suggested
-        reasons.append(
-            Reason(ReasonCode.KEYWORD_MATCH, {"problem_type": suggested, "keywords": _dedupe(keywords_for)})
-        )
-    elif kind == "repair":
-        final = "quality"
-        reasons.append(Reason(ReasonCode.KIND_DEFAULT, {"kind": kind, "problem_type": final}))
+        if prediction is not None:
+            clf_type, clf_p = prediction.best_except("safety")
+            if clf_type not in ("other", problem_type) and clf_p >= CLASSIFIER_MIN_CONFIDENCE:
+                reasons.append(
+                    Reason(ReasonCode.CLASSIFIER, {"problem_type": clf_type, "probability": round(clf_p, 2)})
+                )
     else:
-        final = "other"
-        reasons.append(Reason(ReasonCode.NO_MATCH, {}))
+        final = text_type
+        reasons.extend(text_reasons)
     reasons.extend(Reason(ReasonCode.NEGATED_KEYWORD, {"keyword": t}) for t in negated)
 
     priority = _priority(
@@ -1061,9 +1148,68 @@ def triage(
         reasons=reasons,
         matched=matched,
         negated=negated,
-        suggested_problem_type="safety" if safety_terms else suggested,
+        suggested_problem_type="safety" if safety_terms or clf_safety else text_type,
         scores=scores,
+        classifier=None
+        if prediction is None
+        else {
+            "problem_type": prediction.problem_type,
+            "probability": round(prediction.probability, 4),
+            "safety_probability": round(clf_safety_p, 4),
+        },
     )
+
+
+def _text_type(
+    suggested: str, score: float, keywords: list[str], prediction, kind: str | None
+) -> tuple[str, list[Reason]]:
+    """The problem type the text points to (safety aside) and the reasons, deciding one first.
+
+    The rules' type stands when its keyword score is strong, unless the classifier is confident
+    of another type; otherwise a sure classifier decides; otherwise the rules, the kind's default
+    or ``other``. Measured by 5-fold cross-validation on ``data/triage_train.jsonl`` (see
+    ``bench/triage.py``): this order and these thresholds were chosen there, never on the
+    held-out file.
+    """
+    clf_type, clf_p, sure = "other", 0.0, False
+    if prediction is not None:
+        clf_type, clf_p = prediction.best_except("safety")
+        sure = clf_p >= CLASSIFIER_MIN_CONFIDENCE
+    rules_type = suggested  # never "safety": safety keywords do not score
+    if (
+        rules_type != "other"
+        and score >= STRONG_KEYWORD_SCORE
+        and not (sure and clf_type != rules_type and clf_p >= CLASSIFIER_OVERRIDE)
+    ):
+        final = rules_type
+    elif sure and not (clf_type == "other" and kind == "repair" and rules_type == "other"):
+        final = clf_type
+    elif rules_type != "other":
+        final = rules_type
+    elif kind == "repair":
+        final = "quality"
+    else:
+        final = "other"
+
+    keyword_reason = (
+        Reason(ReasonCode.KEYWORD_MATCH, {"problem_type": rules_type, "keywords": keywords})
+        if rules_type != "other"
+        else Reason(ReasonCode.NO_MATCH, {})
+    )
+    clf_reason = None
+    if prediction is not None:
+        code = ReasonCode.CLASSIFIER if sure else ReasonCode.CLASSIFIER_UNSURE
+        clf_reason = Reason(code, {"problem_type": clf_type, "probability": round(clf_p, 2)})
+    if final == rules_type:  # the keywords (or their absence) explain it; the model agrees or not
+        first = [keyword_reason]
+    elif final == clf_type and sure:
+        first = [clf_reason]
+        clf_reason = None
+        if rules_type != "other":
+            first.append(keyword_reason)
+    else:  # the kind's default
+        first = [Reason(ReasonCode.KIND_DEFAULT, {"kind": kind, "problem_type": final}), keyword_reason]
+    return final, first + ([clf_reason] if clf_reason is not None else [])
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:
@@ -1132,16 +1278,35 @@ def _priority(
 EVAL_PATH = Path(__file__).resolve().parent / "data" / "triage_eval.jsonl"
 
 
-def evaluate(
-    path: str | Path = EVAL_PATH, *, split: str | None = None, lexicon: Lexicon = DEFAULT_LEXICON
-) -> dict:
-    """Run :func:`triage` on labelled examples (JSON lines: ``text``, ``problem_type``, ``safety``,
-    optional ``tags`` list and ``split``) with no consumer choice, and measure it.
+#: What :func:`evaluate` can measure.
+EVAL_MODES: tuple[str, ...] = ("combined", "rules", "classifier")
 
-    Returns ``n``, ``accuracy`` (problem type), ``per_class`` (precision / recall / support),
-    ``safety`` (recall, precision, tp / fp / fn), ``negation`` (examples tagged ``negation``
-    whose label is not safety, and how many were flagged safety anyway) and ``errors``.
+
+def evaluate(
+    path: str | Path = EVAL_PATH,
+    *,
+    split: str | None = None,
+    lexicon: Lexicon = DEFAULT_LEXICON,
+    mode: str = "combined",
+    classifier=DEFAULT_CLASSIFIER,
+) -> dict:
+    """Measure triage on labelled examples (JSON lines: ``text``, ``problem_type``, ``safety``,
+    optional ``tags`` list, ``split`` and ``kind``), with no consumer choice.
+
+    ``mode``: ``combined`` (what :func:`triage` does by default: rules and classifier),
+    ``rules`` (the keyword rules alone) or ``classifier`` (the trained model alone: its most
+    probable class, and safety when that class is ``safety``).
+
+    Returns ``mode``, ``n``, ``accuracy`` (problem type), ``per_class`` (precision / recall /
+    support), ``safety`` (recall, precision, tp / fp / fn), ``negation`` (examples tagged
+    ``negation`` whose label is not safety, and how many were flagged safety anyway) and
+    ``errors``.
     """
+    if mode not in EVAL_MODES:
+        raise ValueError(f"mode: expected one of {EVAL_MODES}, got {mode!r}")
+    model = None if mode == "rules" else _resolve_classifier(classifier)
+    if mode != "rules" and model is None:
+        raise ValueError(f"mode: {mode!r} needs a classifier")
     rows = []
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -1155,6 +1320,14 @@ def evaluate(
                 raise ValueError(f"{path}:{lineno}: needs problem_type and safety")
             if split is None or row.get("split") == split:
                 rows.append(row)
+
+    def predict(row) -> tuple[str, bool]:
+        if mode == "classifier":
+            got = model.predict(row["text"]).problem_type
+            return got, got == "safety"
+        result = triage(row["text"], kind=row.get("kind"), lexicon=lexicon, classifier=model)
+        return result.problem_type, result.safety
+
     tp: dict[str, int] = {}
     fp: dict[str, int] = {}
     fn: dict[str, int] = {}
@@ -1164,8 +1337,8 @@ def evaluate(
     neg_n = neg_fp = 0
     errors = []
     for row in rows:
-        result = triage(row["text"], kind=row.get("kind"), lexicon=lexicon)
-        want, got = row["problem_type"], result.problem_type
+        got, got_safety = predict(row)
+        want = row["problem_type"]
         support[want] = support.get(want, 0) + 1
         if want == got:
             correct += 1
@@ -1174,15 +1347,15 @@ def evaluate(
             fn[want] = fn.get(want, 0) + 1
             fp[got] = fp.get(got, 0) + 1
             errors.append({"id": row.get("id"), "text": row["text"], "expected": want, "got": got})
-        if row["safety"] and result.safety:
+        if row["safety"] and got_safety:
             s_tp += 1
         elif row["safety"]:
             s_fn += 1
-        elif result.safety:
+        elif got_safety:
             s_fp += 1
         if "negation" in row.get("tags", ()) and not row["safety"]:
             neg_n += 1
-            neg_fp += int(result.safety)
+            neg_fp += int(got_safety)
     per_class = {}
     for pt in sorted(set(support) | set(fp)):
         t, p, n = tp.get(pt, 0), fp.get(pt, 0), fn.get(pt, 0)
@@ -1192,6 +1365,7 @@ def evaluate(
             "recall": round(t / (t + n), 4) if t + n else None,
         }
     return {
+        "mode": mode,
         "n": len(rows),
         "accuracy": round(correct / len(rows), 4) if rows else None,
         "per_class": per_class,

@@ -161,6 +161,15 @@ TRIAGE_TEXT = {
     "HIGH_RISK_CATEGORY": gettext_lazy("High-risk category for %(problem_type)s"),
     "CHANNEL_RAISE": gettext_lazy("Raised for the channel %(channel)s"),
     "PRIORITY_CAPPED": gettext_lazy("Capped at %(ceiling)s without a safety signal"),
+    "CLASSIFIER": gettext_lazy(
+        "The trained classifier suggests %(problem_type)s (probability %(probability)s)"
+    ),
+    "CLASSIFIER_UNSURE": gettext_lazy(
+        "The trained classifier is unsure (best guess %(problem_type)s, probability %(probability)s)"
+    ),
+    "CLASSIFIER_SAFETY": gettext_lazy(
+        "The trained classifier reads a personal-safety risk (probability %(probability)s)"
+    ),
 }
 
 DONE_TEXT = {
@@ -282,6 +291,8 @@ def _triage_reasons(case: Case) -> list[str]:
         for key, value in (reason.get("params") or {}).items():
             if key.endswith("_fen"):
                 params[key] = _money_text(value)
+            elif key == "probability" and isinstance(value, int | float):
+                params[key] = f"{value:.0%}"
             elif isinstance(value, list):
                 params[key] = "、".join(str(v) for v in value)
             else:

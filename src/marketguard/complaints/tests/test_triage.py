@@ -9,7 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marketguard.complaints.classifier import Prediction, default_classifier
 from marketguard.complaints.triage import (
+    CLASSIFIER_MIN_CONFIDENCE,
+    CLASSIFIER_OVERRIDE,
+    CLASSIFIER_SAFETY_THRESHOLD,
     EVAL_PATH,
     PRIORITIES,
     PROBLEM_TYPES,
@@ -268,6 +272,7 @@ def test_normalise_folds_width_and_case():
 
 def test_long_text_is_fast():
     text = "快递太慢了，The kettle caught fire，没有起火但是冒烟了。" * 2_000  # ~60k characters
+    default_classifier()  # trained once per process at first use: not what this test times
     start = time.perf_counter()
     triage(text)
     assert time.perf_counter() - start < 1.0
@@ -371,3 +376,142 @@ def test_evaluate_rejects_unlabelled_rows(tmp_path):
     path.write_text('{"text": "x"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match=":1:"):
         evaluate(path)
+
+
+# --------------------------------------------------------------------------- rules + classifier
+class StubClassifier:
+    """Answers a fixed probability per class, whatever the text (to test the combination)."""
+
+    def __init__(self, **probabilities):
+        rest = (1.0 - sum(probabilities.values())) / (len(PROBLEM_TYPES) - len(probabilities))
+        self.probabilities = {pt: probabilities.get(pt, rest) for pt in sorted(PROBLEM_TYPES)}
+        self.calls = 0
+
+    def predict(self, text, *, hits=None, normalised=False):
+        self.calls += 1
+        best = max(sorted(self.probabilities), key=self.probabilities.get)
+        return Prediction(best, self.probabilities[best], dict(self.probabilities), n_features=7)
+
+
+def test_classifier_never_turns_off_a_safety_flag_of_the_rules():
+    result = triage("充电器冒烟了", classifier=StubClassifier(quality=0.99))
+    assert (result.problem_type, result.priority, result.safety) == ("safety", "P1", True)
+    assert codes(result)[0] == ReasonCode.SAFETY_KEYWORD
+    assert result.classifier == {"problem_type": "quality", "probability": 0.99, "safety_probability": 0.0011}
+
+
+def test_confident_classifier_raises_the_safety_flag_with_its_reason():
+    text = "宝宝用了以后一直哭，嘴巴周围全是小疙瘩"  # no safety keyword
+    assert triage(text, classifier=None).safety is False
+    result = triage(text, classifier=StubClassifier(safety=0.8), problem_type="quality")
+    assert (result.problem_type, result.priority, result.safety) == ("safety", "P1", True)
+    assert [r.to_dict() for r in result.reasons[:2]] == [
+        {"code": "CLASSIFIER_SAFETY", "params": {"probability": 0.8}},
+        {"code": "SAFETY_OVERRIDE", "params": {"consumer_choice": "quality"}},
+    ]
+    assert result.suggested_problem_type == "safety"
+
+
+def test_unconfident_classifier_does_not_raise_the_safety_flag():
+    below = CLASSIFIER_SAFETY_THRESHOLD - 0.05
+    result = triage("宝宝用了以后一直哭，嘴巴周围全是小疙瘩", classifier=StubClassifier(safety=below))
+    assert result.safety is False and result.priority != "P1"
+    assert ReasonCode.CLASSIFIER_SAFETY not in codes(result)
+
+
+def test_the_shipped_classifier_raises_safety_without_a_keyword():
+    result = triage("宝宝吃了这个米粉以后嘴巴周围全是小疙瘩，哭了一晚上")
+    assert result.matched == []
+    assert (result.problem_type, result.priority, result.safety) == ("safety", "P1", True)
+    assert codes(result)[0] == ReasonCode.CLASSIFIER_SAFETY
+    assert result.reasons[0].params["probability"] >= CLASSIFIER_SAFETY_THRESHOLD
+
+
+def test_strong_keywords_stand_unless_the_classifier_is_confident_of_another_type():
+    text = "鞋子开胶了，质量太差"  # two quality keywords: a strong keyword score
+    assert triage(text, classifier=None).scores["quality"] >= 1.5
+    kept = triage(text, classifier=StubClassifier(logistics_delay=CLASSIFIER_OVERRIDE - 0.05))
+    assert kept.problem_type == "quality"
+    assert [r.to_dict() for r in kept.reasons[:2]] == [
+        {"code": "KEYWORD_MATCH", "params": {"problem_type": "quality", "keywords": ["开胶", "质量太差"]}},
+        {"code": "CLASSIFIER", "params": {"problem_type": "logistics_delay", "probability": 0.65}},
+    ]
+    overruled = triage(text, classifier=StubClassifier(logistics_delay=0.9))
+    assert overruled.problem_type == "logistics_delay"
+    assert codes(overruled)[:2] == [ReasonCode.CLASSIFIER, ReasonCode.KEYWORD_MATCH]
+
+
+def test_a_sure_classifier_decides_over_a_weak_keyword():
+    text = "等了好几天了"  # one weak logistics word
+    assert triage(text, classifier=None).problem_type == "logistics_delay"
+    result = triage(text, classifier=StubClassifier(service_attitude=0.6))
+    assert result.problem_type == "service_attitude"
+    assert result.reasons[0].to_dict() == {
+        "code": "CLASSIFIER",
+        "params": {"problem_type": "service_attitude", "probability": 0.6},
+    }
+    assert result.reasons[1].code == ReasonCode.KEYWORD_MATCH  # what the words said, for the agent
+
+
+def test_an_unsure_classifier_falls_back_to_the_rules():
+    unsure = StubClassifier(service_attitude=CLASSIFIER_MIN_CONFIDENCE - 0.05)
+    result = triage("等了好几天了", classifier=unsure)
+    assert result.problem_type == "logistics_delay"
+    assert codes(result)[:2] == [ReasonCode.KEYWORD_MATCH, ReasonCode.CLASSIFIER_UNSURE]
+    nothing = triage("请联系我", classifier=unsure)
+    assert nothing.problem_type == "other"
+    assert codes(nothing)[:2] == [ReasonCode.NO_MATCH, ReasonCode.CLASSIFIER_UNSURE]
+    repair = triage("请联系我", kind="repair", classifier=StubClassifier(other=0.9))
+    assert repair.problem_type == "quality" and codes(repair)[0] == ReasonCode.KIND_DEFAULT
+
+
+def test_text_without_signal_falls_back_to_no_match():
+    for text in ("", "   ", "🙂", "？？？"):
+        result = triage(text)
+        assert (result.problem_type, result.safety, result.priority) == ("other", False, "P3")
+        assert codes(result)[0] == ReasonCode.NO_MATCH
+
+
+def test_consumer_choice_is_kept_and_the_classifier_disagreement_recorded():
+    result = triage("等了好几天了", problem_type="quality", classifier=StubClassifier(service_attitude=0.6))
+    assert result.problem_type == "quality"
+    assert {"code": "CLASSIFIER", "params": {"problem_type": "service_attitude", "probability": 0.6}} in [
+        r.to_dict() for r in result.reasons
+    ]
+    assert result.suggested_problem_type == "service_attitude"
+
+
+def test_rules_only_when_no_classifier():
+    result = triage("等了好几天了", classifier=None)
+    assert result.classifier is None
+    assert not [c for c in codes(result) if c.startswith("CLASSIFIER")]
+    assert result.to_dict()["classifier"] is None
+
+
+@pytest.mark.parametrize("text", ["没有起火，就是不制热", "There was no fire, the blender just died"])
+def test_negated_safety_words_stay_negated_with_the_classifier(text):
+    result = triage(text)
+    assert result.safety is False
+    assert result.classifier["safety_probability"] < CLASSIFIER_SAFETY_THRESHOLD
+
+
+def test_evaluate_modes(tmp_path):
+    path = tmp_path / "eval.jsonl"
+    rows = [
+        {"text": "起火了", "problem_type": "safety", "safety": True},
+        {"text": "等了好几天了", "problem_type": "service_attitude", "safety": False},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    stub = StubClassifier(service_attitude=0.6)
+    rules = evaluate(path, mode="rules", classifier=stub)
+    assert (rules["mode"], rules["accuracy"]) == ("rules", 0.5)
+    assert stub.calls == 0
+    alone = evaluate(path, mode="classifier", classifier=stub)
+    assert alone["accuracy"] == 0.5  # says service_attitude for both
+    assert alone["safety"] == {"recall": 0.0, "precision": None, "tp": 0, "fp": 0, "fn": 1}
+    combined = evaluate(path, mode="combined", classifier=stub)
+    assert combined["accuracy"] == 1.0 and combined["safety"]["recall"] == 1.0
+    with pytest.raises(ValueError, match="mode"):
+        evaluate(path, mode="magic")
+    with pytest.raises(ValueError, match="needs a classifier"):
+        evaluate(path, mode="classifier", classifier=None)

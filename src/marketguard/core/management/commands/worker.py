@@ -17,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="run what is queued, then exit")
 
     def handle(self, *args, no_scheduler=False, batch=False, **options):
+        from marketguard.complaints import warmup
+
+        warmup.start()  # e-mail intake files cases: triage's classifier is ready before the first
         stop = threading.Event()
         if not no_scheduler and not batch:
             thread = threading.Thread(
