@@ -328,6 +328,22 @@ _COMPOUND_SURNAMES = frozenset(
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
+_EMAIL_IN_TEXT = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
+
+
+def mask_in_text(s: str | None) -> str:
+    """Free text with the personal data people type into it masked: mainland mobile numbers
+    ("13812345678" -> "138****5678"), e-mail addresses ("li.lei@qq.com" -> "l***@qq.com") and
+    18-digit resident ID numbers (birth date hidden). Everything else is left as written."""
+    if not s:
+        return ""
+    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]), str(s))
+    text = _EMAIL_IN_TEXT.sub(r"\1***@\2", text)
+    return _ID_IN_TEXT.sub(r"\1********\2", text)
+
+
 def mask_name(s: str | None) -> str:
     """Chinese names keep the surname: "张三" -> "张*", "张三丰" -> "张**", "欧阳娜娜" -> "欧阳**".
 

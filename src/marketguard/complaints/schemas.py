@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from marketguard.catalog.codes import mask_in_text
 from marketguard.complaints.models import CaseKind, Channel, ProblemType, RemedyKind
+from marketguard.core.permissions import sees_personal_text
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -127,6 +129,14 @@ class MergeIn(In):
 # --- out ---------------------------------------------------------------------------------------
 
 
+def _viewer_text(value: str, context) -> str:
+    """Free text as this viewer may read it: phone numbers, e-mail addresses and ID numbers
+    masked for roles that do not need them (a merchant reading the consumer's complaint)."""
+    request = (context or {}).get("request")
+    viewer = getattr(request, "auth", None) or getattr(request, "user", None)
+    return value if viewer is not None and sees_personal_text(viewer) else mask_in_text(value)
+
+
 class ChecklistItemOut(Schema):
     code: str
     label_zh: str
@@ -144,6 +154,7 @@ class CaseOut(Schema):
     channel: str
     status: str
     title: str
+    description: str
     merchant: str | None = None
     order: str | None = None
     product: str | None = None
@@ -155,6 +166,14 @@ class CaseOut(Schema):
     resolution_due: datetime | None
     execution_due: datetime | None
     possible_duplicate_of: str | None = None
+
+    @staticmethod
+    def resolve_title(obj, context):
+        return _viewer_text(obj.title, context)
+
+    @staticmethod
+    def resolve_description(obj, context):
+        return _viewer_text(obj.description, context)
 
     @staticmethod
     def resolve_merchant(obj):
@@ -221,6 +240,10 @@ class MessageOut(Schema):
     @staticmethod
     def resolve_author(obj):
         return obj.author.get_username() if obj.author_id else None
+
+    @staticmethod
+    def resolve_body(obj, context):
+        return _viewer_text(obj.body, context)
 
 
 class EvidenceOut(Schema):

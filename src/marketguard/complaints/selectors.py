@@ -107,14 +107,16 @@ def _rows(cases, now, targets: frozenset[str] | None = None) -> list[QueueRow]:
                     "execution" if case.execution_due else "",
                 )
             )
-    rows.sort(key=lambda r: (-r.risk, r.case.priority, r.case.created_at))
+    # personal safety first (投诉分级: such cases are handled before anything else), then SLA risk
+    rows.sort(key=lambda r: (not r.case.safety, -r.risk, r.case.priority, r.case.created_at))
     return rows
 
 
 def agent_queue(
     actor, *, scope: str = "mine", limit: int = 100, now: datetime | None = None
 ) -> list[QueueRow]:
-    """Open cases for agents, the most at-risk first (a breached case before one about to be)."""
+    """Open cases for agents: personal-safety cases first, then the most at-risk (a breached case
+    before one about to be)."""
     require_role(actor, Role.AGENT, Role.ADMIN)
     now = now or timezone.now()
     qs = services.visible_cases(actor).filter(status__in=list(workflow.OPEN)).prefetch_related("pauses")
@@ -122,7 +124,7 @@ def agent_queue(
         qs = qs.filter(owner=actor)
     elif scope == "unassigned":
         qs = qs.filter(owner__isnull=True)
-    qs = with_next_due(qs).order_by("next_due", "priority")[: limit * 3]
+    qs = with_next_due(qs).order_by("-safety", "next_due", "priority")[: limit * 3]
     return _rows(qs, now)[:limit]
 
 

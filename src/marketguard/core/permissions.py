@@ -70,6 +70,13 @@ def require_buyer_access(actor, buyer_user_id: int | None) -> None:
         raise NotFound(_("Not found."), code="NOT_FOUND")
 
 
+def sees_personal_text(actor) -> bool:
+    """Whether free text people wrote (complaints, messages), which may hold phone numbers and
+    addresses, is shown whole: to the platform roles that need personal data, and to consumers,
+    who only ever see their own cases."""
+    return sees_personal_data(actor) or has_role(actor, Role.CONSUMER)
+
+
 def sees_personal_data(actor) -> bool:
     """Whether unmasked phone numbers and addresses may be shown to this actor."""
     return actor is None or has_role(actor, Role.AGENT, Role.ARBITRATOR, Role.ADMIN)

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from marketguard.core.models import Role
+from marketguard.core.permissions import sees_personal_text
 
 # (url name, label, roles that see it; empty = every signed-in user)
 NAV = [
@@ -61,4 +62,7 @@ def shell(request):
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     for item in nav:
         item["active"] = item["name"] == current
-    return {"nav_items": nav}
+    # free text people wrote (complaints, messages) may hold phone numbers and addresses: shown
+    # whole to the platform roles that need them and to consumers (who see only their own cases)
+    show_text = user is not None and user.is_authenticated and sees_personal_text(user)
+    return {"nav_items": nav, "show_personal_text": show_text}

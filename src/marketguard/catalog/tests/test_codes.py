@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marketguard.catalog import codes
 from marketguard.catalog.codes import (
     REGISTRATION_AUTHORITIES,
     USCC_ALPHABET,
@@ -303,3 +304,24 @@ def test_masked_address_never_shows_the_street():
     masked = mask_address("江苏省苏州市姑苏区人民路88号阳光花园3幢2单元1201室")
     assert masked == "江苏省苏州市****"
     assert not re.search(r"人民路|88|1201", masked)
+
+
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("请联系我 13812345678 谢谢", "请联系我 138****5678 谢谢"),
+        ("电话：+86 138-1234-5678", "电话：+86 138****5678"),
+        ("mail me: li.lei@qq.com", "mail me: l***@qq.com"),
+        ("身份证 110101199003071234 已提供", "身份证 110101********1234 已提供"),
+        ("订单号 202611221234567890123 不是电话", "订单号 202611221234567890123 不是电话"),
+        ("价格 1380 元，型号 K-200", "价格 1380 元，型号 K-200"),
+        ("", ""),
+    ],
+)
+def test_mask_in_text(raw, masked):
+    assert codes.mask_in_text(raw) == masked
+
+
+@given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True), st.text(alphabet="买家说：问题很大", max_size=8))
+def test_no_mobile_number_survives_masking_in_text(number, words):
+    assert number not in codes.mask_in_text(f"{words}{number}{words}")

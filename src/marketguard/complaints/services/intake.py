@@ -196,7 +196,9 @@ def submit_case(
         if not no_reason.eligible:
             raise InvalidInput(
                 _("This order cannot be returned without a reason: %(why)s")
-                % {"why": ", ".join(str(NO_REASON_TEXT.get(r, r)) for r in no_reason.reasons)},
+                % {
+                    "why": "; ".join(str(NO_REASON_TEXT[r]) for r in no_reason.reasons if r in NO_REASON_TEXT)
+                },
                 code="NO_REASON_RETURN_NOT_ELIGIBLE",
                 field="problem_type",
             )

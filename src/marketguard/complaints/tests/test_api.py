@@ -279,3 +279,19 @@ def test_others_can_never_read_or_act_on_a_case_on_any_endpoint(world, api):
     case = Case.objects.get(number=number)
     assert case.status == "awaiting_merchant" and not case.messages.exclude(party="system").exists()
     assert case.evidence.count() == 1
+
+
+def test_the_merchant_reads_the_complaint_over_the_api_without_the_consumers_contact_data(world):
+    w = world
+    number = _file(w, description="鞋底开胶了。电话 13900001111，邮箱 wang.wu@example.com")["case"]["number"]
+    posted = w.c.post(f"cases/{number}/messages", {"body": "再补充：我的手机 13900001111"})
+    assert posted.status_code == 201, posted.content
+    merchant = w.m.get(f"cases/{number}").json()
+    assert any(m["body"] == "再补充：我的手机 139****1111" for m in merchant["messages"])
+    assert merchant["case"]["description"] == "鞋底开胶了。电话 139****1111，邮箱 w***@example.com"
+    assert all("13900001111" not in m["body"] for m in merchant["messages"])
+    assert "13900001111" not in merchant["case"]["title"]
+    own = w.c.get(f"cases/{number}").json()
+    assert "13900001111" in own["case"]["description"]
+    agent = w.a.get(f"cases/{number}").json()
+    assert "wang.wu@example.com" in agent["case"]["description"]

@@ -249,6 +249,20 @@ def test_personal_data_is_masked_for_the_merchant_and_shown_to_the_agent(world):
     assert "13812345678" in _client(w.agent).get(_detail(case)).content.decode()
 
 
+def test_the_case_page_shows_what_the_consumer_wrote_with_contact_data_masked_for_the_merchant(world):
+    w = world
+    case = _file(w, description="杯子第二天就裂了，漏水。\n有问题打我电话 13900001111。")
+    services.post_message(actor=w.consumer, number=case.number, body="邮箱 zhang.san@example.com 也可以")
+    merchant = _client(w.merchant).get(_detail(case)).content.decode()
+    assert "杯子第二天就裂了，漏水。<br>有问题打我电话 139****1111" in merchant
+    assert "13900001111" not in merchant and "zhang.san@example.com" not in merchant
+    assert "z***@example.com" in merchant
+    agent = _client(w.agent).get(_detail(case)).content.decode()
+    assert "13900001111" in agent and "zhang.san@example.com" in agent
+    own = _client(w.consumer).get(_detail(case)).content.decode()
+    assert 'data-testid="case-description"' in own and "13900001111" in own
+
+
 def test_a_stale_version_is_refused_with_409_and_the_message(world):
     w = world
     case = _file(w, kind="complaint", amount_claimed=None)

@@ -24,3 +24,10 @@ def masked_address(value, show=False):
 @register.filter
 def masked_name(value, show=False):
     return value if show else codes.mask_name(value or "")
+
+
+@register.filter
+def masked_text(value, show=False):
+    """Free text (a complaint, a message) with phone numbers, e-mail addresses and ID numbers
+    masked unless the viewer's role needs them."""
+    return value if show else codes.mask_in_text(value or "")
