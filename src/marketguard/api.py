@@ -43,6 +43,18 @@ class CookieSession(SessionAuth):
         return None
 
 
+def anonymous(request: HttpRequest):
+    """Last in the list of a public operation's authenticators: a visitor without a token or a
+    session is let in as AnonymousUser (services decide what an anonymous visitor may do)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    return AnonymousUser()
+
+
+#: Authenticators of an operation open to anonymous visitors (the assistant).
+PUBLIC = [BearerAuth(), CookieSession(), anonymous]
+
+
 api = NinjaAPI(
     title="MarketGuard API",
     version="1",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("marketguard.complaints.urls")),
+    path("help/", include("marketguard.complaints.help_urls")),
     path("", include("marketguard.web.urls")),
 ]
 if settings.DEBUG:

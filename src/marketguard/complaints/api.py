@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
+from marketguard.api import PUBLIC
 from marketguard.complaints import schemas, selectors, services
 from marketguard.core.errors import InvalidInput
 
@@ -365,4 +367,71 @@ def reopen(request, number: str, payload: schemas.ReasonIn):
 def merge(request, number: str, payload: schemas.MergeIn):
     return services.merge_cases(
         actor=request.auth, primary=number, duplicate=payload.duplicate, version=payload.version
+    )
+
+
+# --- the smart customer service (智能客服): open to anonymous visitors --------------------------
+
+
+def _answer_out(reply: services.Reply) -> dict:
+    return {
+        "session": reply.session_key,
+        "turn": reply.turn.pk,
+        "kind": reply.kind,
+        "text": reply.text,
+        "article": reply.article,
+        "suggestions": reply.suggestions,
+        "offer": reply.offer,
+    }
+
+
+@router.post(
+    "/assistant/ask",
+    response=schemas.AnswerOut,
+    auth=PUBLIC,
+    tags=["assistant"],
+    summary="Ask the smart customer service (anonymous visitors too; answers in the request language)",
+)
+def assistant_ask(request, payload: schemas.AskIn):
+    reply = services.ask_assistant(
+        actor=request.auth,
+        question=payload.question,
+        session_key=payload.session,
+        language=get_language() or "zh-hans",
+        client=request.META.get("REMOTE_ADDR") or "",
+    )
+    return _answer_out(reply)
+
+
+@router.post(
+    "/assistant/feedback",
+    response={204: None},
+    auth=PUBLIC,
+    tags=["assistant"],
+    summary="Say whether an answer helped",
+)
+def assistant_feedback(request, payload: schemas.AnswerFeedbackIn):
+    services.rate_assistant_answer(
+        actor=request.auth, session_key=payload.session, turn_id=payload.turn, helpful=payload.helpful
+    )
+    return Status(204, None)
+
+
+@router.post(
+    "/assistant/hand-off",
+    response={201: schemas.IntakeOut},
+    tags=["assistant"],
+    summary="Pass the conversation to a person: it becomes a case on the chat channel",
+)
+def assistant_hand_off(request, payload: schemas.HandOffIn):
+    intake = services.hand_off_to_agent(
+        actor=request.auth,
+        session_key=payload.session,
+        kind=payload.kind,
+        problem_type=payload.problem_type or "",
+        order_external_id=payload.order,
+        description=payload.description,
+    )
+    return Status(
+        201, {"case": intake.case, "checklist": intake.checklist, "duplicate_of": intake.duplicate_of}
     )

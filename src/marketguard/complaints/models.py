@@ -520,6 +520,76 @@ class OutgoingMail(NeverDelete):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
 
+class HelpArticle(models.Model):
+    """An answer of the smart customer service (智能客服), in both languages; admins edit these
+    rows (the shipped ones come from `data/help_articles.json`)."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    body_zh = models.TextField(_("answer (Chinese)"))
+    body_en = models.TextField(_("answer (English)"))
+    keywords = models.TextField(_("other words people use"), blank=True, help_text=_("One per line."))
+    problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=CaseKind.choices, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.IntegerField(_("order"), default=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("help article")
+        verbose_name_plural = _("help articles")
+        ordering = ["order", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class AssistantSession(models.Model):
+    """One conversation with the smart customer service; anonymous visitors have one too."""
+
+    key = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="assistant_sessions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("assistant conversation")
+        verbose_name_plural = _("assistant conversations")
+
+
+class AssistantTurn(NeverDelete):
+    """A question and the answer given, kept like any other record of the service."""
+
+    class Kind(models.TextChoices):
+        ARTICLE = "article", _("Help article")
+        OWN_DATA = "own_data", _("The consumer's own orders or cases")
+        SAFETY = "safety", _("Personal safety")
+        GREETING = "greeting", _("Greeting")
+        HUMAN = "human", _("Asked for a person")
+        FALLBACK = "fallback", _("Not understood")
+
+    session = models.ForeignKey(AssistantSession, on_delete=models.PROTECT, related_name="turns")
+    question = models.TextField(_("question"))
+    kind = models.CharField(_("answer kind"), max_length=10, choices=Kind.choices)
+    article = models.ForeignKey(
+        HelpArticle, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answer = models.TextField(_("answer"))
+    score = models.FloatField(null=True, blank=True)
+    helpful = models.BooleanField(_("helpful"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("assistant answer")
+        verbose_name_plural = _("assistant answers")
+        ordering = ["created_at", "id"]
+
+
 class SlaPolicyRow(models.Model):
     """An SLA policy as data (see `sla.SlaPolicy`); admins edit these rows."""
 

@@ -126,6 +126,25 @@ class MergeIn(In):
     version: Version = None
 
 
+class AskIn(In):
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    session: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class AnswerFeedbackIn(In):
+    session: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    turn: int
+    helpful: bool
+
+
+class HandOffIn(In):
+    session: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    kind: CaseKind = CaseKind.COMPLAINT
+    problem_type: ProblemType | None = None
+    order: Annotated[str, StringConstraints(max_length=64)] | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
 # --- out ---------------------------------------------------------------------------------------
 
 
@@ -343,6 +362,7 @@ class MetricsOut(Schema):
     by_merchant: list[dict]
     by_product: list[dict]
     by_category: list[dict]
+    assistant: dict | None = None
     targets: dict
 
 
@@ -351,3 +371,23 @@ class CaseFilter(In):
     kind: CaseKind | None = None
     priority: Literal["P1", "P2", "P3", "P4"] | None = None
     merchant: str | None = None
+
+
+class SuggestionOut(Schema):
+    slug: str
+    title: str
+
+
+class OfferOut(Schema):
+    kind: str
+    problem_type: str
+
+
+class AnswerOut(Schema):
+    session: str
+    turn: int
+    kind: str
+    text: str
+    article: str | None
+    suggestions: list[SuggestionOut]
+    offer: OfferOut | None

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from marketguard.catalog.models import Order, OrderItem
 from marketguard.complaints import services, sla, workflow
 from marketguard.complaints.models import (
+    AssistantSession,
+    AssistantTurn,
     Case,
     CaseEvent,
     CaseMessage,
@@ -220,6 +222,27 @@ def _period(qs, since, until, field_name="created_at"):
     return qs
 
 
+def _assistant_figures(since: datetime | None, until: datetime | None) -> dict:
+    """The smart customer service: questions, the share it answered (not "not understood"), the
+    share of rated answers found helpful, the share of conversations handed to a person."""
+    turns = _period(AssistantTurn.objects.all(), since, until)
+    sessions = _period(AssistantSession.objects.filter(turns__isnull=False).distinct(), since, until)
+    asked = turns.count()
+    rated = turns.filter(helpful__isnull=False)
+    n_rated, n_sessions = rated.count(), sessions.count()
+    return {
+        "questions": asked,
+        "conversations": n_sessions,
+        "answered": round(turns.exclude(kind=AssistantTurn.Kind.FALLBACK).count() / asked, 4)
+        if asked
+        else None,
+        "helpful": round(rated.filter(helpful=True).count() / n_rated, 4) if n_rated else None,
+        "handed_off": round(sessions.filter(case__isnull=False).count() / n_sessions, 4)
+        if n_sessions
+        else None,
+    }
+
+
 def metrics(
     actor,
     *,
@@ -322,6 +345,7 @@ def metrics(
         "by_merchant": _rate_by("merchant"),
         "by_product": _rate_by("product"),
         "by_category": _rate_by("category"),
+        "assistant": _assistant_figures(since, until) if merchant_id is None else None,
         "targets": {
             "first_response_within_24h": 1.0,
             "resolved_within_48h": sla.RESOLUTION_KPI_GOAL,

@@ -1029,6 +1029,32 @@ def dashboard(request):
         },
     ]
 
+    bot = figures.get("assistant")
+    if bot and bot["questions"]:
+        cards += [
+            _ratio_card(
+                _("Assistant answered"),
+                bot["answered"],
+                None,
+                higher_is_better=True,
+                target_text=_("%(n)s questions") % {"n": bot["questions"]},
+            ),
+            _ratio_card(
+                _("Assistant answers found helpful"),
+                bot["helpful"],
+                None,
+                higher_is_better=True,
+                target_text=_("of the rated answers"),
+            ),
+            _ratio_card(
+                _("Passed from the assistant to a person"),
+                bot["handed_off"],
+                None,
+                higher_is_better=False,
+                target_text=_("%(n)s conversations") % {"n": bot["conversations"]},
+            ),
+        ]
+
     def worst(rows, code_key, name_key):
         rows = [
             {

@@ -51,6 +51,13 @@ class Conflict(DomainError):
     default_code = "CONFLICT"
 
 
+class Throttled(DomainError):
+    """Too many requests in a short time: try again later."""
+
+    status = 429
+    default_code = "THROTTLED"
+
+
 class InvalidTransition(Conflict):
     default_code = "INVALID_TRANSITION"
 

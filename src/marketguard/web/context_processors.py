@@ -43,6 +43,7 @@ NAV = [
         (Role.INSPECTOR, Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.ANALYST),
     ),
     ("web:audit", _("Audit trail"), (Role.ADMIN, Role.ANALYST)),
+    ("help:page", _("Help"), (Role.CONSUMER,)),
 ]
 
 

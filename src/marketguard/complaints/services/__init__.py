@@ -12,6 +12,13 @@ from marketguard.complaints.services.arbitration import (  # noqa: F401
     request_intervention,
     start_review,
 )
+from marketguard.complaints.services.assistant import (  # noqa: F401
+    Reply,
+    ask_assistant,
+    conversation,
+    hand_off_to_agent,
+    rate_assistant_answer,
+)
 from marketguard.complaints.services.closing import (  # noqa: F401
     merge_cases,
     rate_case,

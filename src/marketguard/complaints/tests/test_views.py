@@ -349,6 +349,17 @@ def test_posting_a_message_with_htmx_returns_the_timeline_fragment(world):
     # without htmx: redirect to the page
     response = merchant.post(_act(case, "message"), {"version": case.version, "body": "补充说明"})
     assert response.status_code == 302 and response["Location"].endswith("#timeline")
+    # an agent's first message makes them the owner: the fragment updates the owner on the page too
+    case.refresh_from_db()
+    response = _client(w.agent).post(
+        _act(case, "message"), {"version": case.version, "body": "我来跟进"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert f'id="case-owner" data-testid="owner" hx-swap-oob="true">{w.agent.username}<' in html
+    assert (
+        'id="case-owner"'
+        not in merchant.post(_act(case, "message"), {"body": "好的"}, HTTP_HX_REQUEST="true").content.decode()
+    )  # the merchant's page has no owner field
 
 
 def test_refund_flow_by_plain_posts_up_to_the_rating(world):

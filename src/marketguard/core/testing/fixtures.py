@@ -63,10 +63,14 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_rule_caches():
-    """Rules and policies cached by a previous test (another database state) are dropped."""
+    """Rules and policies cached by a previous test (another database state) are dropped, and so
+    are the counters of the throttles (the shared cache)."""
+    from django.core.cache import cache
+
     from marketguard.complaints import services as complaint_services
     from marketguard.core import calendars
 
     complaint_services.clear_cache()
     calendars.clear_cache()
+    cache.clear()
     yield

@@ -16,4 +16,15 @@
   document.addEventListener("DOMContentLoaded", renderCountdowns);
   document.addEventListener("htmx:afterSwap", renderCountdowns);
   setInterval(renderCountdowns, 30000);
+  // A refusal (400, 403, 404, 409, 422, 429) to an htmx request comes back as a small fragment
+  // with the reason: show it (htmx swaps only 2xx by default). Whole pages (a sign-in page after
+  // the session ended, say) and server errors are not swapped into a part of the page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var whole = /^\s*<!doctype/i.test(event.detail.serverResponse || "");
+    if (!whole && [400, 403, 404, 409, 422, 429].indexOf(status) >= 0) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();
