@@ -61,6 +61,8 @@ bench: install
 	./scripts/ensure-postgres "$(PG_URL)"
 	$(BIN)/python bench/run.py --scale medium
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/assistant.py
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3* var/*.log

@@ -243,5 +243,37 @@ def replace_section(title: str, text: str) -> None:
     )
 
 
+class Report:
+    """Lines a bench script prints, also written as one section of bench/RESULTS.md (machine,
+    date and command first, the figures as printed in a code block)."""
+
+    def __init__(self, title: str, command: str, machine_text: str):
+        self.title, self.command, self.machine, self.lines = title, command, machine_text, []
+        print(f"machine: {machine_text}")
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def write(self) -> None:
+        replace_section(
+            self.title,
+            "\n".join(
+                [
+                    f"## {self.title}",
+                    "",
+                    f"- machine: {self.machine}",
+                    f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+                    f"- command: `{self.command}` (from `make bench`)",
+                    "",
+                    "```",
+                    *self.lines,
+                    "```",
+                    "",
+                ]
+            ),
+        )
+
+
 if __name__ == "__main__":
     main()

@@ -2,7 +2,8 @@
 keyword rules, the classifier and the combination, and their quality on the held-out texts.
 
 Usage: .venv/bin/python bench/triage.py [--seconds 2] [--skip-quality] [--skip-cv]
-Prints its figures (it does not write bench/RESULTS.md). Pure Python: no database, no Django.
+Prints its figures and writes them to the "Complaint triage" section of bench/RESULTS.md (``--no-write``:
+print only). Pure Python: no database, no Django.
 
 Figures:
 - first use in a fresh process: importing scikit-learn and training, as an intake request that
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+import run  # noqa: E402  (bench/ is on the path when a bench script runs)
 
 from marketguard.complaints import classifier as clf  # noqa: E402
 from marketguard.complaints.triage import EVAL_MODES, evaluate, triage  # noqa: E402
@@ -40,20 +42,9 @@ FIRST_USE = (
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import sklearn
 
-    return (
-        f"{os.cpu_count()} × {cpu}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; scikit-learn {sklearn.__version__}"
-    )
+    return f"{run.machine()}; scikit-learn {sklearn.__version__}"
 
 
 def first_use(runs: int = 3) -> tuple[float, float]:
@@ -116,22 +107,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="time per throughput figure")
     parser.add_argument("--skip-quality", action="store_true", help="speed only")
     parser.add_argument("--skip-cv", action="store_true", help="no cross-validation")
+    parser.add_argument("--no-write", action="store_true", help="print only, leave bench/RESULTS.md alone")
     args = parser.parse_args()
 
-    print(f"machine: {machine()}")
+    say = run.Report("Complaint triage", "python bench/triage.py --seconds " + str(args.seconds), machine())
     train_rows = clf.load_rows(clf.TRAIN_PATHS)
     heldout = clf.load_rows(clf.HELDOUT_PATH)
     texts = [r["text"] for r in heldout]
 
     total, train = first_use()
-    print(
-        f"first use in a fresh process (import + train), median of 3: {total:.2f} s (training {train:.2f} s)"
-    )
+    say(f"first use in a fresh process (import + train), median of 3: {total:.2f} s (training {train:.2f} s)")
     times, model = [], None
     for _ in range(5):
         model = clf.Classifier.train(train_rows)
         times.append(model.train_seconds)
-    print(
+    say(
         f"training on {len(train_rows)} texts, median of 5: {statistics.median(times):.3f} s "
         f"({len(model.index)} features, {len(model.classes)} classes)"
     )
@@ -143,16 +133,14 @@ def main() -> None:
     }
     for name, fn in fns.items():
         per_s = rate(fn, texts, args.seconds)
-        print(
-            f"{name:10s} {per_s:9.0f} texts/s  ({1e6 / per_s:6.0f} µs per text, {len(texts)} held-out texts)"
-        )
+        say(f"{name:10s} {per_s:9.0f} texts/s  ({1e6 / per_s:6.0f} µs per text, {len(texts)} held-out texts)")
 
     if not args.skip_quality:
-        print(f"held-out: {clf.HELDOUT_PATH.name}, {len(heldout)} texts, never trained or tuned on")
+        say(f"held-out: {clf.HELDOUT_PATH.name}, {len(heldout)} texts, never trained or tuned on")
         for mode in EVAL_MODES[1:] + EVAL_MODES[:1]:
             report = evaluate(clf.HELDOUT_PATH, mode=mode, classifier=model)
             s = report["safety"]
-            print(
+            say(
                 f"  {mode:10s} accuracy {report['accuracy']:.4f}  safety recall {s['recall']:.4f} "
                 f"({s['tp']}/{s['tp'] + s['fn']})  precision {s['precision']:.4f} ({s['tp']}/{s['tp'] + s['fp']})"
                 f"  negation false positives {report['negation']['false_positives']}/{report['negation']['n']}"
@@ -161,25 +149,28 @@ def main() -> None:
         train_file = clf.load_rows(clf.TRAIN_PATHS[0])
         eval_file = clf.load_rows(clf.TRAIN_PATHS[1])
         cv = clf.cross_validate(train_file, always_train=eval_file)
-        print(
+        say(
             f"5-fold CV on {clf.TRAIN_PATHS[0].name} ({cv['n']} texts; {clf.TRAIN_PATHS[1].name} in every "
             f"training fold): accuracy {cv['accuracy']:.4f} (folds {cv['per_fold']})"
         )
         cv = clf.cross_validate(train_file + eval_file)
-        print(
+        say(
             f"5-fold CV on both files ({cv['n']} texts): accuracy {cv['accuracy']:.4f} (folds {cv['per_fold']})"
         )
-        print(f"5-fold CV on {clf.TRAIN_PATHS[0].name}, same folds, per mode:")
+        say(f"5-fold CV on {clf.TRAIN_PATHS[0].name}, same folds, per mode:")
         for mode, report in combined_cv(train_file, eval_file).items():
-            print(
+            say(
                 f"  {mode:10s} accuracy {report['accuracy']:.4f}  safety recall {report['recall']:.4f} "
                 f"precision {report['precision']:.4f}"
             )
         rules = evaluate(clf.TRAIN_PATHS[0], mode="rules")
-        print(
+        say(
             f"rules alone on {clf.TRAIN_PATHS[0].name} (never tuned on it): accuracy {rules['accuracy']:.4f}, "
             f"safety recall {rules['safety']['recall']:.4f} precision {rules['safety']['precision']:.4f}"
         )
+
+    if not args.no_write:
+        say.write()
 
 
 if __name__ == "__main__":
