@@ -235,13 +235,15 @@ _MOBILE_PREFIXES = _words(
     "130 131 132 133 134 135 136 137 138 139 150 151 152 153 155 156 157 158 159 166 173 175 176 177 "
     "178 180 181 182 183 184 185 186 187 188 189 191 198 199"
 )
+# Made-up people get addresses under the reserved ".example" top-level domain (RFC 2606), shaped
+# like the providers buyers use, so that a demo with real SMTP configured mails nobody.
 _EMAIL_DOMAINS = (
-    ("163.com", 4),
-    ("126.com", 2),
-    ("sina.com", 1),
-    ("foxmail.com", 1),
-    ("gmail.com", 1),
-    ("outlook.com", 1),
+    ("163.example", 4),
+    ("126.example", 2),
+    ("sina.example", 1),
+    ("foxmail.example", 1),
+    ("gmail.example", 1),
+    ("outlook.example", 1),
 )
 _STREETS = _words(
     "文三路 中山路 人民路 解放路 建设路 长江路 黄河路 和平路 新华路 科技路 滨江大道 学院路 东风路 延安路 "
@@ -1226,7 +1228,7 @@ class Demo:
             city = CITIES[bisect.bisect_right(city_cum, rand() * city_cum[-1])]
             unique = _scramble(i, 10**6, 2, 104_729)
             if rand() < 0.35:
-                email = f"{1 + int(rand() * 9)}{_scramble(i, 10**8, 3, 0):08d}@qq.com"
+                email = f"{1 + int(rand() * 9)}{_scramble(i, 10**8, 3, 0):08d}@qq.example"
             else:
                 domain = domains[bisect.bisect_right(domain_cum, rand() * domain_cum[-1])]
                 email = f"{handle}{unique}@{domain}"

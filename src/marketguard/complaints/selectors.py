@@ -349,8 +349,8 @@ def metrics(
         "targets": {
             "first_response_within_24h": 1.0,
             "resolved_within_48h": sla.RESOLUTION_KPI_GOAL,
-            "csat": 0.85,
-            "complaint_rate": 0.02,
+            "csat": sla.CSAT_KPI_GOAL,
+            "complaint_rate": sla.COMPLAINT_RATE_KPI_GOAL,
         },
     }
 

@@ -42,6 +42,8 @@ __all__ = [
     "DEFAULT_POLICIES",
     "DEFAULT_TIMEOUTS",
     "RESOLUTION_KPI_GOAL",
+    "CSAT_KPI_GOAL",
+    "COMPLAINT_RATE_KPI_GOAL",
     "STAGES",
     "STATES",
     "TARGETS",
@@ -76,6 +78,9 @@ ACTIONS: frozenset[str] = frozenset(
 )
 #: Share of cases to resolve within the resolution target: a KPI for reports, not a case rule.
 RESOLUTION_KPI_GOAL = 0.8
+#: Share of ratings of 4 or 5 (MISSION.md KPIs, seeds 002 and 003) and complaints per order (001).
+CSAT_KPI_GOAL = 0.85
+COMPLAINT_RATE_KPI_GOAL = 0.02
 
 _ZERO = timedelta(0)
 

@@ -1064,6 +1064,7 @@ def dashboard(request):
                 "orders": r["orders"],
                 "rate": r["rate"],
                 "rate_pct": f"{r['rate'] * 100:.2f}%" if r["rate"] is not None else "—",
+                "over": r["rate"] is not None and r["rate"] > targets["complaint_rate"],
             }
             for r in rows
         ]
@@ -1087,6 +1088,10 @@ def dashboard(request):
             "figures": figures,
             "days": days,
             "chart": chart,
+            "chart_targets": {
+                "resolved": _percent(targets["resolved_within_48h"]),
+                "csat": _percent(targets["csat"]),
+            },
             "worst_tables": [
                 (_("Merchants"), worst(figures["by_merchant"], "merchant__external_id", "merchant__name")),
                 (_("Products"), worst(figures["by_product"], "product__external_id", "product__title")),
