@@ -99,6 +99,16 @@ def metrics(request, since: datetime | None = None, until: datetime | None = Non
     return selectors.metrics(request.auth, since=since, until=until)
 
 
+@router.get(
+    "/cases/violations",
+    response=list[schemas.ViolationOut],
+    summary="Merchant after-sales violations (merchant staff: their own)",
+)
+@paginate(PageNumberPagination)
+def violations(request, since: datetime | None = None, until: datetime | None = None):
+    return selectors.violations(request.auth, since=since, until=until)
+
+
 @router.get("/cases/breaches.csv", summary="SLA breach report (CSV)")
 def breaches_csv(request, since: datetime | None = None, until: datetime | None = None):
     body = selectors.sla_breaches_csv(request.auth, since=since, until=until)

@@ -366,6 +366,33 @@ class MetricsOut(Schema):
     targets: dict
 
 
+class ViolationOut(Schema):
+    id: int
+    case: str
+    merchant: str
+    merchant_name: str
+    kind: str
+    kind_label: str
+    at: datetime
+    details: dict
+
+    @staticmethod
+    def resolve_case(obj):
+        return obj.case.number
+
+    @staticmethod
+    def resolve_merchant(obj):
+        return obj.merchant.external_id
+
+    @staticmethod
+    def resolve_merchant_name(obj):
+        return obj.merchant.name
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        return str(obj.get_kind_display())
+
+
 class CaseFilter(In):
     status: str | None = None
     kind: CaseKind | None = None

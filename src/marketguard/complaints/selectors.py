@@ -23,6 +23,7 @@ from marketguard.complaints.models import (
     CaseEvent,
     CaseMessage,
     Evidence,
+    MerchantViolation,
     Party,
     Rating,
     SlaMark,
@@ -243,6 +244,19 @@ def _assistant_figures(since: datetime | None, until: datetime | None) -> dict:
     }
 
 
+#: Platform roles that read the service figures of every merchant.
+FIGURE_READERS = (Role.AGENT, Role.ARBITRATOR, Role.ANALYST, Role.ADMIN, Role.INSPECTOR)
+
+
+def merchant_scope(actor) -> int | None:
+    """Whose figures `actor` may read: the merchant's id for merchant staff (their own only),
+    None for the platform roles (every merchant); anyone else is refused."""
+    if actor is not None and actor.role == Role.MERCHANT_STAFF:
+        return actor.merchant_id
+    require_role(actor, *FIGURE_READERS)
+    return None
+
+
 def metrics(
     actor,
     *,
@@ -253,10 +267,9 @@ def metrics(
 ) -> dict:
     """Service metrics from the data: first response, share resolved within 48 h, CSAT,
     intervention rate, complaint rate per merchant, product and category."""
-    if actor is not None and actor.role == Role.MERCHANT_STAFF:
-        merchant_id = actor.merchant_id
-    else:
-        require_role(actor, Role.AGENT, Role.ARBITRATOR, Role.ANALYST, Role.ADMIN, Role.INSPECTOR)
+    own = merchant_scope(actor)
+    if own is not None:
+        merchant_id = own
     cases = _period(Case.objects.exclude(status=workflow.MERGED), since, until)
     orders = _period(Order.objects.all(), since, until, "placed_at")
     if merchant_id is not None:
@@ -357,12 +370,14 @@ def metrics(
 
 def daily_series(actor, *, days: int = 30) -> dict:
     """Cases opened, resolved within 48 h share and CSAT per local day, for the charts: two
-    grouped queries, whatever the number of days."""
-    require_role(actor, Role.AGENT, Role.ARBITRATOR, Role.ANALYST, Role.ADMIN, Role.INSPECTOR)
+    grouped queries, whatever the number of days. Merchant staff see their own merchant's."""
+    own = merchant_scope(actor)
     tz = timezone.get_current_timezone()
     first = timezone.localdate() - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
     cases = Case.objects.filter(created_at__gte=start).exclude(status=workflow.MERGED)
+    if own is not None:
+        cases = cases.filter(merchant_id=own)
     per_case = {
         row["day"]: row
         for row in cases.annotate(day=TruncDate("created_at", tzinfo=tz))
@@ -390,6 +405,16 @@ def daily_series(actor, *, days: int = 30) -> dict:
         resolved_share.append(round(c["in_48"] / c["resolved"], 3) if c.get("resolved") else None)
         csat.append(round(r["good"] / r["rated"], 3) if r.get("rated") else None)
     return {"days": labels, "opened": opened, "resolved_within_48h": resolved_share, "csat": csat}
+
+
+def violations(actor, *, since: datetime | None = None, until: datetime | None = None):
+    """Recorded after-sales violations (a ruling not executed in time, silence on a refund
+    request), newest first: merchant staff see their own merchant's, platform roles every one."""
+    own = merchant_scope(actor)
+    qs = MerchantViolation.objects.select_related("case", "merchant")
+    if own is not None:
+        qs = qs.filter(merchant_id=own)
+    return _period(qs, since, until, "at").order_by("-at", "-pk")
 
 
 def sla_breaches(actor, *, since: datetime | None = None, until: datetime | None = None):

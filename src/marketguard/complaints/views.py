@@ -13,6 +13,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -957,6 +959,18 @@ def _ratio_card(label, value, target, *, higher_is_better: bool, target_text) ->
     }
 
 
+def _violation_detail(violation) -> str:
+    """What the violation was about, in words: the amount of an unanswered refund request, the
+    deadline a ruling was not executed by."""
+    details = violation.details or {}
+    if isinstance(details.get("amount_fen"), int):
+        return _("refund of %(amount)s") % {"amount": _money_text(details["amount_fen"])}
+    due = parse_datetime(details["due"]) if isinstance(details.get("due"), str) else None
+    if due is not None:
+        return _("due %(at)s") % {"at": date_format(timezone.localtime(due), "Y-m-d H:i")}
+    return ""
+
+
 @login_required
 @require_GET
 def dashboard(request):
@@ -965,11 +979,14 @@ def dashboard(request):
     except ValueError:
         days = 30
     days = days if days in (7, 30, 90) else 30
+    since = timezone.now() - timedelta(days=days)
     try:
-        figures = selectors.metrics(request.user, since=timezone.now() - timedelta(days=days))
+        figures = selectors.metrics(request.user, since=since)
         series = selectors.daily_series(request.user, days=days)
+        violations = list(selectors.violations(request.user, since=since)[:20])
     except DomainError as exc:
         return _error_page(request, exc)
+    own_merchant = request.user.role == Role.MERCHANT_STAFF
     targets = figures["targets"]
     first_avg = figures["first_response_avg_hours"]
     cards = [
@@ -1093,12 +1110,32 @@ def dashboard(request):
                 "csat": _percent(targets["csat"]),
             },
             "worst_tables": [
-                (_("Merchants"), worst(figures["by_merchant"], "merchant__external_id", "merchant__name")),
+                *(
+                    []
+                    if own_merchant
+                    else [
+                        (
+                            _("Merchants"),
+                            worst(figures["by_merchant"], "merchant__external_id", "merchant__name"),
+                        )
+                    ]
+                ),
                 (_("Products"), worst(figures["by_product"], "product__external_id", "product__title")),
                 (
                     _("Categories"),
                     worst(figures["by_category"], "category__external_id", "category__name_zh"),
                 ),
+            ],
+            "own_merchant": request.user.merchant if own_merchant else None,
+            "violations": [
+                {
+                    "at": v.at,
+                    "case": v.case.number,
+                    "merchant": v.merchant,
+                    "kind": v.get_kind_display(),
+                    "detail": _violation_detail(v),
+                }
+                for v in violations
             ],
             "by_status": [
                 (STATUS_TEXT.get(k, k), v)

@@ -25,7 +25,7 @@ NAV = [
     (
         "complaints:dashboard",
         _("Service dashboard"),
-        (Role.AGENT, Role.ARBITRATOR, Role.INSPECTOR, Role.ANALYST, Role.ADMIN),
+        (Role.MERCHANT_STAFF, Role.AGENT, Role.ARBITRATOR, Role.INSPECTOR, Role.ANALYST, Role.ADMIN),
     ),
     (
         "web:orders",

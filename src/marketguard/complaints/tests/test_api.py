@@ -122,6 +122,30 @@ def test_merchant_silence_escalation_and_auto_approval(world):
     assert MerchantViolation.objects.filter(case__number=number).exists()
 
 
+def test_violations_are_listed_for_their_merchant_and_the_platform_only(world, api):
+    w = world
+    number = _file(w, kind="refund_only", description="未收到货", amount_claimed="259.00")["case"]["number"]
+    with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1), tick=False):
+        services.sweep()
+    own = w.m.get("cases/violations")
+    assert own.status_code == 200, own.content
+    body = own.json()
+    assert body["count"] == 1
+    row = body["items"][0]
+    assert row["case"] == number and row["merchant"] == w.order.merchant.external_id
+    assert row["kind"] == "silent_on_refund" and row["kind_label"] == "未回应退款申请"  # the default language
+    assert row["details"] == {"amount_fen": 25_900}
+    assert w.a.get("cases/violations").json()["count"] == 1
+    assert w.arb.get("cases/violations", {"since": "2000-01-01T00:00:00Z"}).json()["count"] == 1
+    later = (timezone.now() + timedelta(days=10)).isoformat()
+    assert w.a.get("cases/violations", {"since": later}).json()["count"] == 0
+    assert api(factories.user(Role.MERCHANT_STAFF)).get("cases/violations").json()["count"] == 0
+    assert w.c.get("cases/violations").status_code == 403
+    assert api(factories.user(Role.LAB_STAFF)).get("cases/violations").status_code == 403
+    bad = w.a.get("cases/violations", {"since": "yesterday"})
+    assert bad.status_code == 422 and "since" in bad.content.decode()
+
+
 def test_dispute_ruling_unexecuted_gives_a_violation(world):
     w = world
     number = _file(w)["case"]["number"]

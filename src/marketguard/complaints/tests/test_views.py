@@ -10,7 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from marketguard.complaints import services, workflow
-from marketguard.complaints.models import Alert, Case, Evidence
+from marketguard.complaints.models import Alert, Case, Evidence, MerchantViolation
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
@@ -539,7 +539,54 @@ def test_dashboard_for_the_analyst_and_not_for_a_consumer(world):
     assert reverse("complaints:breaches_csv") in html
     assert _client(w.arbitrator).get(reverse("complaints:dashboard"), {"days": "7"}).status_code == 200
     assert _client(w.consumer).get(reverse("complaints:dashboard")).status_code in (403, 404)
-    assert _client(w.merchant).get(reverse("complaints:dashboard")).status_code in (403, 404)
+    assert _client(factories.user(Role.LAB_STAFF)).get(reverse("complaints:dashboard")).status_code in (
+        403,
+        404,
+    )
+
+
+def test_the_merchant_dashboard_shows_its_own_figures_and_violations_only(world):
+    w = world
+    for _ in range(4):  # rates are listed for groups with at least 5 orders in the period
+        factories.order(buyer_obj=w.order.buyer, product_obj=w.order.items.first().product)
+    own = _file(w, kind="refund_only", problem_type="wrong_or_missing_item", description="没收到货")
+    MerchantViolation.objects.create(
+        merchant=w.order.merchant, case=own, kind="silent_on_refund", details={"amount_fen": 12_900}
+    )
+    elsewhere = factories.order(buyer_obj=w.order.buyer)
+    theirs = _file(w, order_external_id=elsewhere.external_id, description="另一家店的杯子坏了")
+    MerchantViolation.objects.create(
+        merchant=elsewhere.merchant,
+        case=theirs,
+        kind="ruling_not_executed",
+        details={"due": "2026-11-30T10:00:00+08:00"},
+    )
+
+    response = _client(w.merchant).get(reverse("complaints:dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    table = html[html.index('data-testid="violations"') :]
+    table = table[: table.index("</table>")]
+    assert (
+        reverse("complaints:detail", args=[own.number]) in table and "No answer to a refund request" in table
+    )
+    assert "¥129.00" in table
+    assert theirs.number not in html and elsewhere.merchant.name not in html
+    assert w.order.merchant.name in html  # the page says whose figures these are
+    assert reverse("complaints:breaches_csv") not in html  # the platform's breach report is not theirs
+    cases_card = html[html.index(">Cases</div>") - 80 : html.index(">Cases</div>")]
+    assert '<div class="stat-value">1</div>' in cases_card
+    assert f'href="{reverse("complaints:dashboard")}"' in _client(w.merchant).get("/").content.decode()
+
+    other = _client(w.other_merchant).get(reverse("complaints:dashboard")).content.decode()
+    assert own.number not in other and theirs.number not in other
+
+    platform = _client(w.analyst).get(reverse("complaints:dashboard")).content.decode()
+    table = platform[platform.index('data-testid="violations"') :]
+    table = table[: table.index("</table>")]
+    assert own.number in table and theirs.number in table
+    assert elsewhere.merchant.name in table and "Ruling not executed in time" in table
+    assert "due 2026-11-30 10:00" in table
 
 
 def test_breaches_csv_is_text_csv(world):
