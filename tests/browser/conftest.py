@@ -37,9 +37,36 @@ def browser():
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+@pytest.fixture(autouse=True)
+def csp_violations():
+    """Content Security Policy violations the browser reports during the test: none allowed."""
+    found: list[str] = []
+    yield found
+    assert not found, "a page broke its Content Security Policy:\n" + "\n".join(found)
+
+
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN")
+def new_context(browser, csp_violations):
+    """new_context(locale) -> a browser context (one person's cookies) whose console is watched
+    for CSP violations: every page of every browser test is checked against the policy the
+    server sends."""
+
+    def make(locale: str = "zh-CN"):
+        context = browser.new_context(locale=locale)
+
+        def watch(message):
+            if message.type == "error" and "Content Security Policy" in message.text:
+                csp_violations.append(f"{message.location.get('url', '')}: {message.text}")
+
+        context.on("console", watch)
+        return context
+
+    return make
+
+
+@pytest.fixture
+def page(new_context):
+    context = new_context("zh-CN")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -68,6 +68,13 @@ def test_a_consumer_gets_their_own_deadline_and_passes_to_a_person(open_page, li
     expect(own).to_contain_text(order.external_id)
     expect(own).to_contain_text("possible until")
 
+    # the offer under a safety answer preselects the problem type of the hand-off form
+    danger = _ask(page, "充电宝充电的时候起火了，手被烫伤")
+    expect(danger).to_have_attribute("data-kind", "safety")
+    danger.get_by_test_id("offer-handoff").click()
+    expect(page.locator("#handoff-problem")).to_have_value("safety")
+    page.select_option("#handoff-problem", "")
+
     vague = _ask(page, "鞋子穿了两天鞋底就开胶了")
     expect(vague.get_by_test_id("assistant-answer")).not_to_be_empty()
     page.select_option("#handoff-order", order.external_id)

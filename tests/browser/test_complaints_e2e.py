@@ -24,12 +24,12 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def open_page(browser):
+def open_page(new_context):
     """open_page() -> a page in a fresh browser context (its own cookies: one person each)."""
     contexts = []
 
     def make():
-        context = browser.new_context(locale="en-US")
+        context = new_context("en-US")
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

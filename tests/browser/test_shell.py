@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from marketguard.core.models import Role
@@ -61,3 +62,23 @@ def test_merchant_sees_only_its_orders(page, live_server):
     expect(page.locator("#results")).to_contain_text(mine.external_id)
     expect(page.locator("#results")).not_to_contain_text(other.external_id)
     expect(page.locator("nav.mainnav")).not_to_contain_text("审计日志")
+
+
+def test_the_content_security_policy_blocks_injected_script_and_our_pages_keep_to_it(
+    page, live_server, csp_violations
+):
+    admin = factories.user(Role.ADMIN, username="boss", is_staff=True, is_superuser=True)
+    _sign_in(page, live_server, admin)
+    # an injected inline script (what a stored XSS would be) does not run, and the watch sees it
+    with pytest.raises(PlaywrightError, match="Content Security Policy"):
+        page.add_script_tag(content="window.__injected = 1")
+    assert page.evaluate("window.__injected") is None
+    assert any("inline script" in v for v in csp_violations), csp_violations
+    csp_violations.clear()
+    # the pages that bring their own scripts keep to the policy (checked by the watch at teardown)
+    page.goto(f"{live_server.url}/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("MarketGuard API")
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.locator("#site-name")).to_be_visible()
+    page.goto(f"{live_server.url}/cases/dashboard/")
+    expect(page.locator("#chart-opened svg")).to_be_visible()

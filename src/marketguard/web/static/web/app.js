@@ -19,6 +19,28 @@
   // A refusal (400, 403, 404, 409, 422, 429) to an htmx request comes back as a small fragment
   // with the reason: show it (htmx swaps only 2xx by default). Whole pages (a sign-in page after
   // the session ended, say) and server errors are not swapped into a part of the page.
+  // Behaviour wired here, not in inline handlers (the Content Security Policy forbids them):
+  // <select data-autosubmit> sends its form on change (language, period);
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+  });
+  // <form data-reset-on-success="selector"> is cleared after a 200 answer to its htmx request,
+  // and the elements the selector names (error slots) emptied;
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-reset-on-success]")) return;
+    if (!event.detail.xhr || event.detail.xhr.status !== 200) return;
+    form.reset();
+    var clear = form.getAttribute("data-reset-on-success");
+    if (clear) form.querySelectorAll(clear).forEach(function (el) { el.innerHTML = ""; });
+  });
+  // <a data-fill-handoff="problem type"> (the assistant's offer) preselects the hand-off form.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-fill-handoff]");
+    var select = link && document.getElementById("handoff-problem");
+    if (select) select.value = link.getAttribute("data-fill-handoff");
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     var whole = /^\s*<!doctype/i.test(event.detail.serverResponse || "");
