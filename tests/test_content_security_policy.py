@@ -67,3 +67,11 @@ def test_no_template_uses_inline_script_or_handlers():
 )
 def test_the_template_scan_recognises_inline_script(line, inline):
     assert bool(INLINE.search(line)) is inline
+
+
+@pytest.mark.django_db
+def test_the_icon_is_ours_and_served_from_our_static_files():
+    html = Client().get("/login/").content.decode()
+    assert '<link rel="icon" href="/static/web/favicon.svg"' in html
+    redirect = Client().get("/favicon.ico")
+    assert redirect.status_code == 301 and redirect["Location"] == "/static/web/favicon.svg"

@@ -75,16 +75,7 @@ def submit(request, payload: schemas.CaseIn):
 @router.get("/cases", response=list[schemas.CaseOut], summary="Cases you may see")
 @paginate(PageNumberPagination)
 def list_cases(request, filters: Query[schemas.CaseFilter]):
-    qs = services.visible_cases(request.auth)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.priority:
-        qs = qs.filter(priority=filters.priority)
-    if filters.merchant:
-        qs = qs.filter(merchant__external_id=filters.merchant)
-    return qs.order_by("-created_at")
+    return selectors.find_cases(request.auth, **filters.model_dump())
 
 
 @router.get("/cases/queue", response=list[schemas.QueueRowOut], summary="Agent queue, most at risk first")

@@ -397,7 +397,11 @@ class CaseFilter(In):
     status: str | None = None
     kind: CaseKind | None = None
     priority: Literal["P1", "P2", "P3", "P4"] | None = None
+    problem_type: ProblemType | None = None
     merchant: str | None = None
+    q: Annotated[str | None, StringConstraints(max_length=100)] = Field(
+        None, description="part of the case number, the order number, or words of the title"
+    )
 
 
 class SuggestionOut(Schema):

@@ -147,6 +147,33 @@ def arbitration_queue(actor, *, limit: int = 100, now: datetime | None = None) -
     return _rows(qs, now)
 
 
+def find_cases(
+    actor,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    priority: str | None = None,
+    problem_type: str | None = None,
+    merchant: str | None = None,
+    q: str | None = None,
+):
+    """The cases this actor may see, newest first, narrowed by the given filters; `q` finds a
+    case by (part of) its number, its order number or words of its title."""
+    qs = services.visible_cases(actor)
+    exact = {
+        "status": status,
+        "kind": kind,
+        "priority": priority,
+        "problem_type": problem_type,
+        "merchant__external_id": merchant,
+    }
+    qs = qs.filter(**{k: v for k, v in exact.items() if v})
+    q = " ".join((q or "").split())
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(order__external_id__iexact=q) | Q(title__icontains=q))
+    return qs.order_by("-created_at", "-pk")
+
+
 def consumer_cases(actor):
     require_role(actor, Role.CONSUMER)
     return services.visible_cases(actor).order_by("-created_at")

@@ -550,12 +550,42 @@ def _queue_rows(rows) -> list[dict]:
 
 @login_required
 @require_GET
+def _all_cases_context(request) -> dict:
+    """Every case the user may see, filtered (status, priority, problem type) and searched."""
+    filters = {}
+    for name, choices in (("status", CaseStatus), ("priority", Priority), ("problem_type", ProblemType)):
+        value = request.GET.get(name, "")
+        if value in choices.values:
+            filters[name] = value
+    q = " ".join(request.GET.get("q", "").split())[:100]
+    qs = selectors.find_cases(request.user, q=q, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "page": page,
+        "filters": filters,
+        "q": q,
+        "statuses": CaseStatus.choices,
+        "priorities": Priority.choices,
+        "problem_types": ProblemType.choices,
+        "query": params.urlencode(),
+    }
+
+
 def case_list(request):
     user = request.user
     desk = _desk(user)
-    context = {"desk": desk}
+    # work desks also have every case they may see, searchable (view=all); observers only that
+    wants_all = request.GET.get("view") == "all" and desk != "consumer"
+    view = "all" if desk == OBSERVER or wants_all else "queue"
+    context = {"desk": desk, "view": view}
     try:
-        if desk == "consumer":
+        if not desk:
+            raise Http404
+        if view == "all":
+            context.update(_all_cases_context(request))
+        elif desk == "consumer":
             page = Paginator(selectors.consumer_cases(user), PAGE_SIZE).get_page(request.GET.get("page"))
             context.update(
                 page=page, rows=[{"case": c, "next_step": NEXT_STEP.get(c.status, "")} for c in page]
@@ -568,36 +598,12 @@ def case_list(request):
             scope = request.GET.get("scope", "mine")
             scope = scope if scope in ("mine", "unassigned", "all") else "mine"
             context.update(scope=scope, rows=_queue_rows(selectors.agent_queue(user, scope=scope)))
-        elif desk == OBSERVER:
-            qs = services.visible_cases(user).order_by("-created_at")
-            filters = {}
-            for name, choices in (
-                ("status", CaseStatus),
-                ("priority", Priority),
-                ("problem_type", ProblemType),
-            ):
-                value = request.GET.get(name, "")
-                if value in choices.values:
-                    filters[name] = value
-            page = Paginator(qs.filter(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
-            params = request.GET.copy()
-            params.pop("page", None)
-            context.update(
-                page=page,
-                filters=filters,
-                statuses=CaseStatus.choices,
-                priorities=Priority.choices,
-                problem_types=ProblemType.choices,
-                query=params.urlencode(),
-            )
-        else:
-            raise Http404
     except DomainError as exc:
         return _error_page(request, exc)
-    if _is_htmx(request) and desk in ("agent", "merchant", "arbitrator", OBSERVER):
+    if _is_htmx(request) and desk != "consumer":
         return render(
             request,
-            "complaints/_queue.html" if desk != OBSERVER else "complaints/_observer_table.html",
+            "complaints/_observer_table.html" if view == "all" else "complaints/_queue.html",
             context,
         )
     return render(request, "complaints/list.html", context)

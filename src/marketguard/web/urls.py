@@ -14,4 +14,5 @@ urlpatterns = [
     path("merchants/", views.merchants, name="merchants"),
     path("audit/", views.audit_trail, name="audit"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

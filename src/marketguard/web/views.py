@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -110,6 +111,11 @@ def audit_trail(request):
     except DomainError:
         raise Http404 from None
     return render(request, "web/audit.html", {"page": _page(request, qs)})
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the API docs): ours."""
+    return redirect(static("web/favicon.svg"), permanent=True)
 
 
 def healthz(request):

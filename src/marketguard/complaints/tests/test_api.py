@@ -146,6 +146,26 @@ def test_violations_are_listed_for_their_merchant_and_the_platform_only(world, a
     assert bad.status_code == 422 and "since" in bad.content.decode()
 
 
+def test_cases_are_searched_by_number_order_and_title_within_what_one_may_see(world, api):
+    w = world
+    own = _file(w, description="鞋底开胶，质量问题")["case"]
+    elsewhere = factories.order(buyer_obj=w.buyer)
+    theirs = _file(
+        w, order=elsewhere.external_id, kind="complaint", description="快递太慢", amount_claimed="50.00"
+    )["case"]
+    by_number = w.a.get("cases", {"q": own["number"][-6:]}).json()
+    assert [c["number"] for c in by_number["items"]] == [own["number"]]
+    by_order = w.a.get("cases", {"q": elsewhere.external_id}).json()
+    assert [c["number"] for c in by_order["items"]] == [theirs["number"]]
+    assert w.a.get("cases", {"problem_type": "logistics_delay"}).json()["count"] == 1
+    assert w.m.get("cases", {"q": theirs["number"]}).json()["count"] == 0  # another merchant's
+    assert w.m.get("cases", {"q": own["number"]}).json()["count"] == 1
+    bad = w.a.get("cases", {"problem_type": "weather"})
+    assert bad.status_code == 422 and "problem_type" in bad.content.decode()
+    long = w.a.get("cases", {"q": "x" * 101})
+    assert long.status_code == 422 and "q" in long.json()["errors"][0]["field"]
+
+
 def test_dispute_ruling_unexecuted_gives_a_violation(world):
     w = world
     number = _file(w)["case"]["number"]

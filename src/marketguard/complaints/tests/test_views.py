@@ -121,6 +121,39 @@ def test_each_role_sees_its_own_queue(world):
     assert _client(factories.user(Role.LAB_STAFF)).get(reverse("complaints:list")).status_code == 404
 
 
+def test_work_desks_also_list_and_search_every_case_they_may_see(world):
+    w = world
+    own = _file(w, description="杯子有裂缝，漏水")
+    services.withdraw_case(actor=w.consumer, number=own.number, reason="已自行解决")  # no longer in any queue
+    elsewhere = factories.order(buyer_obj=w.order.buyer)
+    theirs = _file(w, order_external_id=elsewhere.external_id, description="另一家店的杯子也坏了")
+
+    merchant = _client(w.merchant)
+    assert own.number not in merchant.get(reverse("complaints:list")).content.decode()  # the queue
+    html = merchant.get(reverse("complaints:list"), {"view": "all"}).content.decode()
+    assert 'aria-current="page" data-testid="view-all"' in html
+    assert f'data-case="{own.number}"' in html and theirs.number not in html
+    assert elsewhere.merchant.name not in html  # no merchant column for a merchant
+    found = merchant.get(
+        reverse("complaints:list"), {"view": "all", "q": own.number[-6:]}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in found and f'data-case="{own.number}"' in found
+    none = merchant.get(reverse("complaints:list"), {"view": "all", "q": theirs.number}).content.decode()
+    assert 'data-case="' not in none and "No cases match." in none
+    withdrawn = merchant.get(reverse("complaints:list"), {"view": "all", "status": "withdrawn"})
+    assert f'data-case="{own.number}"' in withdrawn.content.decode()
+
+    agent = _client(w.agent)
+    html = agent.get(reverse("complaints:list"), {"view": "all", "q": elsewhere.external_id}).content.decode()
+    assert f'data-case="{theirs.number}"' in html and f'data-case="{own.number}"' not in html
+    assert elsewhere.merchant.name in html
+    html = _client(w.arbitrator).get(reverse("complaints:list"), {"view": "all"}).content.decode()
+    assert f'data-case="{own.number}"' in html and f'data-case="{theirs.number}"' in html
+    # a consumer keeps their own list; view=all changes nothing
+    html = _client(w.other_consumer).get(reverse("complaints:list"), {"view": "all"}).content.decode()
+    assert own.number not in html and theirs.number not in html
+
+
 def test_navigation_links_to_cases_and_the_dashboard(world):
     html = _client(world.consumer).get("/").content.decode()
     assert f'href="{reverse("complaints:list")}"' in html
