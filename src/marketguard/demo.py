@@ -48,6 +48,9 @@ def ensure_demo_accounts() -> list[tuple[str, str, str]]:
                 password=DEMO_PASSWORD,
                 role=role,
                 display_name=name,
+                # people at work get their urgent alerts by mail too (see var/mail-out/ in the
+                # demo); a reserved domain (RFC 2606), so real SMTP mails nobody
+                email="" if role == Role.CONSUMER else f"{username}@demo.marketguard.example",
                 merchant=merchant if role == Role.MERCHANT_STAFF else None,
                 lab=lab if role == Role.LAB_STAFF else None,
                 check_password_strength=False,

@@ -118,6 +118,32 @@ def test_merchant_silent_72_hours_on_a_refund_only_request_is_approved_automatic
     expect(shop.get_by_test_id("remedy")).to_contain_text("¥59.00")
     expect(shop.get_by_test_id("execute-remedy")).to_be_visible()  # the merchant must now refund
 
+    # the merchant is told of the violation, sees it on its dashboard, and finds the case again
+    shop.goto(f"{live_server.url}/cases/alerts/")
+    expect(_alert(shop, "violation_recorded", number)).to_contain_text(
+        "A violation was recorded against your store"
+    )
+    shop.get_by_role("link", name="Service dashboard").click()
+    violations = shop.get_by_test_id("violations")
+    expect(violations).to_contain_text(number)
+    expect(violations).to_contain_text("No answer to a refund request")
+    expect(violations).to_contain_text("refund of ¥59.00")
+    expect(shop.locator("#chart-opened svg")).to_be_visible()
+    second = factories.order(buyer_obj=order.buyer, product_obj=order.items.first().product)
+    services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="exchange",
+        order_external_id=second.external_id,
+        description="颜色不对",
+    )
+    shop.goto(f"{live_server.url}/cases/")
+    shop.get_by_test_id("view-all").click()
+    expect(shop.get_by_test_id("case-row")).to_have_count(2)
+    shop.fill("#case-q", number[-6:])
+    expect(shop.get_by_test_id("case-row")).to_have_count(1)
+    expect(shop.get_by_test_id("case-row")).to_have_attribute("data-case", number)
+
     _sign_in(desk, live_server, agent)
     desk.goto(f"{live_server.url}/cases/{number}/")
     expect(desk.get_by_test_id("timeline")).to_contain_text("Merchant violation recorded")

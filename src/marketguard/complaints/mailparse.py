@@ -48,7 +48,9 @@ __all__ = [
     "DEFAULT_CASE_PREFIX",
     "Attachment",
     "ParsedMail",
+    "build_notice",
     "build_reply",
+    "is_reply_to_notice",
     "case_number_pattern",
     "decode_bytes",
     "decode_header_value",
@@ -802,3 +804,42 @@ def build_reply(
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     msg.set_content(text.replace("\r\n", "\n"), charset="utf-8")
     return msg.as_bytes()
+
+
+#: Message-IDs of notices to people at work start with this (``<notice.<uuid hex>@<domain>>``).
+NOTICE_ID_PREFIX = "notice."
+
+
+def build_notice(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    from_address: str,
+    domain: str = "marketguard",
+    date: datetime | None = None,
+) -> bytes:
+    """An automatic notice to a person at work (an alert by e-mail), RFC 5322, 7-bit.
+
+    Not part of any consumer's thread: the Message-ID starts with ``notice.`` so that a reply
+    to it is recognised (:func:`is_reply_to_notice`) and never posted into the case, and it is
+    marked ``Auto-Submitted: auto-generated`` so that auto-responders stay quiet.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
+        raise ValueError(f"domain: expected a host name, got {domain!r}")
+    msg = email.message.EmailMessage(policy=policy.SMTP.clone(cte_type="7bit"))
+    msg["From"] = _no_newlines("from_address", from_address)
+    msg["To"] = _no_newlines("to", to)
+    msg["Subject"] = _no_newlines("subject", " ".join(subject.split()))
+    msg["Date"] = email.utils.format_datetime((date or datetime.now(UTC)).astimezone(UTC))
+    msg["Message-ID"] = f"<{NOTICE_ID_PREFIX}{uuid.uuid4().hex}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(text.replace("\r\n", "\n"), charset="utf-8")
+    return msg.as_bytes()
+
+
+def is_reply_to_notice(mail: ParsedMail) -> bool:
+    """True for an answer to one of our notices (its In-Reply-To or References name one)."""
+    ids = [mail.in_reply_to or "", *mail.references]
+    return any(i.strip().lstrip("<").startswith(NOTICE_ID_PREFIX) for i in ids)

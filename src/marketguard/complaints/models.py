@@ -8,6 +8,7 @@ least 3 years after completion (E-commerce Law art. 31); corrections are new row
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -484,9 +485,10 @@ class Alert(NeverDelete):
 
 
 class OutgoingMail(NeverDelete):
-    """An e-mail to the consumer about a case (acknowledgement, a reply), written in the case's
-    transaction and sent after the commit by the worker: an outbox, retried with backoff. The
-    exact message (RFC 5322, 7-bit) is kept as sent."""
+    """An e-mail about a case, written in the case's transaction and sent after the commit by
+    the worker: an outbox, retried with backoff. To the consumer (acknowledgement, replies) or,
+    with `notice`, an urgent alert to a person at work. The exact message (RFC 5322, 7-bit) is
+    kept as sent."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -503,6 +505,11 @@ class OutgoingMail(NeverDelete):
     message_id_header = models.CharField("Message-ID", max_length=300, unique=True)
     raw = models.TextField(_("message as sent"))
     automatic = models.BooleanField(_("automatic"), default=False)
+    notice = models.BooleanField(
+        _("notice to staff"),
+        default=False,
+        help_text=_("An alert e-mailed to a person at work: not part of the consumer's thread."),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
@@ -606,6 +613,37 @@ class SlaPolicyRow(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def policy(self):
+        """The policy this row holds. The row's name, order and active flag (the columns an admin
+        edits in the list) win over the same keys in `data`. ValueError/TypeError when invalid."""
+        from marketguard.complaints import sla
+
+        if not isinstance(self.data, dict):
+            raise ValueError("expected a JSON object of policy fields")
+        return sla.SlaPolicy.from_dict({**self.data, "name": self.name, "order": self.order, "active": True})
+
+    def clean(self) -> None:
+        """Refuse a policy that would not load, and leave at least one active policy that
+        applies to every case (no conditions), so that every new case finds its policy."""
+        try:
+            policy = self.policy()
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"data": str(exc)}) from None
+        others = SlaPolicyRow.objects.filter(active=True).exclude(pk=self.pk)
+        if not others.exists() and not self.active:
+            return  # no active row at all: the shipped defaults apply
+        if self.active and policy.specificity == 0:
+            return
+        for row in others:
+            try:
+                if row.policy().specificity == 0:
+                    return
+            except (ValueError, TypeError):
+                continue
+        raise ValidationError(
+            _("At least one active policy must apply to every case: keep one without conditions.")
+        )
+
 
 class ComplaintRules(models.Model):
     """Tunable rules of the after-sales process (one row): timeouts, triage thresholds, windows."""
@@ -621,3 +659,24 @@ class ComplaintRules(models.Model):
     class Meta:
         verbose_name = _("complaint rules")
         verbose_name_plural = _("complaint rules")
+
+    def clean(self) -> None:
+        """Refuse timeouts or triage rules that would not load (the field and the reason named)."""
+        from marketguard.complaints import sla, triage
+
+        checks = (
+            ("timeouts", lambda v: sla.Timeouts.from_dict({**sla.DEFAULT_TIMEOUTS.to_dict(), **v})),
+            ("triage", triage.TriageRules.from_dict),
+        )
+        errors = {}
+        for name, load in checks:
+            value = getattr(self, name)
+            if not isinstance(value, dict):
+                errors[name] = _("Expected a JSON object.")
+                continue
+            try:
+                load(value)
+            except (ValueError, TypeError) as exc:
+                errors[name] = str(exc)
+        if errors:
+            raise ValidationError(errors)

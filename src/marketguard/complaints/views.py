@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketguard.catalog import services as catalog
+from marketguard.complaints import alerts as alerts_text
 from marketguard.complaints import materials, selectors, services, workflow
 from marketguard.complaints.models import (
     Case,
@@ -121,26 +122,6 @@ NEXT_STEP = {
     CaseStatus.WITHDRAWN: gettext_lazy("You withdrew this case."),
     CaseStatus.REJECTED: gettext_lazy("Rejected: the reason is in the case."),
     CaseStatus.MERGED: gettext_lazy("Merged into another of your cases."),
-}
-
-ALERT_TEXT = {
-    "case_for_merchant": gettext_lazy("A new case for your store"),
-    "remedy_due": gettext_lazy("A remedy is due"),
-    "remedy_overdue": gettext_lazy("A remedy is overdue"),
-    "return_requested": gettext_lazy("Please send the goods back and enter the tracking number"),
-    "return_shipped": gettext_lazy("The buyer sent the goods back"),
-    "return_deemed_received": gettext_lazy("Returned goods deemed received: refund now due"),
-    "return_lapsed": gettext_lazy("A return lapsed: the goods were not sent back in time"),
-    "safety_case_assigned": gettext_lazy("A personal-safety case was assigned to you"),
-    "safety_signal": gettext_lazy("Personal-safety signal on a product"),
-    "case_handed_over": gettext_lazy("A case was handed over to you"),
-    "case_reassigned": gettext_lazy("A case was reassigned to you"),
-    "case_escalated": gettext_lazy("A case needs platform review"),
-    "ruling_appealed": gettext_lazy("A ruling was appealed"),
-    "sla_warning": gettext_lazy("SLA deadline approaching"),
-    "sla_breached": gettext_lazy("SLA deadline missed"),
-    "sla_warning_supervisor": gettext_lazy("SLA deadline approaching (for supervisors)"),
-    "sla_breached_supervisor": gettext_lazy("SLA deadline missed (for supervisors)"),
 }
 
 TRIAGE_TEXT = {
@@ -1185,7 +1166,7 @@ def alerts(request):
     rows = [
         {
             "alert": a,
-            "label": ALERT_TEXT.get(a.kind, a.kind),
+            "label": alerts_text.label(a.kind),
             "target": TARGET_TEXT.get((a.data or {}).get("target"), ""),
         }
         for a in page

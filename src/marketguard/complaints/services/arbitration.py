@@ -20,12 +20,15 @@ from marketguard.complaints.services.common import (
     _clean_text,
     _lock,
     _move,
+    _remedy_text,
     _require_party,
     _save,
+    _tell_consumer,
+    _when,
     case_payload,
     timeouts,
 )
-from marketguard.complaints.services.work import _check_remedy_amount, _resolve, _start_remedy
+from marketguard.complaints.services.work import _check_remedy_amount, _resolve, _return_text, _start_remedy
 from marketguard.core import events
 from marketguard.core.errors import InvalidInput, InvalidTransition
 from marketguard.core.models import Role, User
@@ -135,6 +138,33 @@ def record_ruling(
             )
         else:
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
+
+        def ruled():
+            lines = [
+                _("The platform has ruled on your case: %(outcome)s.")
+                % {"outcome": Ruling.Outcome(outcome).label},
+                _("Reasons: %(reasons)s") % {"reasons": reasons},
+            ]
+            if remedy and outcome != Ruling.Outcome.MERCHANT:
+                lines.append(
+                    _("The merchant must carry out: %(remedy)s, by %(due)s.")
+                    % {"remedy": _remedy_text(remedy, fen), "due": _when(ruling.execute_due)}
+                )
+                if (
+                    remedy == RemedyKind.RETURN_REFUND
+                    and case.remedies.filter(return_ship_by__isnull=False).exists()
+                ):
+                    lines.append(
+                        _return_text(
+                            case.remedies.filter(return_ship_by__isnull=False).latest("pk").return_ship_by
+                        )
+                    )
+            lines.append(
+                _("Either side may appeal until %(date)s.") % {"date": _when(ruling.appeal_deadline)}
+            )
+            return lines
+
+        _tell_consumer(case, ruled)
         events.publish(
             "case.ruled",
             aggregate=case,

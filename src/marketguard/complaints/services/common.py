@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.parser import BytesHeaderParser
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from marketguard.catalog.codes import mask_in_text
 from marketguard.catalog.models import Category
-from marketguard.complaints import materials, sla, workflow
+from marketguard.complaints import alerts, materials, sla, workflow
 from marketguard.complaints.models import (
     Alert,
     Case,
@@ -23,6 +25,7 @@ from marketguard.complaints.models import (
     ComplaintRules,
     OutgoingMail,
     Party,
+    RemedyKind,
     SlaPolicyRow,
 )
 from marketguard.core import audit
@@ -30,7 +33,8 @@ from marketguard.core.calendars import get_calendar
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.jsonsafe import jsonable
 from marketguard.core.models import Role, User
-from marketguard.core.money import parse_yuan
+from marketguard.core.money import format_yuan, parse_yuan
+from marketguard.core.permissions import sees_personal_text
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +77,22 @@ def timeouts() -> sla.Timeouts:
 
 
 def policies() -> list[sla.SlaPolicy]:
+    """The active SLA policies. A row that does not load (changed past the admin's checks) is
+    skipped with an error in the log, and the shipped catch-all is added when no active policy
+    applies to every case: a new case always finds its policy."""
+
     def load():
-        rows = [sla.SlaPolicy.from_dict(r.data) for r in SlaPolicyRow.objects.filter(active=True)]
-        return rows or list(sla.DEFAULT_POLICIES)
+        rows = []
+        for row in SlaPolicyRow.objects.filter(active=True):
+            try:
+                rows.append(row.policy())
+            except (ValueError, TypeError) as exc:
+                logger.error("SLA policy %r is invalid and was skipped: %s", row.name, exc)
+        if not rows:
+            return list(sla.DEFAULT_POLICIES)
+        if not any(p.specificity == 0 for p in rows):
+            rows.append(next(p for p in sla.DEFAULT_POLICIES if p.specificity == 0))
+        return rows
 
     return _cached("policies", load)
 
@@ -245,6 +262,7 @@ class _Pending:
     events: list = field(default_factory=list)
     alerts: list = field(default_factory=list)
     audit: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
 
 
 def _pending(case: Case | None) -> _Pending | None:
@@ -257,6 +275,8 @@ def _write_pending(case: Case) -> list[dict]:
     CaseEvent.objects.bulk_create(pending.events)
     if pending.alerts:
         Alert.objects.bulk_create(pending.alerts)
+    for users, kind in pending.notices:
+        _queue_notices(case, users, kind)
     return pending.audit
 
 
@@ -394,13 +414,76 @@ def _first_response(case: Case, party: str) -> list[str]:
 
 
 def _alert(users, case: Case | None, kind: str, data: dict | None = None) -> int:
+    """Alert each user (shown on their alerts page); urgent kinds are also e-mailed."""
+    users = list(users)
     rows = [Alert(recipient=u, case=case, kind=kind, data=jsonable(data or {})) for u in users]
     pending = _pending(case)
+    mailed = case is not None and kind in alerts.MAILED
     if pending is not None:
         pending.alerts.extend(rows)
-    elif rows:
-        Alert.objects.bulk_create(rows)
+        if mailed:
+            pending.notices.append((users, kind))
+    else:
+        if rows:
+            Alert.objects.bulk_create(rows)
+        if mailed:
+            _queue_notices(case, users, kind)
     return len(rows)
+
+
+def _notice_text(case: Case, user, kind: str) -> tuple[str, str]:
+    """Subject and body of an alert by e-mail, in Chinese then English. The case title is
+    masked for those who may not see personal data (merchant staff)."""
+    title = " ".join(case.title.split())
+    if not sees_personal_text(user):
+        title = mask_in_text(title)
+    link = case_link(case)
+    labels, body = [], []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            labels.append(alerts.label(kind))
+            body += [
+                alerts.label(kind),
+                _("Case %(number)s: %(title)s") % {"number": case.number, "title": title},
+                _("Open the case: %(link)s") % {"link": link},
+                _("This notice was sent automatically; replies to it are not read."),
+                "",
+            ]
+    return f"[MarketGuard] {' / '.join(labels)} · {case.number}", "\n".join(body)
+
+
+def _queue_notices(case: Case, users, kind: str) -> int:
+    """E-mail an urgent alert to each user with an address: written in the case's transaction,
+    sent after the commit by the worker (retried like the consumer's mail). Not threaded with
+    the consumer's mail; a reply to it is never posted into the case."""
+    from marketguard.complaints import mailparse
+
+    queued = 0
+    for user in users:
+        address = (user.email or "").strip() if user is not None and user.is_active else ""
+        if not address:
+            continue
+        subject, text = _notice_text(case, user, kind)
+        raw = mailparse.build_notice(
+            to=address,
+            subject=subject,
+            text=text,
+            from_address=settings.DEFAULT_FROM_EMAIL,
+            domain=settings.MAIL_DOMAIN,
+        )
+        OutgoingMail.objects.create(
+            case=case,
+            to_address=address[:254],
+            subject=subject[:300],
+            message_id_header=BytesHeaderParser().parsebytes(raw)["Message-ID"],
+            raw=raw.decode("ascii"),
+            automatic=True,
+            notice=True,
+        )
+        queued += 1
+    if queued:
+        transaction.on_commit(_enqueue_mail)
+    return queued
 
 
 def _notify_merchant(case: Case, kind: str) -> None:
@@ -470,7 +553,7 @@ def case_payload(case: Case) -> dict:
 
 def _mail_thread(case: Case) -> list[str]:
     """Message-IDs of the case's e-mail so far (the consumer's and ours), oldest first."""
-    ours = OutgoingMail.objects.filter(case=case).values_list("created_at", "message_id_header")
+    ours = OutgoingMail.objects.filter(case=case, notice=False).values_list("created_at", "message_id_header")
     theirs = (
         CaseMessage.objects.filter(case=case)
         .exclude(email_message_id="")
@@ -520,6 +603,28 @@ def _queue_mail(
     )
     transaction.on_commit(_enqueue_mail)
     return mail
+
+
+def _tell_consumer(case: Case, lines) -> OutgoingMail | None:
+    """An automatic e-mail to the consumer about a step that needs them or decides for them, in
+    Chinese then English: `lines()` returns the text in the active language. Threads like the
+    other mail of the case; nothing when the case has no contact address."""
+    if not (case.contact_email or "").strip():
+        return None
+    text = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            text += [*lines(), _("Open the case: %(link)s") % {"link": case_link(case)}, ""]
+    return _queue_mail(case, text="\n".join(text).strip(), subject=f"Re: {case.title}", automatic=True)
+
+
+def _when(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
+def _remedy_text(kind: str, amount_fen: int | None) -> str:
+    label = str(RemedyKind(kind).label) if kind in RemedyKind.values else kind
+    return f"{label} {format_yuan(amount_fen)}" if amount_fen is not None else label
 
 
 def _enqueue_mail() -> None:

@@ -54,6 +54,8 @@ def ingest_email(*, raw: bytes) -> MailResult:
     mail = mailparse.parse_message(raw)
     if mail.is_auto_reply:
         return MailResult("ignored", None, "auto_reply")
+    if mailparse.is_reply_to_notice(mail):  # staff answering an alert: never into the case
+        return MailResult("ignored", None, "reply_to_notice")
     if mail.message_id and CaseMessage.objects.filter(email_message_id=mail.message_id).exists():
         return MailResult("ignored", None, "already_ingested")
     sender = mail.from_address

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketguard.complaints import triage, workflow
 from marketguard.complaints.models import (
@@ -29,7 +30,10 @@ from marketguard.complaints.services.common import (
     _move,
     _notify_merchant,
     _pauses,
+    _remedy_text,
     _save,
+    _tell_consumer,
+    _when,
     case_payload,
     policy_for,
     rules,
@@ -321,6 +325,21 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
         case.auto_approve_at = None
         fields.append("auto_approve_at")
         _violation(case, MerchantViolation.Kind.SILENT_ON_REFUND, {"amount_fen": amount})
+        hours = round(timeouts().auto_approve_refund_only.total_seconds() / 3600)
+
+        def approved():
+            lines = [
+                _(
+                    "The merchant did not answer within %(hours)s hours, so your refund-only request "
+                    "was approved automatically: %(amount)s."
+                )
+                % {"hours": hours, "amount": _remedy_text(RemedyKind.REFUND, amount)}
+            ]
+            if case.execution_due:
+                lines.append(_("The refund is due by %(date)s.") % {"date": _when(case.execution_due)})
+            return lines
+
+        _tell_consumer(case, approved)
         report.auto_approved += 1
         _save(case, fields)
 
@@ -342,6 +361,7 @@ def _violation(case: Case, kind: str, details: dict) -> bool:
         visibility=CaseEvent.Visibility.PLATFORM,
     )
     audit.record(actor=None, action="merchant_violation_recorded", obj=case, after={"kind": kind, **details})
+    _notify_merchant(case, "violation_recorded")
     events.publish(
         "merchant.violation_recorded",
         aggregate=case,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketguard.complaints import materials, workflow
@@ -37,9 +37,12 @@ from marketguard.complaints.services.common import (
     _notify_merchant,
     _queue_mail,
     _recompute_deadlines,
+    _remedy_text,
     _require_party,
     _route_to_merchant,
     _save,
+    _tell_consumer,
+    _when,
     case_link,
     timeouts,
 )
@@ -242,6 +245,22 @@ def request_materials(
             CasePause.objects.create(case=case, started_at=now, reason="materials")
             fields.append("waiting_on_consumer_since")
         _event(case, "materials_requested", actor, party, {"items": items, "reason": reason})
+        asked = [all_codes[c] for c in items]
+
+        def asking():
+            english = translation.get_language() == "en"
+            names = "; ".join(i.label_en if english else i.label_zh for i in asked)
+            lines = [_("Please send us: %(items)s.") % {"items": names}]
+            if (reason or "").strip():
+                lines.append(_("Why we ask: %(reason)s") % {"reason": reason.strip()})
+            lines.append(
+                _(
+                    "Your case waits for them: reply to this e-mail with them attached, or add them on the case page."
+                )
+            )
+            return lines
+
+        _tell_consumer(case, asking)
         audit.record(
             actor=actor, action="materials_requested", obj=case, after={"items": items}, reason=reason
         )
@@ -363,6 +382,19 @@ def make_proposal(
         audit.record(
             actor=actor, action="proposal_made", obj=case, after={"remedy": remedy, "amount_fen": fen}
         )
+        if party in (Party.MERCHANT, Party.AGENT):
+
+            def proposed():
+                who = _("The merchant") if party == Party.MERCHANT else _("Our service agent")
+                lines = [
+                    _("%(who)s proposes: %(remedy)s.") % {"who": who, "remedy": _remedy_text(remedy, fen)}
+                ]
+                if note:
+                    lines.append(_("Note: %(note)s") % {"note": note})
+                lines.append(_("Accept or reject it on the case page."))
+                return lines
+
+            _tell_consumer(case, proposed)
         _save(case, fields)
     return proposal
 
@@ -433,7 +465,15 @@ def _start_remedy(
     _notify_merchant(case, "remedy_due")
     if ship_by is not None and case.consumer_id:
         _alert([case.consumer], case, "return_requested", {"number": case.number, "ship_by": ship_by})
+    if ship_by is not None and source != Remedy.Source.RULING:
+        _tell_consumer(case, lambda: [_return_text(ship_by)])
     return [*fields, "execution_due"]
+
+
+def _return_text(ship_by: datetime) -> str:
+    return _(
+        "Please send the goods back by %(date)s and enter the carrier and tracking number on the case page."
+    ) % {"date": _when(ship_by)}
 
 
 def execute_remedy(

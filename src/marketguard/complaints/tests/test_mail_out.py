@@ -165,3 +165,181 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("connection refused by smtp.example.com")
+
+
+# --- alerts e-mailed to people at work ---------------------------------------------------------------
+
+
+def _notices():
+    return [m for m in _sent() if m["Message-ID"].strip().startswith("<notice.")]
+
+
+def test_a_safety_case_emails_the_inspectors_at_once_outside_the_consumers_thread(
+    world, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    from marketguard.complaints import alerts
+
+    consumer, order, _merchant, agent = world
+    inspector = factories.user(Role.INSPECTOR, email="qa@example.com")
+    factories.user(Role.INSPECTOR)  # no address: alerted on the page only
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.submit_case(
+            actor=consumer,
+            channel="web",
+            kind="complaint",
+            order_external_id=order.external_id,
+            description="充电宝充电时起火，手被烫伤了",
+        ).case
+    assert case.safety and case.priority == "P1"
+    [notice] = [m for m in _notices() if m["To"] == "qa@example.com"]
+    with translation.override("zh-hans"):
+        zh = alerts.label("safety_signal")
+    assert zh != "Personal-safety signal on a product"  # both languages, Chinese first
+    assert case.number in notice["Subject"] and zh in notice["Subject"]
+    assert "Personal-safety signal on a product" in notice["Subject"]
+    assert notice["Auto-Submitted"] == "auto-generated"
+    body = notice.get_content()
+    assert f"/cases/{case.number}" in body and "充电宝充电时起火" in body  # inspectors see the text
+    assert [m["To"] for m in _notices()] == ["qa@example.com"]  # the agent has no address
+    assert inspector.alerts.filter(kind="safety_signal", case=case).exists()
+
+    # the consumer's thread never names the notice
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_message(actor=agent, number=case.number, body="我们已联系质检，请注意安全。")
+    to_consumer = [m for m in _sent() if m["To"] == "li@example.com"]
+    assert len(to_consumer) == 2
+    assert all("notice." not in (m["References"] or "") + (m["In-Reply-To"] or "") for m in to_consumer)
+
+    # an inspector answering the notice by mail does not write into the case
+    answer = EmailMessage()
+    answer["From"] = "qa@example.com"
+    answer["To"] = "service@marketguard.invalid"
+    answer["Subject"] = "Re: " + notice["Subject"]
+    answer["Message-ID"] = "<answer-1@mail.example.com>"
+    answer["In-Reply-To"] = notice["Message-ID"]
+    answer.set_content("收到，马上抽检")
+    result = services.ingest_email(raw=answer.as_bytes())
+    assert (result.action, result.reason) == ("ignored", "reply_to_notice")
+    assert not CaseMessage.objects.filter(case=case, body__contains="马上抽检").exists()
+
+
+def test_the_merchant_is_told_of_a_violation_by_alert_and_mail_with_personal_data_masked(
+    world, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    consumer, order, merchant, _agent = world
+    merchant.email = "shop@example.com"
+    merchant.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.submit_case(
+            actor=consumer,
+            channel="web",
+            kind="refund_only",
+            order_external_id=order.external_id,
+            title="没收到货 电话13900001111",
+            description="一直没收到货，请退款",
+        ).case
+    assert _notices() == []  # a new case for the store is shown on the page, not mailed
+    with (
+        time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.sweep()
+    assert merchant.alerts.filter(kind="violation_recorded", case=case).exists()
+    subjects = [m["Subject"] for m in _notices() if m["To"] == "shop@example.com"]
+    assert any("A violation was recorded against your store" in s for s in subjects), subjects
+    for m in _notices():
+        assert "13900001111" not in m.get_content() and "139****1111" in m.get_content()
+
+
+# --- steps that need the consumer, or decide for them, are e-mailed -----------------------------------
+
+
+def _to_consumer():
+    return [m for m in _sent() if m["To"] == "li@example.com"]
+
+
+def _file_web(consumer, order, **kw):
+    args = {
+        "actor": consumer,
+        "channel": "web",
+        "kind": "return_refund",
+        "order_external_id": order.external_id,
+        "description": "杯子有裂缝，漏水",
+        "amount_claimed": "99.00",
+    }
+    return services.submit_case(**{**args, **kw}).case
+
+
+def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_return_to_make(
+    world, django_capture_on_commit_callbacks
+):
+    consumer, order, merchant, agent = world
+    with django_capture_on_commit_callbacks(execute=True):
+        case = _file_web(consumer, order)
+    [ack] = _to_consumer()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_materials(
+            actor=agent, number=case.number, items=["defect_photos"], reason="照片看不清裂缝"
+        )
+    asked = _to_consumer()[-1]
+    body = asked.get_content()
+    assert "照片看不清裂缝" in body and "Why we ask: 照片看不清裂缝" in body
+    assert asked["In-Reply-To"].strip() == ack["Message-ID"].strip()  # the same thread
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = services.make_proposal(
+            actor=merchant, number=case.number, remedy="return_refund", amount="99.00", note="退货后全额退款"
+        )
+    offer = _to_consumer()[-1].get_content()
+    assert "The merchant proposes: Return and refund ¥99.00." in offer and "退货后全额退款" in offer
+    assert "Accept or reject it on the case page." in offer and f"/cases/{case.number}" in offer
+    assert offer.index("商家提出方案：退货退款 ¥99.00。") < offer.index("The merchant proposes")  # Chinese first
+    with django_capture_on_commit_callbacks(execute=True):
+        services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    ship = _to_consumer()[-1].get_content()
+    assert "Please send the goods back by" in ship and "tracking number" in ship
+    # the consumer's own proposal is not mailed back to them
+    count = len(_to_consumer())
+    other = _file_web(consumer, order, kind="exchange", problem_type="size_mismatch", description="尺码小了")
+    sent_before = len(_to_consumer())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.make_proposal(actor=consumer, number=other.number, remedy="exchange")
+    assert len(_to_consumer()) == sent_before and sent_before >= count
+
+
+def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(world, django_capture_on_commit_callbacks):
+    import time_machine
+
+    consumer, order, merchant, agent = world
+    arbitrator = factories.user(Role.ARBITRATOR)
+    case = _file_web(consumer, order)
+    proposal = services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="20.00")
+    services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=False)
+    services.request_intervention(actor=consumer, number=case.number, reason="只肯退 20 元")
+    services.start_review(actor=arbitrator, number=case.number)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_ruling(
+            actor=arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="照片可见裂缝，属质量问题",
+            remedy="refund",
+            amount="99.00",
+        )
+    ruling = _to_consumer()[-1].get_content()
+    assert "The platform has ruled on your case: Consumer's claim upheld." in ruling
+    assert "Reasons: 照片可见裂缝，属质量问题" in ruling
+    assert "The merchant must carry out: Refund ¥99.00, by" in ruling and "appeal until" in ruling
+
+    silent = _file_web(consumer, order, kind="refund_only", description="没收到货", problem_type="logistics_delay")
+    with (
+        time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.sweep()
+    approved = [m.get_content() for m in _to_consumer() if "approved automatically" in m.get_content()]
+    assert len(approved) == 1 and "72 hours" in approved[0] and "¥99.00" in approved[0]
+    assert "The refund is due by" in approved[0] and silent.number in approved[0]

@@ -1,0 +1,47 @@
+"""Alerts to people at work: what each kind says, and which are urgent enough to be e-mailed
+as well as shown on the alerts page. Pure data and one function: used by services and views."""
+
+from django.utils.translation import gettext_lazy as _
+
+TEXT = {
+    "case_for_merchant": _("A new case for your store"),
+    "remedy_due": _("A remedy is due"),
+    "remedy_overdue": _("A remedy is overdue"),
+    "return_requested": _("Please send the goods back and enter the tracking number"),
+    "return_shipped": _("The buyer sent the goods back"),
+    "return_deemed_received": _("Returned goods deemed received: refund now due"),
+    "return_lapsed": _("A return lapsed: the goods were not sent back in time"),
+    "safety_case_assigned": _("A personal-safety case was assigned to you"),
+    "safety_signal": _("Personal-safety signal on a product"),
+    "case_handed_over": _("A case was handed over to you"),
+    "case_reassigned": _("A case was reassigned to you"),
+    "case_escalated": _("A case needs platform review"),
+    "ruling_appealed": _("A ruling was appealed"),
+    "sla_warning": _("SLA deadline approaching"),
+    "sla_breached": _("SLA deadline missed"),
+    "sla_warning_supervisor": _("SLA deadline approaching (for supervisors)"),
+    "sla_breached_supervisor": _("SLA deadline missed (for supervisors)"),
+    "violation_recorded": _("A violation was recorded against your store"),
+}
+
+#: Kinds e-mailed to the recipient at once (when their account has an address): someone may be
+#: hurt, a deadline was missed, or a case now waits on this person; the rest only show in the UI.
+MAILED = frozenset(
+    {
+        "safety_signal",
+        "safety_case_assigned",
+        "case_escalated",
+        "case_handed_over",
+        "case_reassigned",
+        "ruling_appealed",
+        "remedy_overdue",
+        "sla_breached",
+        "sla_breached_supervisor",
+        "violation_recorded",
+    }
+)
+
+
+def label(kind: str) -> str:
+    """What an alert of this kind says, in the active language (the kind itself if unknown)."""
+    return str(TEXT.get(kind, kind))
