@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from marketguard.complaints.models import Case, ComplaintRules, SlaPolicyRow
+from marketguard.complaints.models import Case, ComplaintRules, ReplyTemplate, SlaPolicyRow
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ["slug", "title_zh", "title_en", "audience", "order", "active"]
+    list_editable = ["order", "active"]
+    list_filter = ["audience", "active"]
 
 
 @admin.register(SlaPolicyRow)

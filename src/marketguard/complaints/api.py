@@ -113,6 +113,15 @@ def detail(request, number: str):
     return _detail(selectors.case_view(request.auth, number))
 
 
+@router.get(
+    "/cases/{number}/reply-templates",
+    response=list[schemas.ReplyTemplateOut],
+    summary="Ready replies for this case (platform and merchant staff), in Chinese and English",
+)
+def reply_templates(request, number: str):
+    return selectors.reply_templates(request.auth, number)
+
+
 @router.post("/cases/{number}/acknowledge", response=schemas.CaseOut)
 def acknowledge(request, number: str, payload: schemas.MessageBodyIn):
     return services.acknowledge_case(

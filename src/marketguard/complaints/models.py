@@ -552,6 +552,34 @@ class HelpArticle(models.Model):
         return self.slug
 
 
+class ReplyTemplate(models.Model):
+    """A ready reply (快捷回复) an agent or a merchant inserts into a message and edits before
+    sending, in both languages; `{number}` and `{merchant}` are filled in for the case. Admins
+    edit these rows (the shipped ones come from `data/reply_templates.json`)."""
+
+    class Audience(models.TextChoices):
+        PLATFORM = "platform", _("Platform staff")
+        MERCHANT = "merchant", _("Merchant staff")
+        ALL = "all", _("Platform and merchant staff")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    audience = models.CharField(_("for"), max_length=10, choices=Audience.choices, default=Audience.ALL)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=100)
+    title_en = models.CharField(_("title (English)"), max_length=100)
+    body_zh = models.TextField(_("text (Chinese)"), max_length=5000)
+    body_en = models.TextField(_("text (English)"), max_length=5000)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.IntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["order", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
 class AssistantSession(models.Model):
     """One conversation with the smart customer service; anonymous visitors have one too."""
 

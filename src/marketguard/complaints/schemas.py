@@ -393,6 +393,13 @@ class ViolationOut(Schema):
         return str(obj.get_kind_display())
 
 
+class ReplyTemplateOut(Schema):
+    slug: str
+    language: str
+    title: str
+    body: str
+
+
 class CaseFilter(In):
     status: str | None = None
     kind: CaseKind | None = None

@@ -4,9 +4,12 @@ it, the SLA breach report and the service metrics. Used by the UI, the API and r
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.db.models import Avg, Count, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.db.models import Case as When_
@@ -26,6 +29,7 @@ from marketguard.complaints.models import (
     MerchantViolation,
     Party,
     Rating,
+    ReplyTemplate,
     SlaMark,
 )
 from marketguard.core.calendars import get_calendar
@@ -442,6 +446,52 @@ def violations(actor, *, since: datetime | None = None, until: datetime | None =
     if own is not None:
         qs = qs.filter(merchant_id=own)
     return _period(qs, since, until, "at").order_by("-at", "-pk")
+
+
+@functools.cache
+def _shipped_templates() -> tuple[ReplyTemplate, ...]:
+    data = json.loads((Path(__file__).parent / "data" / "reply_templates.json").read_text(encoding="utf-8"))
+    return tuple(ReplyTemplate(**row, order=(i + 1) * 10) for i, row in enumerate(data))
+
+
+@dataclass(frozen=True)
+class FilledTemplate:
+    slug: str
+    language: str  # "zh" or "en"
+    title: str
+    body: str
+
+
+def reply_templates(actor, number: str) -> list[FilledTemplate]:
+    """The ready replies this actor may insert into a message on this case, in Chinese and in
+    English, with the case number and the merchant's name filled in. Platform staff get the
+    platform's, merchant staff the merchant's, both the common ones; consumers none."""
+    case = services.get_case(actor=actor, number=number)
+    audiences = {
+        Party.AGENT: (ReplyTemplate.Audience.PLATFORM, ReplyTemplate.Audience.ALL),
+        Party.ARBITRATOR: (ReplyTemplate.Audience.PLATFORM, ReplyTemplate.Audience.ALL),
+        Party.MERCHANT: (ReplyTemplate.Audience.MERCHANT, ReplyTemplate.Audience.ALL),
+    }.get(services.party_of(actor, case))
+    if not audiences:
+        return []
+    values = {"{number}": case.number, "{merchant}": case.merchant.name if case.merchant_id else "—"}
+
+    def fill(text: str) -> str:
+        for key, value in values.items():
+            text = text.replace(key, value)
+        return text
+
+    if ReplyTemplate.objects.exists():
+        rows = list(ReplyTemplate.objects.filter(active=True, audience__in=audiences))
+    else:  # no rows (a database emptied by hand): the shipped ones
+        rows = [t for t in _shipped_templates() if t.audience in audiences]
+    return [
+        FilledTemplate(
+            row.slug, language, getattr(row, f"title_{language}"), fill(getattr(row, f"body_{language}"))
+        )
+        for language in ("zh", "en")
+        for row in rows
+    ]
 
 
 def sla_breaches(actor, *, since: datetime | None = None, until: datetime | None = None):

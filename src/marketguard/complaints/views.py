@@ -503,7 +503,21 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "outcomes": Ruling.Outcome.choices,
         "open_proposals": [p for p in cv.proposals if p.status == Proposal.Status.OPEN],
         "filed": request.GET.get("filed") == "1",
+        "reply_templates": _reply_templates(request.user, cv) if can["reply"] else None,
     }
+
+
+def _reply_templates(user, cv) -> dict | None:
+    """Ready replies for the message form: options grouped by language, and their texts (for
+    app.js to insert) keyed by option value."""
+    rows = selectors.reply_templates(user, cv.case.number)
+    if not rows:
+        return None
+    groups = [
+        (label, [(f"{t.language}:{t.slug}", t.title) for t in rows if t.language == language])
+        for language, label in (("zh", "中文"), ("en", "English"))
+    ]
+    return {"groups": groups, "texts": {f"{t.language}:{t.slug}": t.body for t in rows}}
 
 
 def _case_page(request, number: str, *, error: dict | None = None, status: int = 200):

@@ -339,3 +339,53 @@ def test_the_merchant_reads_the_complaint_over_the_api_without_the_consumers_con
     assert "13900001111" in own["case"]["description"]
     agent = w.a.get(f"cases/{number}").json()
     assert "wang.wu@example.com" in agent["case"]["description"]
+
+
+def test_ready_replies_for_staff_filled_in_for_the_case(world, api):
+    from marketguard.complaints.models import ReplyTemplate
+
+    w = world
+    number = _file(w)["case"]["number"]
+    agent = w.a.get(f"cases/{number}/reply-templates")
+    assert agent.status_code == 200
+    rows = {(r["language"], r["slug"]): r for r in agent.json()}
+    assert ("zh", "safety-first") in rows and ("en", "safety-first") in rows  # the platform's
+    assert ("zh", "merchant-repair") not in rows  # the merchant's are not offered to agents
+    assert (
+        number in rows[("en", "safety-first")]["body"]
+        and "{number}" not in rows[("en", "safety-first")]["body"]
+    )
+    assert w.order.merchant.name in rows[("zh", "forwarded-to-merchant")]["body"]
+    merchant = {(r["language"], r["slug"]) for r in w.m.get(f"cases/{number}/reply-templates").json()}
+    assert ("en", "merchant-repair") in merchant and ("en", "is-it-solved") in merchant
+    assert ("en", "safety-first") not in merchant
+    assert w.c.get(f"cases/{number}/reply-templates").json() == []  # consumers write their own
+    # admins edit the rows: a switched-off one is gone, a new one appears
+    ReplyTemplate.objects.filter(slug="merchant-repair").update(active=False)
+    ReplyTemplate.objects.create(
+        slug="holiday",
+        audience="merchant",
+        title_zh="假期发货",
+        title_en="Holiday shipping",
+        body_zh="假期期间 {number} 顺延处理。",
+        body_en="Over the holiday {number} waits a day.",
+    )
+    merchant = {
+        (r["language"], r["slug"]): r["body"] for r in w.m.get(f"cases/{number}/reply-templates").json()
+    }
+    assert ("en", "merchant-repair") not in merchant
+    assert merchant[("en", "holiday")] == f"Over the holiday {number} waits a day."
+
+
+def test_ready_replies_fall_back_to_the_shipped_ones_when_there_are_no_rows(world):
+    from marketguard.complaints.models import ReplyTemplate
+
+    w = world
+    number = _file(w)["case"]["number"]
+    ReplyTemplate.objects.all().delete()
+    rows = w.m.get(f"cases/{number}/reply-templates").json()
+    assert {r["slug"] for r in rows} >= {"merchant-return-agreed", "is-it-solved"}
+    assert any(
+        r["language"] == "en" and r["body"].startswith("Hello, we are sorry about the product") for r in rows
+    )
+    assert "safety-first" not in {r["slug"] for r in rows}  # still the merchant's share only

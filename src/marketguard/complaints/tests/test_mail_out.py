@@ -296,7 +296,9 @@ def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_retur
     offer = _to_consumer()[-1].get_content()
     assert "The merchant proposes: Return and refund ¥99.00." in offer and "退货后全额退款" in offer
     assert "Accept or reject it on the case page." in offer and f"/cases/{case.number}" in offer
-    assert offer.index("商家提出方案：退货退款 ¥99.00。") < offer.index("The merchant proposes")  # Chinese first
+    assert offer.index("商家提出方案：退货退款 ¥99.00。") < offer.index(
+        "The merchant proposes"
+    )  # Chinese first
     with django_capture_on_commit_callbacks(execute=True):
         services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=True)
     ship = _to_consumer()[-1].get_content()
@@ -310,7 +312,9 @@ def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_retur
     assert len(_to_consumer()) == sent_before and sent_before >= count
 
 
-def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(world, django_capture_on_commit_callbacks):
+def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(
+    world, django_capture_on_commit_callbacks
+):
     import time_machine
 
     consumer, order, merchant, agent = world
@@ -334,7 +338,9 @@ def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(world, djan
     assert "Reasons: 照片可见裂缝，属质量问题" in ruling
     assert "The merchant must carry out: Refund ¥99.00, by" in ruling and "appeal until" in ruling
 
-    silent = _file_web(consumer, order, kind="refund_only", description="没收到货", problem_type="logistics_delay")
+    silent = _file_web(
+        consumer, order, kind="refund_only", description="没收到货", problem_type="logistics_delay"
+    )
     with (
         time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1), tick=False),
         django_capture_on_commit_callbacks(execute=True),

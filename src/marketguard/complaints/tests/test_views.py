@@ -658,3 +658,13 @@ def test_alerts_can_be_marked_read_and_only_ones_own():
     assert Alert.objects.get(recipient=me).read_at is not None
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_staff_can_insert_a_ready_reply_and_consumers_are_not_offered_one(world):
+    w = world
+    case = _file(w)
+    html = _client(w.merchant).get(_detail(case)).content.decode()
+    assert 'data-testid="reply-template"' in html and '<optgroup label="中文">' in html
+    assert 'value="en:merchant-return-agreed"' in html and 'id="reply-template-texts"' in html
+    assert 'value="en:safety-first"' not in html
+    assert 'data-testid="reply-template"' not in _client(w.consumer).get(_detail(case)).content.decode()

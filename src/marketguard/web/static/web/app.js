@@ -35,6 +35,20 @@
     var clear = form.getAttribute("data-reset-on-success");
     if (clear) form.querySelectorAll(clear).forEach(function (el) { el.innerHTML = ""; });
   });
+  // <select data-insert-into="#textarea" data-texts="json-script id"> (ready replies): the chosen
+  // text goes into the textarea (after what is there), to be edited before sending;
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-insert-into]") || !select.value) return;
+    var target = document.querySelector(select.getAttribute("data-insert-into"));
+    var source = document.getElementById(select.getAttribute("data-texts"));
+    var text = source && JSON.parse(source.textContent)[select.value];
+    if (target && text) {
+      target.value = target.value.trim() ? target.value.replace(/\s+$/, "") + "\n\n" + text : text;
+      target.focus();
+    }
+    select.value = "";
+  });
   // <a data-fill-handoff="problem type"> (the assistant's offer) preselects the hand-off form.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("[data-fill-handoff]");
