@@ -2,7 +2,9 @@
 browser context, htmx and the live countdowns included."""
 
 import io
+import json
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -170,8 +172,16 @@ def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
     judge.click("#act-ruling button[type=submit]")
     expect(judge.get_by_test_id("ruling")).to_contain_text("支持全额退款")
     expect(_status(judge)).to_have_attribute("data-status", "executing")
+    # the arbitrator keeps the case file: one ZIP with the record, the evidence and the audit
+    with judge.expect_download() as download:
+        judge.get_by_test_id("export-case").click()
+    assert download.value.suggested_filename == f"{case.number}.zip"
+    with zipfile.ZipFile(download.value.path()) as case_file:
+        record = json.loads(case_file.read("case.json"))
+    assert record["rulings"][0]["reasons"] == "照片显示鞋底开胶，属质量问题，支持全额退款。"
 
     buyer.reload()
+    expect(buyer.get_by_test_id("export-case")).to_have_count(0)
     expect(buyer.get_by_test_id("ruling")).to_contain_text("Consumer's claim upheld")
     expect(buyer.get_by_test_id("ruling")).to_contain_text("¥129.00")
 

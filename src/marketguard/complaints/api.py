@@ -122,6 +122,12 @@ def reply_templates(request, number: str):
     return selectors.reply_templates(request.auth, number)
 
 
+@router.get("/cases/{number}/export", summary="The case file as a ZIP (agents, arbitrators, admins)")
+def export(request, number: str):
+    name, data = services.export_case(actor=request.auth, number=number)
+    return FileResponse(data, as_attachment=True, filename=name, content_type="application/zip")
+
+
 @router.post("/cases/{number}/acknowledge", response=schemas.CaseOut)
 def acknowledge(request, number: str, payload: schemas.MessageBodyIn):
     return services.acknowledge_case(

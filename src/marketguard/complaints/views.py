@@ -930,6 +930,17 @@ def _stream(request, number: str, evidence_id: int, *, thumbnail: bool):
 
 @login_required
 @require_GET
+def case_export(request, number: str):
+    """The case file as a ZIP (agents, arbitrators, admins)."""
+    try:
+        name, data = services.export_case(actor=request.user, number=number)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    return FileResponse(data, as_attachment=True, filename=name, content_type="application/zip")
+
+
+@login_required
+@require_GET
 def evidence_download(request, number: str, evidence_id: int):
     return _stream(request, number, evidence_id, thumbnail=False)
 

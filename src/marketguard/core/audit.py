@@ -27,6 +27,12 @@ def canonical(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def exported(entry: AuditEntry) -> dict:
+    """An entry as others can check it: its payload, the digest before it and its own digest,
+    where digest = SHA-256(prev_digest + "\\n" + canonical(payload))."""
+    return {"payload": _payload(entry), "prev_digest": entry.prev_digest, "digest": entry.digest}
+
+
 def entry_digest(prev_digest: str, payload: dict) -> str:
     return hashlib.sha256(prev_digest.encode() + b"\n" + canonical(payload)).hexdigest()
 

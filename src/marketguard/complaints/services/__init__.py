@@ -42,6 +42,7 @@ from marketguard.complaints.services.common import (  # noqa: F401
     timeouts,
     visible_cases,
 )
+from marketguard.complaints.services.export import export_case  # noqa: F401
 from marketguard.complaints.services.intake import (  # noqa: F401
     NO_REASON_TEXT,
     Intake,
