@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/assistant.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3* var/*.log

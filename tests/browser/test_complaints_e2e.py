@@ -89,7 +89,13 @@ def test_quality_complaint_with_a_photo_refund_agreed_executed_and_rated(open_pa
     expect(buyer.get_by_test_id("evidence")).to_have_count(1)
     thumbnail = buyer.locator("[data-testid=evidence] img")
     expect(thumbnail).to_have_attribute("alt", "crack.png")
-    buyer.wait_for_function("document.querySelector('[data-testid=evidence] img').naturalWidth > 0")
+    # the thumbnail really loaded (polled from here: a string predicate would be an eval the
+    # page's Content Security Policy refuses)
+    for _ in range(100):
+        if thumbnail.evaluate("img => img.complete && img.naturalWidth") > 0:
+            break
+        buyer.wait_for_timeout(100)
+    assert thumbnail.evaluate("img => img.naturalWidth") > 0
     expect(_status(buyer)).to_have_attribute("data-status", "awaiting_merchant")
     number = buyer.get_by_test_id("case-number").inner_text()
 

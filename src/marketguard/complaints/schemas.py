@@ -363,6 +363,7 @@ class MetricsOut(Schema):
     by_product: list[dict]
     by_category: list[dict]
     assistant: dict | None = None
+    by_agent: list[dict] | None = None
     targets: dict
 
 

@@ -959,6 +959,10 @@ def _percent(share: float) -> str:
     return f"{share * 100:g}%"
 
 
+def _percent_or_dash(share: float | None) -> str:
+    return f"{share * 100:.0f}%" if share is not None else "—"
+
+
 def _ratio_card(label, value, target, *, higher_is_better: bool, target_text) -> dict:
     met = None
     if value is not None and target is not None:
@@ -1139,6 +1143,14 @@ def dashboard(request):
                 ),
             ],
             "own_merchant": request.user.merchant if own_merchant else None,
+            "agents": [
+                {
+                    **a,
+                    "resolved_pct": _percent_or_dash(a["resolved_within_48h"]),
+                    "csat_pct": _percent_or_dash(a["csat"]),
+                }
+                for a in figures.get("by_agent") or []
+            ],
             "violations": [
                 {
                     "at": v.at,

@@ -548,6 +548,22 @@ def test_complaint_rate_is_the_share_of_orders_with_a_case(world):
     (merchant_row,) = m["by_merchant"]
     assert (merchant_row["orders"], merchant_row["cases"], merchant_row["rate"]) == (5, 2, 0.4)
     assert m["by_product"][0]["rate"] == 0.4
+    (category_row,) = m["by_category"]
+    assert (category_row["orders"], category_row["cases"]) == (5, 2)
+    # a second product in one of those orders, never complained about, is not listed
+    from marketguard.catalog.models import OrderItem
+
+    other = factories.product()
+    OrderItem.objects.create(
+        external_id=f"{more[1].external_id}-2",
+        order=more[1],
+        product=other,
+        quantity=1,
+        unit_price_fen=100,
+        paid_amount_fen=100,
+    )
+    m = selectors.metrics(w.agent)
+    assert [r["product__external_id"] for r in m["by_product"]] == [w.order.items.first().product.external_id]
 
 
 def test_rating_evidence_and_merge_refuse_a_stale_version(world):

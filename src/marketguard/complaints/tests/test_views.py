@@ -7,9 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
-from marketguard.complaints import services, workflow
+from marketguard.complaints import selectors, services, workflow
 from marketguard.complaints.models import Alert, Case, Evidence, MerchantViolation
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
@@ -668,3 +669,35 @@ def test_staff_can_insert_a_ready_reply_and_consumers_are_not_offered_one(world)
     assert 'value="en:merchant-return-agreed"' in html and 'id="reply-template-texts"' in html
     assert 'value="en:safety-first"' not in html
     assert 'data-testid="reply-template"' not in _client(w.consumer).get(_detail(case)).content.decode()
+
+
+def test_the_dashboard_shows_each_agents_load_and_results_to_the_platform_only(world):
+    from marketguard.complaints.models import SlaMark
+
+    w = world
+    busy, steady = w.agent, factories.user(Role.AGENT, display_name="王客服")
+    first = _file(w, description="杯子有裂缝")
+    second = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差")
+    third = _file(w, kind="complaint", problem_type="logistics_delay", description="快递太慢")
+    services.take_case(actor=busy, number=first.number)
+    services.take_case(actor=busy, number=second.number)
+    SlaMark.objects.create(case=second, target="first_response", stage="breached", due_at=timezone.now())
+    services.acknowledge_case(actor=steady, number=third.number)
+    services.resolve_case(actor=steady, number=third.number, reason="已催促快递")
+    services.rate_case(actor=w.consumer, number=third.number, score=5)
+
+    rows = {r["agent"]: r for r in selectors.metrics(w.analyst)["by_agent"]}
+    assert (rows[busy.username]["open"], rows[busy.username]["open_late"]) == (2, 1)
+    assert rows[steady.username]["resolved"] == 1 and rows[steady.username]["resolved_within_48h"] == 1.0
+    assert rows[steady.username]["csat"] == 1.0 and rows[steady.username]["open"] == 0
+    assert list(rows)[0] == busy.username  # most at risk first
+    assert selectors.metrics(w.merchant)["by_agent"] is None
+
+    html = _client(w.analyst).get(reverse("complaints:dashboard")).content.decode()
+    table = html[html.index('data-testid="agents"') :]
+    table = table[: table.index("</table>")]
+    assert "王客服" in table and f'data-agent="{busy.username}"' in table and "100%" in table
+    assert (
+        'data-testid="agents"'
+        not in _client(w.merchant).get(reverse("complaints:dashboard")).content.decode()
+    )
