@@ -128,6 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--keep", action="store_true", help=f"keep the database {DB} for a closer look")
     args = parser.parse_args()
     subprocess.run(
         ["psql", run.PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
@@ -203,9 +204,10 @@ def main() -> None:
     if not args.no_write:
         report.write()
     connection.close()
-    subprocess.run(
-        ["psql", run.PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
-    )
+    if not args.keep:
+        subprocess.run(
+            ["psql", run.PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
+        )
 
 
 if __name__ == "__main__":

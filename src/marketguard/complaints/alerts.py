@@ -22,6 +22,12 @@ TEXT = {
     "sla_warning_supervisor": _("SLA deadline approaching (for supervisors)"),
     "sla_breached_supervisor": _("SLA deadline missed (for supervisors)"),
     "violation_recorded": _("A violation was recorded against your store"),
+    "consumer_wrote": _("The consumer wrote"),
+    "merchant_wrote": _("The merchant wrote"),
+    "platform_wrote": _("The platform wrote"),
+    "proposal_received": _("A new proposal"),
+    "proposal_accepted": _("A proposal was accepted"),
+    "proposal_rejected": _("A proposal was rejected"),
 }
 
 #: Kinds e-mailed to the recipient at once (when their account has an address): someone may be

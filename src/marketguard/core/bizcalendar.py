@@ -113,6 +113,7 @@ class BusinessCalendar:
     _week: tuple = field(init=False, repr=False, compare=False)
     _adjusted: tuple = field(init=False, repr=False, compare=False)
     _last_special: date | None = field(init=False, repr=False, compare=False)
+    _always: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -145,6 +146,9 @@ class BusinessCalendar:
         set_(self, "_adjusted", adjusted[1])
         # Past this date the calendar is purely weekly; used to detect "no working time ever".
         set_(self, "_last_special", max(workdays) if workdays else None)
+        # Every moment is working time (24x7, no holidays): business time is elapsed time.
+        whole_day = ((_ZERO, _ONE_DAY),)
+        set_(self, "_always", not holidays and all(offsets == whole_day for offsets in self._week))
 
     # ------------------------------------------------------------------ days
     def _offsets(self, d: date) -> tuple[tuple[timedelta, timedelta], ...]:
@@ -251,6 +255,8 @@ class BusinessCalendar:
             raise ValueError(f"delta must not be negative (got {delta})")
         if not delta:
             return s
+        if self._always:
+            return s + delta
         remaining = delta
         for a, b in self._scan_from(s):
             a = max(a, s)
@@ -266,6 +272,8 @@ class BusinessCalendar:
         e = _require_aware(end, "end")
         if e <= s:
             return _ZERO
+        if self._always:
+            return e - s
         total = _ZERO
         d = s.astimezone(self._zone).date() - _ONE_DAY
         last = e.astimezone(self._zone).date() + _ONE_DAY

@@ -486,6 +486,16 @@ def _queue_notices(case: Case, users, kind: str) -> int:
     return queued
 
 
+def _tell_the_others(case: Case, party: str, kind: str) -> None:
+    """A party wrote or decided something: alert the case's owner (an agent) and, once the case
+    is with the merchant, the merchant's staff, except the side that acted (shown on the alerts
+    page, not e-mailed)."""
+    if party not in (Party.AGENT, Party.ARBITRATOR) and case.owner_id and case.owner.is_active:
+        _alert([case.owner], case, kind, {"number": case.number, "party": party})
+    if party != Party.MERCHANT and case.merchant_since:
+        _notify_merchant(case, kind)
+
+
 def _notify_merchant(case: Case, kind: str) -> None:
     if case.merchant_id:
         _alert(

@@ -42,6 +42,7 @@ from marketguard.complaints.services.common import (
     _route_to_merchant,
     _save,
     _tell_consumer,
+    _tell_the_others,
     _when,
     case_link,
     timeouts,
@@ -179,6 +180,9 @@ def post_message(
             fields += _end_pause(case)
         if not internal and party in (Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
             _queue_mail(case, text=_reply_text(case, message), subject=f"Re: {case.title}", message=message)
+        if not internal and party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
+            side = {Party.CONSUMER: "consumer", Party.MERCHANT: "merchant"}.get(party, "platform")
+            _tell_the_others(case, party, f"{side}_wrote")
         _event(
             case,
             "message_posted",
@@ -382,6 +386,7 @@ def make_proposal(
         audit.record(
             actor=actor, action="proposal_made", obj=case, after={"remedy": remedy, "amount_fen": fen}
         )
+        _tell_the_others(case, party, "proposal_received")
         if party in (Party.MERCHANT, Party.AGENT):
 
             def proposed():
@@ -429,6 +434,7 @@ def decide_proposal(
             party,
             {"proposal": proposal.pk, "note": note},
         )
+        _tell_the_others(case, party, "proposal_accepted" if accept else "proposal_rejected")
         if accept:
             fields += _move(case, "agree", actor=actor, party=party, data={"proposal": proposal.pk})
             fields += _start_remedy(

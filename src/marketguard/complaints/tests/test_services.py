@@ -596,3 +596,29 @@ def test_rating_evidence_and_merge_refuse_a_stale_version(world):
     services.rate_case(actor=w.consumer, number=case.number, score=4, version=case.version)
     case.refresh_from_db()
     assert case.status == workflow.CLOSED
+
+
+def test_each_side_is_alerted_when_another_writes_or_decides(world):
+    w = world
+    case = _file(w).case  # an after-sales request: with the merchant at once
+    services.take_case(actor=w.agent, number=case.number)
+
+    def kinds(user):
+        return list(
+            Alert.objects.filter(recipient=user, case=case).values_list("kind", flat=True).order_by("pk")
+        )
+
+    before_merchant, before_agent = kinds(w.merchant), kinds(w.agent)
+    services.post_message(actor=w.consumer, number=case.number, body="裂缝在杯底，照片已上传")
+    assert kinds(w.merchant)[len(before_merchant) :] == ["consumer_wrote"]
+    assert kinds(w.agent)[len(before_agent) :] == ["consumer_wrote"]
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="50.00")
+    assert kinds(w.merchant)[-1] == "consumer_wrote"  # not told of its own proposal
+    assert kinds(w.agent)[-1] == "proposal_received"
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False)
+    assert kinds(w.merchant)[-1] == "proposal_rejected" and kinds(w.agent)[-1] == "proposal_rejected"
+    services.post_message(actor=w.agent, number=case.number, body="请商家再看看照片", internal=True)
+    assert kinds(w.merchant)[-1] == "proposal_rejected"  # internal notes tell nobody
+    services.post_message(actor=w.agent, number=case.number, body="请商家再看看照片")
+    assert kinds(w.merchant)[-1] == "platform_wrote" and kinds(w.agent)[-1] == "proposal_rejected"
+    assert not Alert.objects.filter(recipient=w.consumer, kind__endswith="_wrote").exists()

@@ -335,3 +335,20 @@ def test_default_calendar_is_shanghai_office_hours():
     assert CAL.tz == "Asia/Shanghai"
     assert default_calendar() is CAL
     assert CAL.working_intervals(date(2026, 3, 9)) == [(sh(2026, 3, 9, 9), sh(2026, 3, 9, 18))]
+
+
+#: 24x7 too, but with a (far away) holiday: counted interval by interval, not by the shortcut.
+WALKED_24X7 = dataclasses.replace(ALWAYS_BERLIN, holidays=frozenset({date(1990, 1, 1)}))
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=starts_berlin, seconds=st.integers(0, 120 * 24 * 3600), back=st.integers(0, 60 * 24 * 3600))
+def test_the_24x7_shortcut_agrees_with_counting_day_by_day(start, seconds, back):
+    assert ALWAYS_BERLIN._always and not WALKED_24X7._always
+    delta = timedelta(seconds=seconds)
+    fast, walked = ALWAYS_BERLIN.add_business_time(start, delta), WALKED_24X7.add_business_time(start, delta)
+    assert fast == walked and fast.utcoffset() == timedelta(0)
+    earlier = start - timedelta(seconds=back)
+    assert ALWAYS_BERLIN.business_time_between(earlier, fast) == WALKED_24X7.business_time_between(
+        earlier, fast
+    )
