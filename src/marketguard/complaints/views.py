@@ -543,8 +543,6 @@ def _queue_rows(rows) -> list[dict]:
     ]
 
 
-@login_required
-@require_GET
 def _all_cases_context(request) -> dict:
     """Every case the user may see, filtered (status, priority, problem type) and searched."""
     filters = {}
@@ -568,6 +566,8 @@ def _all_cases_context(request) -> dict:
     }
 
 
+@login_required
+@require_GET
 def case_list(request):
     user = request.user
     desk = _desk(user)

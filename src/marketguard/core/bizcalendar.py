@@ -148,7 +148,13 @@ class BusinessCalendar:
         set_(self, "_last_special", max(workdays) if workdays else None)
         # Every moment is working time (24x7, no holidays): business time is elapsed time.
         whole_day = ((_ZERO, _ONE_DAY),)
-        set_(self, "_always", not holidays and all(offsets == whole_day for offsets in self._week))
+        set_(
+            self,
+            "_always",
+            not holidays
+            and (not workdays or adjusted[1] == whole_day)
+            and all(offsets == whole_day for offsets in self._week),
+        )
 
     # ------------------------------------------------------------------ days
     def _offsets(self, d: date) -> tuple[tuple[timedelta, timedelta], ...]:

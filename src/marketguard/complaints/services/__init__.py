@@ -50,7 +50,13 @@ from marketguard.complaints.services.intake import (  # noqa: F401
     check_no_reason_return,
     submit_case,
 )
-from marketguard.complaints.services.mail import MailResult, deliver_mail, ingest_email, ingest_maildir  # noqa: F401
+from marketguard.complaints.services.mail import (  # noqa: F401
+    MailResult,
+    deliver_mail,
+    ingest_email,
+    ingest_maildir,
+    retry_mail,
+)
 from marketguard.complaints.services.sweep import SweepReport, sweep  # noqa: F401
 from marketguard.complaints.services.work import (  # noqa: F401
     acknowledge_case,

@@ -145,20 +145,18 @@ def record_ruling(
                 % {"outcome": Ruling.Outcome(outcome).label},
                 _("Reasons: %(reasons)s") % {"reasons": reasons},
             ]
-            if remedy and outcome != Ruling.Outcome.MERCHANT:
+            returned = case.remedies.filter(return_ship_by__isnull=False).order_by("-pk").first()
+            if remedy == RemedyKind.RETURN_REFUND and outcome != Ruling.Outcome.MERCHANT and returned:
+                # the refund waits for the goods: due 7 days after the merchant receives them
+                lines += [
+                    _("The merchant must carry out: %(remedy)s.") % {"remedy": _remedy_text(remedy, fen)},
+                    _return_text(returned.return_ship_by),
+                ]
+            elif remedy and outcome != Ruling.Outcome.MERCHANT:
                 lines.append(
                     _("The merchant must carry out: %(remedy)s, by %(due)s.")
                     % {"remedy": _remedy_text(remedy, fen), "due": _when(ruling.execute_due)}
                 )
-                if (
-                    remedy == RemedyKind.RETURN_REFUND
-                    and case.remedies.filter(return_ship_by__isnull=False).exists()
-                ):
-                    lines.append(
-                        _return_text(
-                            case.remedies.filter(return_ship_by__isnull=False).latest("pk").return_ship_by
-                        )
-                    )
             lines.append(
                 _("Either side may appeal until %(date)s.") % {"date": _when(ruling.appeal_deadline)}
             )

@@ -27,11 +27,13 @@ from marketguard.complaints.models import (
     OutgoingMail,
     Party,
 )
-from marketguard.complaints.services.common import _event
+from marketguard.complaints.services.common import _enqueue_mail, _event
 from marketguard.complaints.services.intake import submit_case
 from marketguard.complaints.services.work import add_evidence, post_message
+from marketguard.core import audit
 from marketguard.core.errors import InvalidInput
 from marketguard.core.models import Role, User
+from marketguard.core.permissions import require_role
 
 logger = logging.getLogger(__name__)
 
@@ -205,4 +207,32 @@ def deliver_mail(*, now: datetime | None = None, limit: int = 50) -> int:
             fields.update(status=OutgoingMail.Status.SENT, sent_at=now, last_error="")
         if not OutgoingMail.objects.filter(pk=row.pk, claim_token=token).update(**fields):
             logger.warning("outgoing mail %s: lease lost before the outcome was recorded", row.pk)
+    return len(rows)
+
+
+def retry_mail(*, actor, ids) -> int:
+    """Send given-up or failing e-mails again at the next delivery (an admin, after fixing the
+    mail server or an address). Sent ones are left alone. Audited; returns how many."""
+    from marketguard.core import delivery
+
+    require_role(actor, Role.ADMIN)
+    with transaction.atomic():
+        rows = list(
+            OutgoingMail.objects.select_for_update()
+            .filter(pk__in=list(ids), status__in=[OutgoingMail.Status.DEAD, OutgoingMail.Status.FAILED])
+            .filter(delivery.unleased(timezone.now()))  # not while a worker is sending it
+            .order_by("pk")
+        )
+        for row in rows:
+            audit.record(
+                actor=actor,
+                action="mail_retry",
+                obj=row,
+                before={"status": row.status, "attempts": row.attempts, "last_error": row.last_error},
+            )
+        OutgoingMail.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=OutgoingMail.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        if rows:
+            transaction.on_commit(_enqueue_mail)
     return len(rows)

@@ -142,6 +142,29 @@ def test_a_failing_mail_server_is_retried_with_backoff_and_given_up_at_last(worl
     assert services.deliver_mail(now=timezone.now() + timedelta(days=10)) == 0  # dead stays dead
     assert mail.outbox == []
 
+    # the mail server is fixed: an admin sends it again from the outbox list
+    from django.test import Client
+
+    from marketguard.core.errors import PermissionDenied
+    from marketguard.core.models import AuditEntry
+
+    with pytest.raises(PermissionDenied):
+        services.retry_mail(actor=_agent, ids=[row.pk])
+    admin = factories.user(Role.ADMIN, is_staff=True, is_superuser=True)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(admin)
+    listing = client.get("/admin/complaints/outgoingmail/?status=dead")
+    assert listing.status_code == 200 and case.number in listing.content.decode()
+    done = client.post(
+        "/admin/complaints/outgoingmail/", {"action": "send_again", "_selected_action": [row.pk]}, follow=True
+    )
+    assert "1 e-mail will be sent again." in done.content.decode()
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingMail.Status.PENDING, 0)
+    assert AuditEntry.objects.filter(action="mail_retry", object_id=str(row.pk)).exists()
+    assert services.deliver_mail() == 1 and len(mail.outbox) == 1
+    assert services.retry_mail(actor=admin, ids=[row.pk]) == 0  # sent mail is left alone
+
 
 def test_reply_headers_cannot_be_injected_through_the_case_title(world):
     consumer, order, _merchant, _agent = world
@@ -349,3 +372,27 @@ def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(
     approved = [m.get_content() for m in _to_consumer() if "approved automatically" in m.get_content()]
     assert len(approved) == 1 and "72 hours" in approved[0] and "¥99.00" in approved[0]
     assert "The refund is due by" in approved[0] and silent.number in approved[0]
+
+
+def test_a_ruling_for_a_return_names_the_return_deadline_not_a_refund_deadline(
+    world, django_capture_on_commit_callbacks
+):
+    consumer, order, merchant, agent = world
+    arbitrator = factories.user(Role.ARBITRATOR)
+    case = _file_web(consumer, order)
+    proposal = services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="20.00")
+    services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=False)
+    services.request_intervention(actor=consumer, number=case.number, reason="只肯退 20 元")
+    services.start_review(actor=arbitrator, number=case.number)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_ruling(
+            actor=arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="质量问题",
+            remedy="return_refund",
+            amount="99.00",
+        )
+    ruling = _to_consumer()[-1].get_content()
+    assert "The merchant must carry out: Return and refund ¥99.00." in ruling
+    assert "Please send the goods back by" in ruling and ", by " not in ruling

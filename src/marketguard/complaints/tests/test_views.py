@@ -701,3 +701,25 @@ def test_the_dashboard_shows_each_agents_load_and_results_to_the_platform_only(w
         'data-testid="agents"'
         not in _client(w.merchant).get(reverse("complaints:dashboard")).content.decode()
     )
+
+
+def test_the_case_list_asks_a_visitor_to_sign_in_and_refuses_a_post(world):
+    response = Client().get(reverse("complaints:list"), {"view": "all"})
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert _client(world.agent).post(reverse("complaints:list"), {"view": "all"}).status_code == 405
+
+
+def test_searching_titles_cannot_reveal_what_is_masked(world):
+    w = world
+    case = _file(w, title="杯子漏水 电话13900001111")
+    client = _client(w.merchant)
+    masked = client.get(reverse("complaints:list"), {"view": "all", "q": "1390000"}).content.decode()
+    assert case.number not in masked  # a merchant sees 139****1111: the digits are not searchable
+    assert (
+        f'data-case="{case.number}"'
+        in client.get(reverse("complaints:list"), {"view": "all", "q": case.number}).content.decode()
+    )
+    platform = (
+        _client(w.agent).get(reverse("complaints:list"), {"view": "all", "q": "1390000"}).content.decode()
+    )
+    assert f'data-case="{case.number}"' in platform

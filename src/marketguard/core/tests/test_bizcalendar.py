@@ -352,3 +352,11 @@ def test_the_24x7_shortcut_agrees_with_counting_day_by_day(start, seconds, back)
     assert ALWAYS_BERLIN.business_time_between(earlier, fast) == WALKED_24X7.business_time_between(
         earlier, fast
     )
+
+
+def test_an_adjusted_working_day_with_shorter_hours_turns_the_shortcut_off():
+    day = date(2026, 10, 10)
+    cal = dataclasses.replace(ALWAYS_BERLIN, workdays=frozenset({day}), workday_hours=((time(9), time(18)),))
+    assert not cal._always
+    start = datetime(2026, 10, 10, 0, 0, tzinfo=BERLIN)
+    assert cal.business_time_between(start, start + timedelta(days=1)) == timedelta(hours=9)

@@ -21,7 +21,7 @@
       chart.setOption(Object.assign({
         animation: false,
         grid: { left: 44, right: 16, top: 36, bottom: 28 },
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", renderMode: "richText" },
         xAxis: { type: "category", data: days, axisTick: { alignWithLabel: true } }
       }, option));
       charts.push(chart);
@@ -37,7 +37,7 @@
       make(id, {
         legend: { top: 0, data: [name, data.labels.target] },
         yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-        tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+        tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
         series: [
           { name: name, type: "line", data: values.map(percent), connectNulls: true, symbolSize: 6,
             itemStyle: { color: color }, lineStyle: { color: color } },
