@@ -335,18 +335,24 @@ def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_retur
     assert len(_to_consumer()) == sent_before and sent_before >= count
 
 
-def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(
-    world, django_capture_on_commit_callbacks
-):
-    import time_machine
-
-    consumer, order, merchant, agent = world
+def _before_the_arbitrator(consumer, order, merchant):
+    """A case the consumer took to the platform after refusing the merchant's offer."""
     arbitrator = factories.user(Role.ARBITRATOR)
     case = _file_web(consumer, order)
     proposal = services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="20.00")
     services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=False)
     services.request_intervention(actor=consumer, number=case.number, reason="只肯退 20 元")
     services.start_review(actor=arbitrator, number=case.number)
+    return case, arbitrator
+
+
+def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(
+    world, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    consumer, order, merchant, agent = world
+    case, arbitrator = _before_the_arbitrator(consumer, order, merchant)
     with django_capture_on_commit_callbacks(execute=True):
         services.record_ruling(
             actor=arbitrator,
@@ -378,12 +384,7 @@ def test_a_ruling_for_a_return_names_the_return_deadline_not_a_refund_deadline(
     world, django_capture_on_commit_callbacks
 ):
     consumer, order, merchant, agent = world
-    arbitrator = factories.user(Role.ARBITRATOR)
-    case = _file_web(consumer, order)
-    proposal = services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="20.00")
-    services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=False)
-    services.request_intervention(actor=consumer, number=case.number, reason="只肯退 20 元")
-    services.start_review(actor=arbitrator, number=case.number)
+    case, arbitrator = _before_the_arbitrator(consumer, order, merchant)
     with django_capture_on_commit_callbacks(execute=True):
         services.record_ruling(
             actor=arbitrator,
