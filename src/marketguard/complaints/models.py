@@ -660,11 +660,11 @@ class SlaPolicyRow(models.Model):
         others = SlaPolicyRow.objects.filter(active=True).exclude(pk=self.pk)
         if not others.exists() and not self.active:
             return  # no active row at all: the shipped defaults apply
-        if self.active and policy.specificity == 0:
+        if self.active and policy.catch_all:
             return
         for row in others:
             try:
-                if row.policy().specificity == 0:
+                if row.policy().catch_all:
                     return
             except (ValueError, TypeError):
                 continue
@@ -693,7 +693,7 @@ class ComplaintRules(models.Model):
         from marketguard.complaints import sla, triage
 
         checks = (
-            ("timeouts", lambda v: sla.Timeouts.from_dict({**sla.DEFAULT_TIMEOUTS.to_dict(), **v})),
+            ("timeouts", sla.Timeouts.from_dict),
             ("triage", triage.TriageRules.from_dict),
         )
         errors = {}

@@ -34,7 +34,7 @@ from marketguard.complaints.models import (
 )
 from marketguard.core.calendars import get_calendar
 from marketguard.core.errors import InvalidInput, NotFound
-from marketguard.core.models import Role
+from marketguard.core.models import Role, User
 from marketguard.core.permissions import require_role, sees_personal_data, sees_personal_text
 
 
@@ -293,12 +293,14 @@ def merchant_scope(actor) -> int | None:
     return None
 
 
+def _share(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
+
+
 def _agent_figures(since: datetime | None, until: datetime | None) -> list[dict]:
     """Per active agent: open cases owned now and how many of them missed a deadline; cases
     resolved in the period and the share within 48 h; satisfaction of the ratings given in the
     period. Four grouped queries, whatever the number of agents; most at risk first."""
-    from marketguard.core.models import User
-
     agents = {u.pk: u for u in User.objects.filter(role=Role.AGENT, is_active=True)}
     owned_open = Case.objects.filter(owner__in=list(agents), status__in=list(workflow.OPEN))
     breached = Exists(SlaMark.objects.filter(case=OuterRef("pk"), stage="breached"))
@@ -330,9 +332,9 @@ def _agent_figures(since: datetime | None, until: datetime | None) -> list[dict]
                 "open": o.get("n", 0),
                 "open_late": o.get("late", 0),
                 "resolved": r.get("n", 0),
-                "resolved_within_48h": round(r["in_48"] / r["n"], 4) if r.get("n") else None,
+                "resolved_within_48h": _share(r.get("in_48", 0), r.get("n", 0)),
                 "ratings": g.get("n", 0),
-                "csat": round(g["good"] / g["n"], 4) if g.get("n") else None,
+                "csat": _share(g.get("good", 0), g.get("n", 0)),
             }
         )
     rows.sort(key=lambda r: (-r["open_late"], -r["open"], r["agent"]))
@@ -370,9 +372,6 @@ def metrics(
     satisfied = ratings.filter(score__gte=4).count()
     escalated = cases.filter(escalated_at__isnull=False).count()
     order_count = orders.count()
-
-    def _share(n, d):
-        return round(n / d, 4) if d else None
 
     # Complaint rate, cohort definition: of the orders placed in the period, the share that has
     # a complaint or after-sales case (filed at any time). Always between 0 and 1.

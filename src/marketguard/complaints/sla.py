@@ -244,6 +244,11 @@ class SlaPolicy:
         """How many conditions the policy sets; more = more specific."""
         return sum(1 for cond in _CONDITIONS if getattr(self, cond))
 
+    @property
+    def catch_all(self) -> bool:
+        """True when the policy sets no condition: it applies to every case."""
+        return self.specificity == 0
+
     def matches(self, facts: CaseFacts | Mapping) -> bool:
         facts = CaseFacts.coerce(facts)
         if not self.active:

@@ -550,7 +550,7 @@ def _all_cases_context(request) -> dict:
         value = request.GET.get(name, "")
         if value in choices.values:
             filters[name] = value
-    q = " ".join(request.GET.get("q", "").split())[:100]
+    q = request.GET.get("q", "")[:100]  # find_cases normalises the spaces
     qs = selectors.find_cases(request.user, q=q, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
@@ -959,8 +959,9 @@ def _percent(share: float) -> str:
     return f"{share * 100:g}%"
 
 
-def _percent_or_dash(share: float | None) -> str:
-    return f"{share * 100:.0f}%" if share is not None else "—"
+def _share_text(share: float | None, digits: int = 1) -> str:
+    """0.4567 -> "45.7%"; no figure -> "—"."""
+    return f"{share * 100:.{digits}f}%" if share is not None else "—"
 
 
 def _ratio_card(label, value, target, *, higher_is_better: bool, target_text) -> dict:
@@ -969,7 +970,7 @@ def _ratio_card(label, value, target, *, higher_is_better: bool, target_text) ->
         met = value >= target if higher_is_better else value <= target
     return {
         "label": label,
-        "value": f"{value * 100:.1f}%" if value is not None else "—",
+        "value": _share_text(value),
         "target": target_text,
         "met": met,
     }
@@ -1002,7 +1003,7 @@ def dashboard(request):
         violations = list(selectors.violations(request.user, since=since)[:20])
     except DomainError as exc:
         return _error_page(request, exc)
-    own_merchant = request.user.role == Role.MERCHANT_STAFF
+    own_merchant = selectors.merchant_scope(request.user) is not None
     targets = figures["targets"]
     first_avg = figures["first_response_avg_hours"]
     cards = [
@@ -1096,7 +1097,7 @@ def dashboard(request):
                 "cases": r["cases"],
                 "orders": r["orders"],
                 "rate": r["rate"],
-                "rate_pct": f"{r['rate'] * 100:.2f}%" if r["rate"] is not None else "—",
+                "rate_pct": _share_text(r["rate"], 2),
                 "over": r["rate"] is not None and r["rate"] > targets["complaint_rate"],
             }
             for r in rows
@@ -1146,8 +1147,8 @@ def dashboard(request):
             "agents": [
                 {
                     **a,
-                    "resolved_pct": _percent_or_dash(a["resolved_within_48h"]),
-                    "csat_pct": _percent_or_dash(a["csat"]),
+                    "resolved_pct": _share_text(a["resolved_within_48h"], 0),
+                    "csat_pct": _share_text(a["csat"], 0),
                 }
                 for a in figures.get("by_agent") or []
             ],

@@ -71,7 +71,7 @@ def rules() -> ComplaintRules:
 def timeouts() -> sla.Timeouts:
     def load():
         data = rules().timeouts or {}
-        return sla.Timeouts.from_dict({**sla.DEFAULT_TIMEOUTS.to_dict(), **data})
+        return sla.Timeouts.from_dict(data)  # a timeout not given keeps its default
 
     return _cached("timeouts", load)
 
@@ -90,8 +90,8 @@ def policies() -> list[sla.SlaPolicy]:
                 logger.error("SLA policy %r is invalid and was skipped: %s", row.name, exc)
         if not rows:
             return list(sla.DEFAULT_POLICIES)
-        if not any(p.specificity == 0 for p in rows):
-            rows.append(next(p for p in sla.DEFAULT_POLICIES if p.specificity == 0))
+        if not any(p.catch_all for p in rows):
+            rows.append(next(p for p in sla.DEFAULT_POLICIES if p.catch_all))
         return rows
 
     return _cached("policies", load)
@@ -437,19 +437,26 @@ def _notice_text(case: Case, user, kind: str) -> tuple[str, str]:
     title = " ".join(case.title.split())
     if not sees_personal_text(user):
         title = mask_in_text(title)
-    link = case_link(case)
-    labels, body = [], []
+    labels = _in_both_languages(lambda: [alerts.label(kind)])
+    body = _in_both_languages(
+        lambda: [
+            alerts.label(kind),
+            _("Case %(number)s: %(title)s") % {"number": case.number, "title": title},
+            _("Open the case: %(link)s") % {"link": case_link(case)},
+            _("This notice was sent automatically; replies to it are not read."),
+            "",
+        ]
+    )
+    return f"[MarketGuard] {' / '.join(labels)} · {case.number}", "\n".join(body)
+
+
+def _in_both_languages(lines) -> list[str]:
+    """`lines()` in Chinese, then in English: the mail people get is in both languages."""
+    out = []
     for language in ("zh-hans", "en"):
         with translation.override(language):
-            labels.append(alerts.label(kind))
-            body += [
-                alerts.label(kind),
-                _("Case %(number)s: %(title)s") % {"number": case.number, "title": title},
-                _("Open the case: %(link)s") % {"link": link},
-                _("This notice was sent automatically; replies to it are not read."),
-                "",
-            ]
-    return f"[MarketGuard] {' / '.join(labels)} · {case.number}", "\n".join(body)
+            out += lines()
+    return out
 
 
 def _queue_notices(case: Case, users, kind: str) -> int:
@@ -621,10 +628,9 @@ def _tell_consumer(case: Case, lines) -> OutgoingMail | None:
     other mail of the case; nothing when the case has no contact address."""
     if not (case.contact_email or "").strip():
         return None
-    text = []
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
-            text += [*lines(), _("Open the case: %(link)s") % {"link": case_link(case)}, ""]
+    text = _in_both_languages(
+        lambda: [*lines(), _("Open the case: %(link)s") % {"link": case_link(case)}, ""]
+    )
     return _queue_mail(case, text="\n".join(text).strip(), subject=f"Re: {case.title}", automatic=True)
 
 

@@ -54,9 +54,9 @@ def _rows(qs) -> list[dict]:
     return [_row(o) for o in qs]
 
 
-def _case_record(case: Case) -> dict:
+def _case_record(case: Case, messages: list, evidence: list) -> dict:
     people = {}
-    for user in (case.consumer, case.owner, *(m.author for m in case.messages.select_related("author"))):
+    for user in (case.consumer, case.owner, *(m.author for m in messages)):
         if user is not None:
             people[user.pk] = {"username": user.get_username(), "role": user.role}
     return {
@@ -67,7 +67,7 @@ def _case_record(case: Case) -> dict:
         "order": case.order.external_id if case.order_id else None,
         "product": case.product.external_id if case.product_id else None,
         "events": _rows(case.events.order_by("at", "pk")),
-        "messages": _rows(case.messages.order_by("created_at", "pk")),
+        "messages": _rows(messages),
         "material_requests": _rows(case.material_requests.order_by("pk")),
         "evidence": [
             {
@@ -77,7 +77,7 @@ def _case_record(case: Case) -> dict:
                 "size": e.blob.size,
                 "mime": e.blob.mime,
             }
-            for e in case.evidence.select_related("blob").order_by("created_at", "pk")
+            for e in evidence
         ],
         "proposals": _rows(case.proposals.order_by("pk")),
         "remedies": _rows(case.remedies.order_by("pk")),
@@ -105,7 +105,9 @@ def export_case(*, actor, number: str):
     with transaction.atomic():
         audit.record(actor=actor, action="case_exported", obj=case)
     case = Case.objects.select_related("merchant", "order", "product", "consumer", "owner").get(pk=case.pk)
-    record = _case_record(case)
+    messages = list(case.messages.select_related("author").order_by("created_at", "pk"))
+    evidence = list(case.evidence.select_related("blob").order_by("created_at", "pk"))
+    record = _case_record(case, messages, evidence)
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (handed to the response)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         who = actor.get_username() if actor is not None else "system"
@@ -115,12 +117,12 @@ def export_case(*, actor, number: str):
         )
         zf.writestr("case.json", json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
         sums = []
-        for item in record["evidence"]:
-            blob_file = case.evidence.select_related("blob").get(pk=item["id"]).blob.file
-            with blob_file.open("rb") as src, zf.open(item["path"], "w") as dst:
+        for e in evidence:
+            path = _evidence_path(e)
+            with e.blob.file.open("rb") as src, zf.open(path, "w") as dst:
                 while chunk := src.read(1024 * 1024):
                     dst.write(chunk)
-            sums.append(f"{item['sha256']}  {item['path'].removeprefix('evidence/')}\n")
+            sums.append(f"{e.blob.sha256}  {path.removeprefix('evidence/')}\n")
         if sums:
             zf.writestr("evidence/SHA256SUMS", "".join(sums))
         entries = AuditEntry.objects.filter(

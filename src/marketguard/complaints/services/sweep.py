@@ -311,13 +311,8 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
             or case.auto_approve_at > now
         ):
             return
-        fields = _move(
-            case,
-            "auto_approve",
-            actor=None,
-            party=Party.SYSTEM,
-            data={"after_hours": timeouts().auto_approve_refund_only.total_seconds() / 3600},
-        )
+        hours = timeouts().auto_approve_refund_only.total_seconds() / 3600
+        fields = _move(case, "auto_approve", actor=None, party=Party.SYSTEM, data={"after_hours": hours})
         amount = case.amount_claimed_fen if case.amount_claimed_fen is not None else case.paid_amount_fen
         fields += _start_remedy(
             case, kind=RemedyKind.REFUND, amount=amount, source=Remedy.Source.AUTO_APPROVAL
@@ -325,7 +320,6 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
         case.auto_approve_at = None
         fields.append("auto_approve_at")
         _violation(case, MerchantViolation.Kind.SILENT_ON_REFUND, {"amount_fen": amount})
-        hours = round(timeouts().auto_approve_refund_only.total_seconds() / 3600)
 
         def approved():
             lines = [
@@ -333,7 +327,7 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
                     "The merchant did not answer within %(hours)s hours, so your refund-only request "
                     "was approved automatically: %(amount)s."
                 )
-                % {"hours": hours, "amount": _remedy_text(RemedyKind.REFUND, amount)}
+                % {"hours": f"{hours:g}", "amount": _remedy_text(RemedyKind.REFUND, amount)}
             ]
             if case.execution_due:
                 lines.append(_("The refund is due by %(date)s.") % {"date": _when(case.execution_due)})

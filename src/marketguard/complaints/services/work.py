@@ -252,8 +252,7 @@ def request_materials(
         asked = [all_codes[c] for c in items]
 
         def asking():
-            english = translation.get_language() == "en"
-            names = "; ".join(i.label_en if english else i.label_zh for i in asked)
+            names = "; ".join(i.label(translation.get_language()) for i in asked)
             lines = [_("Please send us: %(items)s.") % {"items": names}]
             if (reason or "").strip():
                 lines.append(_("Why we ask: %(reason)s") % {"reason": reason.strip()})
