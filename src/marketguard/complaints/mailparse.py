@@ -39,6 +39,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
+from email.header import Header
+from email.mime.text import MIMEText
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
@@ -48,6 +50,7 @@ __all__ = [
     "DEFAULT_CASE_PREFIX",
     "Attachment",
     "ParsedMail",
+    "Outgoing",
     "build_notice",
     "build_reply",
     "is_reply_to_notice",
@@ -744,6 +747,49 @@ def _no_newlines(name: str, value: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message written for sending: the bytes on the wire and the two headers we keep."""
+
+    raw: bytes
+    subject: str  # as written (decoded)
+    message_id: str  # with its angle brackets
+
+
+def _address_header(name: str, value: str) -> str:
+    """One or more addresses, display names RFC 2047-encoded when not ASCII."""
+    _no_newlines(name, value)
+    pairs = email.utils.getaddresses([value])
+    if not pairs or not all(addr for _n, addr in pairs):
+        raise ValueError(f"{name}: not an address: {value!r}")
+    return ", ".join(email.utils.formataddr((n, _ascii_address(a)), charset="utf-8") for n, a in pairs)
+
+
+def _ascii_address(address: str) -> str:
+    """An internationalised domain in its ASCII (IDNA) form, so that the header stays 7-bit."""
+    local, _at, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
+def _compose(headers: list[tuple[str, str]], text: str, *, date: datetime | None) -> bytes:
+    """RFC 5322 bytes, 7-bit (headers RFC 2047, body base64 UTF-8), CRLF line ends.
+
+    Built with the compat32 classes: the same message as ``EmailMessage`` with the SMTP policy
+    at about a fifth of the cost, which matters on the intake path (every case writes one)."""
+    msg = MIMEText(text.replace("\r\n", "\n").replace("\n", "\r\n"), "plain", "utf-8")
+    for name, value in [
+        *headers,
+        ("Date", email.utils.format_datetime((date or datetime.now(UTC)).astimezone(UTC))),
+    ]:
+        msg[name] = value if value.isascii() else Header(value, "utf-8").encode()
+    return msg.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+
+
 def build_reply(
     *,
     case_number: str,
@@ -756,7 +802,7 @@ def build_reply(
     domain: str = "marketguard",
     date: datetime | None = None,
     automatic: bool = False,
-) -> bytes:
+) -> Outgoing:
     """An outgoing RFC 5322 message (UTF-8, CRLF line ends) about a case.
 
     The subject carries ``[<case number>]`` once; the Message-ID is
@@ -773,22 +819,19 @@ def build_reply(
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise ValueError("to: at least one recipient is required")
-    for r in recipients:
-        _no_newlines("to", r)
-    _no_newlines("from_address", from_address)
     subject = _no_newlines("subject", subject.strip())
     if case_number.lower() not in subject.lower():
         prefix_match = _REPLY_PREFIX.match(subject)
         head = prefix_match.group(0) if prefix_match else ""
         rest = subject[len(head) :].strip()
         subject = f"{head}[{case_number}] {rest}".strip()
-
-    msg = email.message.EmailMessage(policy=policy.SMTP.clone(cte_type="7bit"))
-    msg["From"] = from_address
-    msg["To"] = ", ".join(recipients)
-    msg["Subject"] = subject
-    msg["Date"] = email.utils.format_datetime((date or datetime.now(UTC)).astimezone(UTC))
-    msg["Message-ID"] = f"<{case_number.upper()}.{uuid.uuid4().hex}@{domain}>"
+    message_id = f"<{case_number.upper()}.{uuid.uuid4().hex}@{domain}>"
+    headers = [
+        ("From", _address_header("from_address", from_address)),
+        ("To", ", ".join(_address_header("to", r) for r in recipients)),
+        ("Subject", subject),
+        ("Message-ID", message_id),
+    ]
     thread: list[str] = []
     for value in (*references, in_reply_to or ""):
         for mid in _message_ids(_no_newlines("references", value)):
@@ -796,14 +839,13 @@ def build_reply(
                 thread.append(mid)
     parent = _message_ids(in_reply_to)
     if parent:
-        msg["In-Reply-To"] = parent[0]
+        headers.append(("In-Reply-To", parent[0]))
     if thread:
-        msg["References"] = " ".join(thread)
+        headers.append(("References", " ".join(thread)))
     if automatic:
-        msg["Auto-Submitted"] = "auto-replied"
-    msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    msg.set_content(text.replace("\r\n", "\n"), charset="utf-8")
-    return msg.as_bytes()
+        headers.append(("Auto-Submitted", "auto-replied"))
+    headers.append(("X-Auto-Response-Suppress", "OOF, AutoReply"))
+    return Outgoing(_compose(headers, text, date=date), subject, message_id)
 
 
 #: Message-IDs of notices to people at work start with this (``<notice.<uuid hex>@<domain>>``).
@@ -818,7 +860,7 @@ def build_notice(
     from_address: str,
     domain: str = "marketguard",
     date: datetime | None = None,
-) -> bytes:
+) -> Outgoing:
     """An automatic notice to a person at work (an alert by e-mail), RFC 5322, 7-bit.
 
     Not part of any consumer's thread: the Message-ID starts with ``notice.`` so that a reply
@@ -827,16 +869,17 @@ def build_notice(
     """
     if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
         raise ValueError(f"domain: expected a host name, got {domain!r}")
-    msg = email.message.EmailMessage(policy=policy.SMTP.clone(cte_type="7bit"))
-    msg["From"] = _no_newlines("from_address", from_address)
-    msg["To"] = _no_newlines("to", to)
-    msg["Subject"] = _no_newlines("subject", " ".join(subject.split()))
-    msg["Date"] = email.utils.format_datetime((date or datetime.now(UTC)).astimezone(UTC))
-    msg["Message-ID"] = f"<{NOTICE_ID_PREFIX}{uuid.uuid4().hex}@{domain}>"
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(text.replace("\r\n", "\n"), charset="utf-8")
-    return msg.as_bytes()
+    subject = _no_newlines("subject", " ".join(subject.split()))
+    message_id = f"<{NOTICE_ID_PREFIX}{uuid.uuid4().hex}@{domain}>"
+    headers = [
+        ("From", _address_header("from_address", from_address)),
+        ("To", _address_header("to", to)),
+        ("Subject", subject),
+        ("Message-ID", message_id),
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "All"),
+    ]
+    return Outgoing(_compose(headers, text, date=date), subject, message_id)
 
 
 def is_reply_to_notice(mail: ParsedMail) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.parser import BytesHeaderParser
 
 from django.conf import settings
 from django.db import transaction
@@ -471,7 +470,7 @@ def _queue_notices(case: Case, users, kind: str) -> int:
         if not address:
             continue
         subject, text = _notice_text(case, user, kind)
-        raw = mailparse.build_notice(
+        built = mailparse.build_notice(
             to=address,
             subject=subject,
             text=text,
@@ -481,9 +480,9 @@ def _queue_notices(case: Case, users, kind: str) -> int:
         OutgoingMail.objects.create(
             case=case,
             to_address=address[:254],
-            subject=subject[:300],
-            message_id_header=BytesHeaderParser().parsebytes(raw)["Message-ID"],
-            raw=raw.decode("ascii"),
+            subject=built.subject[:300],
+            message_id_header=built.message_id,
+            raw=built.raw.decode("ascii"),
             automatic=True,
             notice=True,
         )
@@ -597,7 +596,7 @@ def _queue_mail(
     if not to:
         return None
     thread = _mail_thread(case) if in_reply_to is None else [m for m in [in_reply_to] if m]
-    raw = mailparse.build_reply(
+    built = mailparse.build_reply(
         case_number=case.number,
         to=to,
         subject=" ".join((subject or case.title).split()),  # one line: no header injection
@@ -608,14 +607,13 @@ def _queue_mail(
         domain=settings.MAIL_DOMAIN,
         automatic=automatic,
     )
-    parsed = mailparse.parse_message(raw)
     mail = OutgoingMail.objects.create(
         case=case,
         message=message,
         to_address=to[:254],
-        subject=parsed.subject[:300],
-        message_id_header=parsed.message_id,
-        raw=raw.decode("ascii"),
+        subject=built.subject[:300],
+        message_id_header=built.message_id,
+        raw=built.raw.decode("ascii"),
         automatic=automatic,
     )
     transaction.on_commit(_enqueue_mail)

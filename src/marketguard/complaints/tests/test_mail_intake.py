@@ -57,7 +57,8 @@ def test_maildir_intake_opens_a_case_and_threads_the_reply(tmp_path, capsys):
         text="我们已收到",
         from_address="service@marketguard.invalid",
     )
-    reply_id = mailparse.parse_message(reply).message_id
+    reply_id = reply.message_id
+    assert mailparse.parse_message(reply.raw).message_id == reply_id
     box.add(
         _mail(
             "zhangsan@example.com",

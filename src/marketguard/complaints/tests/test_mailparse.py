@@ -389,7 +389,7 @@ def test_build_reply_threads_back_into_the_case():
         in_reply_to=incoming.message_id,
         from_address="MarketGuard 客服 <service@marketguard.example>",
         date=datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
-    )
+    ).raw
     assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     raw.decode("ascii")  # 7-bit clean on the wire
@@ -420,8 +420,9 @@ def test_build_reply_does_not_duplicate_the_tag_and_extends_references():
         domain="mail.marketguard.example",
         automatic=True,
     )
-    sent = parse_message(raw)
-    assert sent.subject == "回复：[CS20261122000123] 进度"
+    sent = parse_message(raw.raw)
+    assert sent.subject == raw.subject == "回复：[CS20261122000123] 进度"
+    assert sent.message_id == raw.message_id
     assert sent.references == ["<m1@example.cn>", "<m2@example.cn>"]
     assert sent.to == ["a@example.cn", "b@example.cn"]
     assert sent.message_id.endswith("@mail.marketguard.example>")
@@ -439,7 +440,10 @@ REPLY = {
 
 def test_two_replies_get_different_message_ids():
     kwargs = REPLY
-    assert parse_message(build_reply(**kwargs)).message_id != parse_message(build_reply(**kwargs)).message_id
+    assert (
+        parse_message(build_reply(**kwargs).raw).message_id
+        != parse_message(build_reply(**kwargs).raw).message_id
+    )
 
 
 @pytest.mark.parametrize(
@@ -505,3 +509,12 @@ def test_a_nul_byte_in_a_charset_label_does_not_break_parsing():
     # found by hypothesis: the first 29 bytes of attachments.eml with b"\x00" inserted at offset 8
     raw = sample("attachments.eml")[:29]
     assert isinstance(parse_message(raw[:8] + b"\x00" + raw[8:]), ParsedMail)
+
+
+def test_build_reply_writes_names_and_international_domains_in_7_bit():
+    built = build_reply(**{**REPLY, "to": "张三 <zhangsan@例子.cn>", "from_address": "平台客服 <s@m.cn>"})
+    built.raw.decode("ascii")
+    sent = parse_message(built.raw)
+    assert sent.to == ["zhangsan@xn--fsqu00a.cn"]
+    assert sent.from_name == "平台客服" and sent.from_address == "s@m.cn"
+    assert sent.text == "y"
