@@ -17,7 +17,7 @@ def _sign_in(page, live_server, user):
     page.click("button[type=submit]")
 
 
-def test_sign_in_switch_language_search_and_sign_out(page, live_server):
+def test_sign_in_switch_language_search_and_sign_out(page, live_server, new_context):
     admin = factories.user(Role.ADMIN, username="boss")
     order = factories.order()
     other = factories.order()
@@ -42,6 +42,15 @@ def test_sign_in_switch_language_search_and_sign_out(page, live_server):
 
     page.click("text=Sign out")
     expect(page).to_have_url(re.compile(r"/login/$"))
+
+    # the choice is kept with the account: another browser, set to Chinese, shows English once
+    # the same person signs in (and Chinese to the visitor before that)
+    elsewhere = new_context("zh-CN").new_page()
+    elsewhere.goto(f"{live_server.url}/login/")
+    expect(elsewhere.locator("html")).to_have_attribute("lang", "zh-hans")
+    _sign_in(elsewhere, live_server, admin)
+    expect(elsewhere.locator("h1")).to_contain_text("Welcome")
+    expect(elsewhere.locator("#lang")).to_have_value("en")
 
 
 def test_wrong_password_shows_the_reason(page, live_server):

@@ -39,6 +39,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
+from email.errors import HeaderParseError
 from email.header import Header
 from email.mime.text import MIMEText
 from email.parser import BytesParser
@@ -741,9 +742,14 @@ def mark_seen(path: str | os.PathLike[str], key: str) -> None:
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|回复|答复)\s*[:：]\s*)+", re.IGNORECASE)
 
 
+#: Anything that ends a line for some parser (str.splitlines knows \v \f \x1c-\x1e \x85 \u2028
+#: \u2029 besides CR and LF) or is a control character: never in a header we write. Tab is allowed.
+_NOT_IN_A_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
 def _no_newlines(name: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"{name}: line breaks are not allowed in a header")
+    if _NOT_IN_A_HEADER.search(value):
+        raise ValueError(f"{name}: line breaks and control characters are not allowed in a header")
     return value
 
 
@@ -762,32 +768,43 @@ def _address_header(name: str, value: str) -> str:
     pairs = email.utils.getaddresses([value])
     if not pairs or not all(addr for _n, addr in pairs):
         raise ValueError(f"{name}: not an address: {value!r}")
-    return ", ".join(email.utils.formataddr((n, _ascii_address(a)), charset="utf-8") for n, a in pairs)
+    return ", ".join(email.utils.formataddr((n, _ascii_address(name, a)), charset="utf-8") for n, a in pairs)
 
 
-def _ascii_address(address: str) -> str:
-    """An internationalised domain in its ASCII (IDNA) form, so that the header stays 7-bit."""
+def _ascii_address(name: str, address: str) -> str:
+    """The address with an internationalised domain in its ASCII (IDNA) form; a local part that
+    is not ASCII cannot be written in a 7-bit header (ValueError)."""
     local, _at, domain = address.rpartition("@")
+    if not local.isascii():
+        raise ValueError(f"{name}: the part before @ must be ASCII: {address!r}")
     if domain.isascii():
         return address
     try:
         return f"{local}@{domain.encode('idna').decode('ascii')}"
     except UnicodeError:
-        return address
+        raise ValueError(f"{name}: not a valid domain: {address!r}") from None
 
 
 def _compose(headers: list[tuple[str, str]], text: str, *, date: datetime | None) -> bytes:
-    """RFC 5322 bytes, 7-bit (headers RFC 2047, body base64 UTF-8), CRLF line ends.
+    """RFC 5322 bytes, 7-bit (the subject RFC 2047, the body base64 UTF-8), CRLF line ends.
 
     Built with the compat32 classes: the same message as ``EmailMessage`` with the SMTP policy
-    at about a fifth of the cost, which matters on the intake path (every case writes one)."""
+    at about a fifth of the cost, which matters on the intake path (every case writes one).
+    Only the subject may carry other than ASCII; addresses come encoded from
+    :func:`_address_header`, message ids must be ASCII."""
     msg = MIMEText(text.replace("\r\n", "\n").replace("\n", "\r\n"), "plain", "utf-8")
-    for name, value in [
-        *headers,
-        ("Date", email.utils.format_datetime((date or datetime.now(UTC)).astimezone(UTC))),
-    ]:
-        msg[name] = value if value.isascii() else Header(value, "utf-8").encode()
-    return msg.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+    date_value = email.utils.format_datetime((date or datetime.now(UTC)).astimezone(UTC))
+    for name, value in [*headers, ("Date", date_value)]:
+        if value.isascii():
+            msg[name] = value
+        elif name == "Subject":
+            msg[name] = Header(value, "utf-8", header_name=name)
+        else:
+            raise ValueError(f"{name}: must be ASCII")
+    try:
+        return msg.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+    except HeaderParseError as exc:
+        raise ValueError(f"cannot write the headers: {exc}") from None
 
 
 def build_reply(
@@ -835,9 +852,9 @@ def build_reply(
     thread: list[str] = []
     for value in (*references, in_reply_to or ""):
         for mid in _message_ids(_no_newlines("references", value)):
-            if mid not in thread:
+            if mid not in thread and mid.isascii():  # an id that is not ASCII cannot be written
                 thread.append(mid)
-    parent = _message_ids(in_reply_to)
+    parent = [mid for mid in _message_ids(in_reply_to) if mid.isascii()]
     if parent:
         headers.append(("In-Reply-To", parent[0]))
     if thread:

@@ -113,6 +113,15 @@ class Case(models.Model):
         "catalog.Buyer", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("buyer")
     )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    language = models.CharField(
+        _("consumer's language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "What the consumer is written to in: their choice, else the language of their complaint."
+        ),
+    )
     order = models.ForeignKey(
         "catalog.Order", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("order")
     )

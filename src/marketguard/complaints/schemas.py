@@ -185,6 +185,13 @@ class CaseOut(Schema):
     resolution_due: datetime | None
     execution_due: datetime | None
     possible_duplicate_of: str | None = None
+    language: str = Field("", description="What the consumer is written to in (zh-hans, en; empty: both)")
+
+    @staticmethod
+    def resolve_language(obj):
+        from marketguard.complaints.services import consumer_language
+
+        return consumer_language(obj)
 
     @staticmethod
     def resolve_title(obj, context):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -495,6 +496,7 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "posted": request.POST if error else {},
         "posted_items": request.POST.getlist("items") if error else [],
         "triage_reasons": _triage_reasons(case) if platform else [],
+        "consumer_language": dict(settings.LANGUAGES).get(services.consumer_language(case), ""),
         "material_choices": [
             (i.code, i.label(language), i.required) for i in materials.checklist(case.problem_type, case.kind)
         ],
@@ -508,14 +510,21 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
 
 
 def _reply_templates(user, cv) -> dict | None:
-    """Ready replies for the message form: options grouped by language, and their texts (for
-    app.js to insert) keyed by option value."""
+    """Ready replies for the message form: options grouped by language, the consumer's language
+    first and named so, and their texts (for app.js to insert) keyed by option value."""
     rows = selectors.reply_templates(user, cv.case.number)
     if not rows:
         return None
+    theirs = {"zh-hans": "zh", "en": "en"}.get(services.consumer_language(cv.case), "")
+    order = sorted((("zh", "中文"), ("en", "English")), key=lambda pair: pair[0] != theirs)
     groups = [
-        (label, [(f"{t.language}:{t.slug}", t.title) for t in rows if t.language == language])
-        for language, label in (("zh", "中文"), ("en", "English"))
+        (
+            _("%(language)s (the consumer's language)") % {"language": label}
+            if language == theirs
+            else label,
+            [(f"{t.language}:{t.slug}", t.title) for t in rows if t.language == language],
+        )
+        for language, label in order
     ]
     return {"groups": groups, "texts": {f"{t.language}:{t.slug}": t.body for t in rows}}
 

@@ -3,10 +3,10 @@
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
-from marketguard.core import audit, selectors
+from marketguard.core import audit, selectors, services
 from marketguard.core.models import Role
 from marketguard.core.permissions import require_role
-from marketguard.core.schemas import AuditEntryOut, AuditFilter, AuditVerifyOut, MeOut
+from marketguard.core.schemas import AuditEntryOut, AuditFilter, AuditVerifyOut, MeIn, MeOut
 
 router = Router(tags=["core"])
 
@@ -14,6 +14,14 @@ router = Router(tags=["core"])
 @router.get("/me", response=MeOut)
 def me(request):
     return request.auth
+
+
+@router.patch("/me", response=MeOut)
+def update_me(request, body: MeIn):
+    """Your preferred language (pages and the mail we send you): zh-hans, en, or empty."""
+    return services.set_preferred_language(
+        actor=request.auth, user=request.auth, language=body.preferred_language
+    )
 
 
 @router.get("/audit/entries", response=list[AuditEntryOut])

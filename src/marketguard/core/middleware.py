@@ -1,8 +1,12 @@
-"""Request middleware: correlation id and acting user for the audit trail."""
+"""Request middleware: correlation id and acting user for the audit trail; the signed-in user's
+language."""
 
 import re
 import uuid
 
+from django.utils import translation
+
+from marketguard.core import languages
 from marketguard.core.context import acting
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -23,3 +27,21 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = correlation
         return response
+
+
+class UserLanguageMiddleware:
+    """Pages in the language the signed-in user chose (saved with their account, so it follows
+    them to another browser); visitors and users without a choice get Django's usual order
+    (language cookie, then the browser's Accept-Language). After AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            code = languages.preferred(user)
+            if code:
+                translation.activate(code)
+                request.LANGUAGE_CODE = code
+        return self.get_response(request)

@@ -10,8 +10,13 @@ class MeOut(Schema):
     username: str
     display_name: str
     role: str
+    preferred_language: str
     merchant_external_id: str | None = Field(None, alias="merchant.external_id")
     lab_external_id: str | None = Field(None, alias="lab.external_id")
+
+
+class MeIn(Schema):
+    preferred_language: str = Field(..., max_length=20, description="zh-hans, en, or empty for none")
 
 
 class AuditEntryOut(Schema):

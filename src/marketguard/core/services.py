@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketguard.core import audit, calendars, throttle, tokens
+from marketguard.core import audit, calendars, languages, throttle, tokens
 from marketguard.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketguard.core.models import ApiToken, CalendarConfig, CalendarDay, Role, User
 from marketguard.core.permissions import require_role
@@ -130,6 +130,33 @@ def revoke_api_token(*, actor, token_id: int) -> ApiToken:
             row.save(update_fields=["revoked_at"])
             audit.record(actor=actor, action="api_token_revoked", obj=row)
     return row
+
+
+def set_preferred_language(*, actor, user: User, language: str) -> User:
+    """The language `user` reads pages and mail in ('' clears it: pages follow the browser, mail
+    goes out in both languages). Users set their own; admins anyone's."""
+    if actor is None or actor.pk != user.pk:
+        require_role(actor, Role.ADMIN)
+    code = languages.supported(language)
+    if language and not code:
+        raise InvalidInput(
+            _("Unknown language %(code)s: use zh-hans or en.") % {"code": language[:20]},
+            field="preferred_language",
+        )
+    if code == user.preferred_language:
+        return user
+    with transaction.atomic():
+        before = user.preferred_language
+        user.preferred_language = code
+        user.save(update_fields=["preferred_language"])
+        audit.record(
+            actor=actor,
+            action="preferred_language_set",
+            obj=user,
+            before={"preferred_language": before},
+            after={"preferred_language": code},
+        )
+    return user
 
 
 def save_calendar_day(

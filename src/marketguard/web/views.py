@@ -10,10 +10,11 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketguard.catalog import services as catalog
-from marketguard.core import selectors
+from marketguard.core import languages, selectors
 from marketguard.core import services as core
 from marketguard.core.errors import DomainError
 from marketguard.core.permissions import sees_personal_data
@@ -50,6 +51,17 @@ def login_view(request):
             return redirect(next_url or "web:home")
     status = 200 if not error else 400
     return render(request, "web/login.html", {"error": error, "next": next_url}, status=status)
+
+
+@require_POST
+def set_language(request):
+    """The language switch in the page header: Django's cookie, and for a signed-in user the
+    choice saved with their account (pages and mail then follow them)."""
+    response = i18n.set_language(request)
+    code = languages.supported(request.POST.get("language", ""))
+    if request.user.is_authenticated and code:  # an unknown or empty code: Django ignored it too
+        core.set_preferred_language(actor=request.user, user=request.user, language=code)
+    return response
 
 
 @require_POST

@@ -32,6 +32,7 @@ from marketguard.complaints.services.common import (  # noqa: F401
     agents_by_load,
     case_payload,
     clear_cache,
+    consumer_language,
     get_case,
     mark_alerts_read,
     my_alerts,

@@ -27,7 +27,7 @@ from marketguard.complaints.models import (
     RemedyKind,
     SlaPolicyRow,
 )
-from marketguard.core import audit
+from marketguard.core import audit, languages
 from marketguard.core.calendars import get_calendar
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.jsonsafe import jsonable
@@ -150,7 +150,9 @@ def party_of(actor, case: Case) -> str:
 
 
 def visible_cases(actor):
-    qs = Case.objects.select_related("merchant", "product", "order", "owner", "buyer", "category")
+    qs = Case.objects.select_related(
+        "merchant", "product", "order", "owner", "buyer", "category", "consumer", "possible_duplicate_of"
+    )
     if actor is None:
         return qs
     if not actor.is_active:
@@ -431,31 +433,41 @@ def _alert(users, case: Case | None, kind: str, data: dict | None = None) -> int
 
 
 def _notice_text(case: Case, user, kind: str) -> tuple[str, str]:
-    """Subject and body of an alert by e-mail, in Chinese then English. The case title is
-    masked for those who may not see personal data (merchant staff)."""
+    """Subject and body of an alert by e-mail, in the user's language (Chinese then English when
+    they chose none). The case title is masked for those who may not see personal data (merchant
+    staff)."""
     title = " ".join(case.title.split())
     if not sees_personal_text(user):
         title = mask_in_text(title)
-    labels = _in_both_languages(lambda: [alerts.label(kind)])
-    body = _in_both_languages(
+    language = languages.for_person(user)
+    labels = _in_languages(lambda: [alerts.label(kind)], language)
+    body = _in_languages(
         lambda: [
             alerts.label(kind),
             _("Case %(number)s: %(title)s") % {"number": case.number, "title": title},
             _("Open the case: %(link)s") % {"link": case_link(case)},
             _("This notice was sent automatically; replies to it are not read."),
             "",
-        ]
+        ],
+        language,
     )
     return f"[MarketGuard] {' / '.join(labels)} · {case.number}", "\n".join(body)
 
 
-def _in_both_languages(lines) -> list[str]:
-    """`lines()` in Chinese, then in English: the mail people get is in both languages."""
+def _in_languages(lines, language: str) -> list[str]:
+    """`lines()` in `language`; in Chinese, then in English, when it is '' (not known)."""
     out = []
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
+    for code in [language] if language else ["zh-hans", "en"]:
+        with translation.override(code):
             out += lines()
     return out
+
+
+def consumer_language(case: Case) -> str:
+    """The language the consumer is written to in: their account's choice (it may have changed
+    since they filed), else the case's (their choice or the language of their complaint when
+    filed), else '' (both)."""
+    return (languages.preferred(case.consumer) if case.consumer_id else "") or case.language
 
 
 def _queue_notices(case: Case, users, kind: str) -> int:
@@ -578,6 +590,22 @@ def _mail_thread(case: Case) -> list[str]:
     return [mid for _at, mid in sorted([*ours, *theirs])]
 
 
+def _build_reply(case: Case, to: str, subject: str, text: str, thread: list[str], automatic: bool):
+    from marketguard.complaints import mailparse
+
+    return mailparse.build_reply(
+        case_number=case.number,
+        to=to,
+        subject=" ".join((subject or case.title).split()),  # one line: no header injection
+        text=text,
+        in_reply_to=thread[-1] if thread else None,
+        references=thread[-10:],
+        from_address=settings.DEFAULT_FROM_EMAIL,
+        domain=settings.MAIL_DOMAIN,
+        automatic=automatic,
+    )
+
+
 def _queue_mail(
     case: Case,
     *,
@@ -590,23 +618,15 @@ def _queue_mail(
     """Write an e-mail to the consumer in the case's transaction (sent after the commit by the
     worker; retried until it goes). Nothing when the case has no contact address. `in_reply_to`
     None: continue the case's e-mail thread; "" (a new case): no thread yet."""
-    from marketguard.complaints import mailparse
-
     to = (case.contact_email or "").strip()
     if not to:
         return None
     thread = _mail_thread(case) if in_reply_to is None else [m for m in [in_reply_to] if m]
-    built = mailparse.build_reply(
-        case_number=case.number,
-        to=to,
-        subject=" ".join((subject or case.title).split()),  # one line: no header injection
-        text=text,
-        in_reply_to=thread[-1] if thread else None,
-        references=thread[-10:],
-        from_address=settings.DEFAULT_FROM_EMAIL,
-        domain=settings.MAIL_DOMAIN,
-        automatic=automatic,
-    )
+    try:
+        built = _build_reply(case, to, subject, text, thread, automatic)
+    except ValueError:  # an address imported with the orders that cannot be written: no mail
+        logger.exception("case %s: cannot write mail to %r", case.number, to)
+        return None
     mail = OutgoingMail.objects.create(
         case=case,
         message=message,
@@ -622,12 +642,13 @@ def _queue_mail(
 
 def _tell_consumer(case: Case, lines) -> OutgoingMail | None:
     """An automatic e-mail to the consumer about a step that needs them or decides for them, in
-    Chinese then English: `lines()` returns the text in the active language. Threads like the
-    other mail of the case; nothing when the case has no contact address."""
+    their language (:func:`consumer_language`): `lines()` returns the text in the active language.
+    Threads like the other mail of the case; nothing when the case has no contact address."""
     if not (case.contact_email or "").strip():
         return None
-    text = _in_both_languages(
-        lambda: [*lines(), _("Open the case: %(link)s") % {"link": case_link(case)}, ""]
+    text = _in_languages(
+        lambda: [*lines(), _("Open the case: %(link)s") % {"link": case_link(case)}, ""],
+        consumer_language(case),
     )
     return _queue_mail(case, text="\n".join(text).strip(), subject=f"Re: {case.title}", automatic=True)
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,6 +35,7 @@ from marketguard.complaints.services.common import (
     _due,
     _event,
     _facts,
+    _in_languages,
     _item_dict,
     _least_loaded_agent,
     _Pending,
@@ -41,10 +44,11 @@ from marketguard.complaints.services.common import (
     _write_pending,
     case_link,
     case_payload,
+    consumer_language,
     policies,
     rules,
 )
-from marketguard.core import audit, events, numbering
+from marketguard.core import audit, events, languages, numbering
 from marketguard.core.errors import InvalidInput, PermissionDenied
 from marketguard.core.models import Role, User
 
@@ -169,6 +173,12 @@ def submit_case(
     if problem_type not in (None, "") and problem_type not in ProblemType.values:
         raise InvalidInput(_("Unknown problem type."), field="problem_type")
     description = _clean_text(description, "description")
+    contact_email = (contact_email or "").strip()
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            raise InvalidInput(_("Enter a valid e-mail address."), field="contact_email") from None
     title = " ".join(_clean_text(title, "title", required=False, limit=200).split())  # one line
     amount = _amount(amount_claimed, "amount_claimed")
     order, item, buyer = _resolve_order(
@@ -224,6 +234,7 @@ def submit_case(
             amount_claimed_fen=amount,
             paid_amount_fen=paid,
             contact_email=(contact_email or (buyer.email if buyer else "") or "")[:254],
+            language=languages.for_person(consumer, f"{title}\n{description}"),
             problem_type=ProblemType.OTHER,
             priority="P3",
             created_at=now,
@@ -388,12 +399,20 @@ def _safety_response(case: Case) -> list[str]:
 
 
 def acknowledgement_text(case: Case, items: list[materials.Item]) -> str:
-    """The one-time notice (一次性告知), in both languages: everything the consumer must provide."""
-    lines_zh = [f"您的申请 {case.number} 已受理。为尽快处理，请一次性提供以下材料："]
-    lines_en = [f"We have received your request {case.number}. To handle it quickly, please provide:"]
-    for i in items:
-        mark_zh = "（必需）" if i.required else "（可选）"
-        mark_en = " (required)" if i.required else " (optional)"
-        lines_zh.append(f"- {i.label_zh}{mark_zh}")
-        lines_en.append(f"- {i.label_en}{mark_en}")
-    return "\n".join(lines_zh + [""] + lines_en)
+    """The one-time notice (一次性告知): everything the consumer must provide, in their language
+    (Chinese then English when it is not known)."""
+
+    def lines() -> list[str]:
+        language = translation.get_language()
+        return [
+            _("We have received your request %(number)s. To handle it quickly, please provide:")
+            % {"number": case.number},
+            *(
+                (_("- %(item)s (required)") if i.required else _("- %(item)s (optional)"))
+                % {"item": i.label(language)}
+                for i in items
+            ),
+            "",
+        ]
+
+    return "\n".join(_in_languages(lines, consumer_language(case))).strip()

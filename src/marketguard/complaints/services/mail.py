@@ -6,10 +6,12 @@ the outbox of e-mail to consumers (acknowledgements, replies, rating requests).
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from email.parser import BytesParser
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -84,16 +86,20 @@ def ingest_email(*, raw: bytes) -> MailResult:
     )
     if user is None and buyer is None:
         return MailResult("ignored", None, "unknown_sender")
-    intake = submit_case(
-        actor=user,
-        channel=Channel.EMAIL,
-        kind=CaseKind.COMPLAINT,
-        title=mail.subject[:200],
-        description=mail.text or mail.subject or "(empty)",
-        buyer_external_id=buyer.external_id if buyer else None,
-        contact_email=sender,
-        email_message_id=mail.message_id or "",
-    )
+    try:
+        intake = submit_case(
+            actor=user,
+            channel=Channel.EMAIL,
+            kind=CaseKind.COMPLAINT,
+            title=mail.subject[:200],
+            description=mail.text or mail.subject or "(empty)",
+            buyer_external_id=buyer.external_id if buyer else None,
+            contact_email=sender,
+            email_message_id=mail.message_id or "",
+        )
+    except InvalidInput as exc:  # e.g. a sender address we could not write back to: not a case
+        logger.warning("mail %s not filed: %s", mail.message_id, exc.message)
+        return MailResult("ignored", None, "refused")
     for att in mail.attachments:
         _mail_evidence(user, intake.case.number, att, Party.CONSUMER)
     return MailResult("created", intake.case)
@@ -159,15 +165,30 @@ def ingest_maildir(*, path) -> list[MailResult]:
 # --- e-mail to consumers: the outbox is sent after the commit --------------------------------------------
 
 
+class _Written(email.message.EmailMessage):
+    """The parsed message (for backends and tests that read headers), which writes itself out
+    as the very bytes in the outbox: never folded or encoded a second time."""
+
+    _raw: bytes = b""
+
+    def as_bytes(self, *args, **kwargs) -> bytes:
+        return self._raw
+
+    def as_string(self, *args, **kwargs) -> str:
+        return self._raw.decode("ascii")
+
+
 class _AsWritten(EmailMessage):
     """A message sent exactly as it was written into the outbox (headers, threading, body)."""
 
     def __init__(self, row: OutgoingMail):
         super().__init__(from_email=settings.DEFAULT_FROM_EMAIL, to=[row.to_address])
-        self._raw = row.raw
+        self._raw = row.raw.encode("ascii")
 
     def message(self, *args, **kwargs):
-        return email.message_from_string(self._raw, policy=email.policy.SMTP)
+        parsed = BytesParser(_class=_Written, policy=email.policy.default).parsebytes(self._raw)
+        parsed._raw = self._raw
+        return parsed
 
 
 def deliver_mail(*, now: datetime | None = None, limit: int = 50) -> int:

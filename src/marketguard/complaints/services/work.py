@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from marketguard.complaints import materials, workflow
 from marketguard.complaints.models import (
@@ -31,6 +32,7 @@ from marketguard.complaints.services.common import (
     _clean_text,
     _event,
     _first_response,
+    _in_languages,
     _item_dict,
     _lock,
     _move,
@@ -45,6 +47,7 @@ from marketguard.complaints.services.common import (
     _tell_the_others,
     _when,
     case_link,
+    consumer_language,
     timeouts,
 )
 from marketguard.core import audit
@@ -648,20 +651,23 @@ def _receive_return(
 
 
 def _reply_text(case: Case, message: CaseMessage) -> str:
-    """A message from the merchant or the platform, as the consumer reads it by e-mail."""
-    who_zh = {Party.MERCHANT: "商家", Party.AGENT: "平台客服", Party.ARBITRATOR: "平台仲裁"}[message.party]
-    who_en = {
-        Party.MERCHANT: "The merchant",
-        Party.AGENT: "Customer service",
-        Party.ARBITRATOR: "The platform",
+    """A message from the merchant or the platform, as the consumer reads it by e-mail (the
+    lines around it in the consumer's language)."""
+    who = {
+        Party.MERCHANT: pgettext_lazy("who wrote to the consumer", "The merchant"),
+        Party.AGENT: pgettext_lazy("who wrote to the consumer", "Customer service"),
+        Party.ARBITRATOR: pgettext_lazy("who wrote to the consumer", "The platform"),
     }[message.party]
-    return (
-        f"{who_zh}回复了您的案件 {case.number}：\n{who_en} wrote about your case {case.number}:\n\n"
-        f"{message.body}\n\n"
-        "直接回复本邮件即可（请保留主题中的案件编号），或在线查看：\n"
-        "Reply to this e-mail (keep the case number in the subject), or open the case:\n"
-        f"{case_link(case)}"
+    language = consumer_language(case)
+    head = _in_languages(
+        lambda: [_("%(who)s wrote about your case %(number)s:") % {"who": who, "number": case.number}],
+        language,
     )
+    foot = _in_languages(
+        lambda: [_("Reply to this e-mail (keep the case number in the subject), or open the case:")],
+        language,
+    )
+    return "\n".join([*head, "", message.body, "", *foot, case_link(case)])
 
 
 def _resolve(case: Case, *, actor, party: str, reason: str = "") -> list[str]:
@@ -669,17 +675,13 @@ def _resolve(case: Case, *, actor, party: str, reason: str = "") -> list[str]:
     case.resolved_at = timezone.now()
     case.execution_due = None
     _event(case, "rating_requested", None, Party.SYSTEM, {})
-    _queue_mail(
+    _tell_consumer(
         case,
-        subject=f"Re: {case.title}",
-        automatic=True,
-        text=(
-            f"您的案件 {case.number} 已处理完毕。请为我们的服务打分（1–5 星）：\n"
-            f"Your case {case.number} is resolved. Please rate our service (1-5 stars):\n\n"
-            f"{case_link(case)}\n\n"
-            "如问题仍未解决，可在页面上申请重新处理。\n"
-            "If the problem is not solved, you can ask to reopen the case on that page."
-        ),
+        lambda: [
+            _("Your case %(number)s is resolved. Please rate our service (1-5 stars) on the case page.")
+            % {"number": case.number},
+            _("If the problem is not solved, you can ask to reopen the case on that page."),
+        ],
     )
     return [*fields, "resolved_at", "execution_due"]
 

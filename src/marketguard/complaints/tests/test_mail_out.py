@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from marketguard.complaints import mailparse, services
 from marketguard.complaints.models import Case, CaseMessage, OutgoingMail
+from marketguard.core import services as core_services
+from marketguard.core.errors import InvalidInput, PermissionDenied
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
@@ -47,7 +49,8 @@ def test_web_intake_acknowledges_by_mail_with_the_checklist_after_the_commit(
     assert f"[{case.number}]" in sent["Subject"]
     assert sent["Auto-Submitted"] == "auto-replied"  # auto-responders must not answer it
     body = sent.get_content()
-    assert "一次性提供以下材料" in body and "please provide" in body and f"/cases/{case.number}" in body
+    assert "一次性提供以下材料" in body and f"/cases/{case.number}" in body
+    assert "please provide" not in body  # written to in the language of the complaint
     row = OutgoingMail.objects.get(case=case)
     assert row.status == OutgoingMail.Status.SENT and row.sent_at is not None
     assert sent["Message-ID"].strip() == row.message_id_header
@@ -115,7 +118,7 @@ def test_resolution_asks_for_a_rating_by_mail(world):
     services.resolve_case(actor=agent, number=case.number, reason="已催促快递，今日送达")
     services.deliver_mail()
     last = _sent()[-1]
-    assert "rate our service" in last.get_content() and f"[{case.number}]" in last["Subject"]
+    assert "为我们的服务打分" in last.get_content() and f"[{case.number}]" in last["Subject"]
 
 
 def test_a_failing_mail_server_is_retried_with_backoff_and_given_up_at_last(world, settings):
@@ -301,9 +304,11 @@ def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_retur
     world, django_capture_on_commit_callbacks
 ):
     consumer, order, merchant, agent = world
+    _reads_english(consumer)
     with django_capture_on_commit_callbacks(execute=True):
         case = _file_web(consumer, order)
     [ack] = _to_consumer()
+    assert "please provide" in ack.get_content() and "一次性" not in ack.get_content()
     with django_capture_on_commit_callbacks(execute=True):
         services.request_materials(
             actor=agent, number=case.number, items=["defect_photos"], reason="照片看不清裂缝"
@@ -319,9 +324,7 @@ def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_retur
     offer = _to_consumer()[-1].get_content()
     assert "The merchant proposes: Return and refund ¥99.00." in offer and "退货后全额退款" in offer
     assert "Accept or reject it on the case page." in offer and f"/cases/{case.number}" in offer
-    assert offer.index("商家提出方案：退货退款 ¥99.00。") < offer.index(
-        "The merchant proposes"
-    )  # Chinese first
+    assert "商家提出方案" not in offer  # the consumer chose English: English only
     with django_capture_on_commit_callbacks(execute=True):
         services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=True)
     ship = _to_consumer()[-1].get_content()
@@ -335,8 +338,15 @@ def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_retur
     assert len(_to_consumer()) == sent_before and sent_before >= count
 
 
+def _reads_english(user):
+    user.preferred_language = "en"
+    user.save(update_fields=["preferred_language"])
+
+
 def _before_the_arbitrator(consumer, order, merchant):
-    """A case the consumer took to the platform after refusing the merchant's offer."""
+    """A case the consumer (who reads English) took to the platform after refusing the merchant's
+    offer."""
+    _reads_english(consumer)
     arbitrator = factories.user(Role.ARBITRATOR)
     case = _file_web(consumer, order)
     proposal = services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="20.00")
@@ -397,3 +407,158 @@ def test_a_ruling_for_a_return_names_the_return_deadline_not_a_refund_deadline(
     ruling = _to_consumer()[-1].get_content()
     assert "The merchant must carry out: Return and refund ¥99.00." in ruling
     assert "Please send the goods back by" in ruling and ", by " not in ruling
+
+
+# --- each person is written to in their language ----------------------------------------------------------
+
+
+def test_the_consumer_is_written_to_in_the_language_of_the_complaint_or_of_their_choice(
+    world, django_capture_on_commit_callbacks
+):
+    consumer, order, merchant, agent = world
+    with django_capture_on_commit_callbacks(execute=True):
+        english = _file_web(consumer, order, description="The cup arrived cracked and it leaks")
+    assert english.language == "en"
+    ack = _to_consumer()[-1].get_content()
+    assert "please provide" in ack and "一次性" not in ack
+
+    with django_capture_on_commit_callbacks(execute=True):
+        chinese = _file_web(consumer, order, kind="exchange", description="尺码小了，想换大一号")
+    assert chinese.language == "zh-hans"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_message(actor=merchant, number=chinese.number, body="可以换，请寄回")
+    reply = _to_consumer()[-1].get_content()
+    assert "商家回复了您的案件" in reply and "可以换，请寄回" in reply and "The merchant wrote" not in reply
+
+    # the consumer chooses English in the page header: from now on every mail is in English,
+    # also on the case they filed in Chinese
+    core_services.set_preferred_language(actor=consumer, user=consumer, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_message(actor=merchant, number=chinese.number, body="已寄出新的一双")
+    reply = _to_consumer()[-1].get_content()
+    assert "The merchant wrote about your case" in reply and "已寄出新的一双" in reply
+    assert "商家回复了您的案件" not in reply
+    with django_capture_on_commit_callbacks(execute=True):
+        later = _file_web(consumer, order, kind="complaint", description="客服一直不回复")
+    assert later.language == "en"  # their choice, not the language of the text
+
+    # a case from before languages were recorded (or an unknown one): both, Chinese first
+    Case.objects.filter(pk=chinese.pk).update(language="")
+    core_services.set_preferred_language(actor=consumer, user=consumer, language="")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_message(actor=merchant, number=chinese.number, body="收到请确认")
+    reply = _to_consumer()[-1].get_content()
+    assert reply.index("商家回复了您的案件") < reply.index("The merchant wrote about your case")
+
+
+def test_a_notice_to_staff_is_in_their_language_or_in_both(world, django_capture_on_commit_callbacks):
+    consumer, order, _merchant, _agent = world
+    english_reader = factories.user(Role.INSPECTOR, email="qa-en@example.com")
+    core_services.set_preferred_language(actor=english_reader, user=english_reader, language="en")
+    factories.user(Role.INSPECTOR, email="qa@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        _file_web(consumer, order, kind="complaint", description="充电宝起火，手被烫伤")
+    by_address = {m["To"]: m for m in _notices()}
+    english = by_address["qa-en@example.com"]
+    assert "Personal-safety signal on a product" in english["Subject"]
+    assert "人身安全" not in english["Subject"] + english.get_content()
+    both = by_address["qa@example.com"]
+    assert "Personal-safety signal on a product" in both["Subject"] and "人身安全" in both["Subject"]
+
+
+def test_an_unknown_language_is_refused_naming_the_field(world):
+    consumer, *_ = world
+    with pytest.raises(InvalidInput) as refused:
+        core_services.set_preferred_language(actor=consumer, user=consumer, language="fr")
+    assert refused.value.errors[0].field == "preferred_language"
+    other = factories.user(Role.CONSUMER)
+    with pytest.raises(PermissionDenied):
+        core_services.set_preferred_language(actor=consumer, user=other, language="en")
+    consumer.refresh_from_db()
+    assert consumer.preferred_language == ""
+
+
+def test_cases_filed_before_languages_were_recorded_get_the_language_of_their_text(world):
+    import importlib
+
+    from django.apps import apps
+
+    consumer, order, *_ = world
+    chinese = _file_web(consumer, order)
+    english = _file_web(consumer, order, kind="complaint", description="Broken on arrival")
+    unknown = _file_web(consumer, order, kind="complaint", title="123", description="???")
+    Case.objects.update(language="")
+    migration = importlib.import_module("marketguard.complaints.migrations.0012_case_language_backfill")
+    migration.backfill(apps, None)
+    assert dict(Case.objects.values_list("number", "language")) == {
+        chinese.number: "zh-hans",
+        english.number: "en",
+        unknown.number: "",
+    }
+
+
+class _Smtp:
+    """Stands for the mail server's connection: keeps what it was given."""
+
+    sent: list = []
+
+    def sendmail(self, from_addr, to_addrs, msg):
+        _Smtp.sent.append((from_addr, to_addrs, msg))
+
+    def quit(self):
+        pass
+
+
+class SmtpBackendWithoutServer:
+    """Django's SMTP backend, unchanged, talking to :class:`_Smtp` instead of a socket."""
+
+    def __new__(cls, *args, **kwargs):
+        from django.core.mail.backends.smtp import EmailBackend
+
+        class Backend(EmailBackend):
+            def open(self):
+                if self.connection:
+                    return False
+                self.connection = _Smtp()
+                return True
+
+        return Backend(*args, **kwargs)
+
+
+def test_mail_goes_to_the_smtp_server_byte_for_byte_as_written(world, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.SmtpBackendWithoutServer"
+    _Smtp.sent = []
+    consumer, order, *_ = world
+    case = _file_web(consumer, order)
+    row = OutgoingMail.objects.get(case=case)
+    long_id = "<" + "A" * 70 + "@EXCHANGE.PROD.OUTLOOK.COM>"
+    row.raw = mailparse.build_reply(
+        case_number=case.number,
+        to="li@example.com",
+        subject="Re: 杯子有裂缝",
+        text="您好",
+        in_reply_to=long_id,
+        from_address="service@marketguard.example",
+    ).raw.decode("ascii")
+    row.save(update_fields=["raw"])
+    assert services.deliver_mail() == 1
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT, row.last_error
+    [(_from, to, wire)] = _Smtp.sent
+    assert to == ["li@example.com"] and wire == row.raw.encode("ascii")
+    assert long_id.encode() in wire  # not re-folded or encoded on the way out
+
+
+def test_an_address_that_cannot_be_written_is_refused_at_intake_and_never_breaks_a_case(world):
+    consumer, order, *_ = world
+    with pytest.raises(InvalidInput) as refused:
+        _file_web(consumer, order, contact_email="li@example.com\x0cBcc: x@y.cn")
+    assert refused.value.errors[0].field == "contact_email"
+    assert not Case.objects.exists()
+    # an address imported with the orders that cannot be written: the case is filed, no mail
+    order.buyer.email = "张三@例子.cn"
+    order.buyer.save(update_fields=["email"])
+    consumer.email = ""
+    consumer.save(update_fields=["email"])
+    case = _file_web(consumer, order)
+    assert case.contact_email == "张三@例子.cn" and not OutgoingMail.objects.filter(case=case).exists()

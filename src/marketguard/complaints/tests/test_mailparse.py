@@ -451,6 +451,13 @@ def test_two_replies_get_different_message_ids():
     [
         {"subject": "x\r\nBcc: victim@example.com"},
         {"to": "a@b.cn\nBcc: victim@example.com"},
+        # anything str.splitlines() breaks at ends a header line once folded
+        {"to": "a@b.cn\x0c Bcc"},
+        {"to": "a@b.cn\x0bBcc: y@z"},
+        {"subject": "x\u2028Bcc: victim@example.com"},
+        {"subject": "x\x85Bcc: victim@example.com"},
+        {"from_address": "s@m.cn\x1dBcc: victim@example.com"},
+        {"to": "张三@例子.cn"},  # a local part that is not ASCII cannot be written in 7 bits
         {"case_number": "CS123"},
         {"to": []},
         {"domain": "evil>\r\nX: y"},
@@ -518,3 +525,21 @@ def test_build_reply_writes_names_and_international_domains_in_7_bit():
     assert sent.to == ["zhangsan@xn--fsqu00a.cn"]
     assert sent.from_name == "平台客服" and sent.from_address == "s@m.cn"
     assert sent.text == "y"
+
+
+def test_a_message_id_that_is_not_ascii_is_left_out_not_the_whole_thread():
+    built = build_reply(
+        **{**REPLY, "in_reply_to": "<ü@example.cn>", "references": ["<m1@example.cn>", "<ü@example.cn>"]}
+    )
+    sent = parse_message(built.raw)
+    assert sent.references == ["<m1@example.cn>"] and sent.in_reply_to is None
+
+
+def test_long_message_ids_are_written_whole():
+    long_id = "<" + "A" * 70 + "@EXCHANGE.PROD.OUTLOOK.COM>"
+    built = build_reply(
+        **{**REPLY, "in_reply_to": long_id, "references": [f"<m{i}@example.cn>" for i in range(12)]}
+    )
+    assert b"=?" not in built.raw.split(b"\r\n\r\n")[0].replace(built.subject.encode(), b"")
+    sent = parse_message(built.raw)
+    assert sent.in_reply_to == long_id and sent.references[-1] == long_id and len(sent.references) == 13

@@ -67,7 +67,7 @@ def test_quality_request_full_happy_path(world):
     assert case.first_response_due and case.merchant_response_due and case.resolution_due
     # told once, at intake, everything needed
     notice = CaseMessage.objects.get(case=case, party="system").body
-    assert "一次性" in notice and "(required)" in notice
+    assert "一次性" in notice and "（必需）" in notice  # in the language the complaint is written in
     assert [i.code for i in intake.checklist] == case.materials_notified
 
     proposal = services.make_proposal(

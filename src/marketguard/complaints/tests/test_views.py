@@ -665,9 +665,18 @@ def test_staff_can_insert_a_ready_reply_and_consumers_are_not_offered_one(world)
     w = world
     case = _file(w)
     html = _client(w.merchant).get(_detail(case)).content.decode()
-    assert 'data-testid="reply-template"' in html and '<optgroup label="中文">' in html
+    assert 'data-testid="reply-template"' in html
     assert 'value="en:merchant-return-agreed"' in html and 'id="reply-template-texts"' in html
     assert 'value="en:safety-first"' not in html
+    # the consumer wrote in Chinese: the Chinese replies come first and are named so
+    assert html.index('<optgroup label="中文 (the consumer&#x27;s language)">') < html.index(
+        '<optgroup label="English">'
+    )
+    english = _file(w, kind="complaint", description="The cup arrived cracked")
+    html = _client(w.agent).get(_detail(english)).content.decode()
+    assert html.index('<optgroup label="English (the consumer&#x27;s language)">') < html.index(
+        '<optgroup label="中文">'
+    )
     assert 'data-testid="reply-template"' not in _client(w.consumer).get(_detail(case)).content.decode()
 
 
@@ -723,3 +732,36 @@ def test_searching_titles_cannot_reveal_what_is_masked(world):
         _client(w.agent).get(reverse("complaints:list"), {"view": "all", "q": "1390000"}).content.decode()
     )
     assert f'data-case="{case.number}"' in platform
+
+
+def test_the_case_page_and_api_tell_staff_which_language_to_write_in(world, api):
+    chinese = _file(world)
+    english = _file(world, kind="complaint", description="The cup arrived cracked and leaks")
+    page = _client(world.merchant).get(_detail(chinese)).content.decode()
+    assert 'data-testid="consumer-language">Simplified Chinese<' in page
+    page = _client(world.agent).get(_detail(english)).content.decode()
+    assert 'data-testid="consumer-language">English<' in page
+    Case.objects.filter(pk=english.pk).update(language="")
+    page = _client(world.agent).get(_detail(english)).content.decode()
+    assert "Not known: mail in both languages" in page
+    rows = {r["number"]: r["language"] for r in api(world.agent).get("cases").json()["items"]}
+    assert rows == {chinese.number: "zh-hans", english.number: ""}
+
+
+def test_the_case_list_api_asks_the_database_the_same_number_of_times_for_more_cases(world, api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world.agent)
+    _file(world)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("cases").status_code == 200
+        return len(ctx.captured_queries)
+
+    count()  # the token's first use is stamped once
+    one = count()
+    for _ in range(4):
+        _file(world, kind="complaint", description="The cup arrived cracked")  # duplicates of each other
+    assert count() == one

@@ -52,6 +52,9 @@ def api(db):
         def put(self, path, data=None, **kw):
             return self._call("put", path, data, **kw)
 
+        def patch(self, path, data=None, **kw):
+            return self._call("patch", path, data, **kw)
+
     return ApiClient
 
 
