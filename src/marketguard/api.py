@@ -11,11 +11,13 @@ import json
 import logging
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from marketguard.core import languages
 from marketguard.core.errors import DomainError
 from marketguard.core.tokens import user_for_token
 
@@ -30,6 +32,11 @@ class BearerAuth(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
+            # messages in the token owner's language, unless this request asks for one
+            code = languages.preferred(user)
+            if code and "Accept-Language" not in request.headers:
+                translation.activate(code)
+                request.LANGUAGE_CODE = code
         return user
 
 

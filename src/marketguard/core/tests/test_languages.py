@@ -80,3 +80,14 @@ def test_the_api_reads_and_sets_the_preferred_language(api):
     assert client.patch("me", {"preferred_language": ""}).json()["preferred_language"] == ""
     assert client.patch("me", {}).status_code == 422  # the field is required
     assert api(None).patch("me", {"preferred_language": "en"}).status_code == 401
+
+
+@pytest.mark.django_db
+def test_api_messages_follow_the_token_owners_language_unless_the_request_asks(api, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    user = factories.user(Role.CONSUMER, preferred_language="en")
+    client = api(user)
+    refused = client.patch("me", {"preferred_language": "fr"}).json()
+    assert refused["errors"][0]["message"].startswith("Unknown language fr")
+    asked = client.patch("me", {"preferred_language": "fr"}, headers={"Accept-Language": "zh-CN"}).json()
+    assert asked["errors"][0]["message"].startswith("未知语言 fr")
