@@ -8,6 +8,7 @@ TEXT = {
     "remedy_due": _("A remedy is due"),
     "remedy_overdue": _("A remedy is overdue"),
     "return_requested": _("Please send the goods back and enter the tracking number"),
+    "materials_requested": _("Please send the materials asked for"),
     "return_shipped": _("The buyer sent the goods back"),
     "return_deemed_received": _("Returned goods deemed received: refund now due"),
     "return_lapsed": _("A return lapsed: the goods were not sent back in time"),

@@ -334,6 +334,7 @@ class _Order:
     paid_fen: int
     title: str  # of the product the case is about
     pieces: int  # in the whole order
+    item: str  # external id of the item the case is about (the first)
 
 
 @dataclass
@@ -445,6 +446,7 @@ class _Planner:
                     paid_fen=items[0].paid_amount_fen,
                     title=items[0].product.title,
                     pieces=sum(i.quantity for i in items),
+                    item=items[0].external_id,
                 )
             )
         out.sort(key=lambda o: o.order.pk)
@@ -1124,6 +1126,7 @@ class _Runner:
                         description=text.text,
                         problem_type=text.problem_type,
                         order_external_id=order.external_id,
+                        item_external_id=plan.order.item,
                         buyer_external_id=None if by_consumer else order.buyer.external_id,
                         amount_claimed=None if amount is None else f"{amount / 100:.2f}",
                     )

@@ -28,6 +28,7 @@ from marketguard.complaints.models import (
     Evidence,
     MerchantViolation,
     Party,
+    Proposal,
     Rating,
     ReplyTemplate,
     SlaMark,
@@ -184,8 +185,13 @@ def find_cases(
 
 
 def consumer_cases(actor):
+    """The consumer's cases, newest first, each with `open_offers`: whether a proposal by the
+    other side waits for their answer."""
     require_role(actor, Role.CONSUMER)
-    return services.visible_cases(actor).order_by("-created_at")
+    offers = Proposal.objects.filter(case=OuterRef("pk"), status=Proposal.Status.OPEN).exclude(
+        party=Party.CONSUMER
+    )
+    return services.visible_cases(actor).annotate(open_offers=Exists(offers)).order_by("-created_at")
 
 
 @dataclass

@@ -112,7 +112,7 @@ NEXT_STEP = {
     CaseStatus.SUBMITTED: gettext_lazy("We will answer within 24 hours."),
     CaseStatus.ACKNOWLEDGED: gettext_lazy("An agent is handling your case."),
     CaseStatus.AWAITING_MERCHANT: gettext_lazy("Waiting for the merchant's answer."),
-    CaseStatus.NEGOTIATING: gettext_lazy("Talk with the merchant: accept or reject their proposal."),
+    CaseStatus.NEGOTIATING: gettext_lazy("Talking with the merchant: reply on the case page."),
     CaseStatus.AGREED: gettext_lazy("Agreed: the remedy starts."),
     CaseStatus.ESCALATED: gettext_lazy("The platform will review your case."),
     CaseStatus.PLATFORM_REVIEW: gettext_lazy("An arbitrator is reviewing your case."),
@@ -124,6 +124,21 @@ NEXT_STEP = {
     CaseStatus.REJECTED: gettext_lazy("Rejected: the reason is in the case."),
     CaseStatus.MERGED: gettext_lazy("Merged into another of your cases."),
 }
+
+
+def _next_step(case: Case) -> str:
+    """What the consumer does next on this case, from the facts: materials asked for, a proposal
+    to answer, a return to send; else what the stage means."""
+    if case.status not in workflow.FINAL and case.waiting_on_consumer_since is not None:
+        return str(gettext_lazy("Send the materials asked for: the case waits for them."))
+    if case.status == CaseStatus.NEGOTIATING:
+        return str(
+            gettext_lazy("Answer the proposal: accept or reject it.")
+            if getattr(case, "open_offers", 0)
+            else gettext_lazy("Talking with the merchant: reply on the case page.")
+        )
+    return str(NEXT_STEP.get(case.status, ""))
+
 
 TRIAGE_TEXT = {
     "SAFETY_KEYWORD": gettext_lazy("Personal-safety word “%(keyword)s”"),
@@ -481,8 +496,17 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
     case = cv.case
     platform = cv.party in (Party.AGENT, Party.ARBITRATOR, OBSERVER)
     can = _abilities(cv, now, request.user)
+    intervention_from = None
+    if can["intervention"] and cv.party == Party.CONSUMER:
+        rejected = any(p.status == Proposal.Status.REJECTED for p in cv.proposals)
+        refusal = services.intervention_refusal(case, now=now, proposal_rejected=rejected)
+        if refusal is not None:  # never offer what would be refused: say from when instead
+            can["intervention"] = False
+            if refusal.code == "INTERVENTION_TOO_EARLY" and case.intervention_allowed_at:
+                intervention_from = case.intervention_allowed_at
     language = get_language() or "zh-hans"
     return {
+        "intervention_from": intervention_from,
         "cv": cv,
         "case": case,
         "platform": platform,
@@ -591,9 +615,7 @@ def case_list(request):
             context.update(_all_cases_context(request))
         elif desk == "consumer":
             page = Paginator(selectors.consumer_cases(user), PAGE_SIZE).get_page(request.GET.get("page"))
-            context.update(
-                page=page, rows=[{"case": c, "next_step": NEXT_STEP.get(c.status, "")} for c in page]
-            )
+            context.update(page=page, rows=[{"case": c, "next_step": _next_step(c)} for c in page])
         elif desk == "merchant":
             context["rows"] = _queue_rows(selectors.merchant_queue(user))
         elif desk == "arbitrator":
@@ -616,10 +638,40 @@ def case_list(request):
 # --- intake ----------------------------------------------------------------------------------------
 
 
+#: Between the order and the item in the value of an intake form's order choice.
+ITEM_SEP = "::"
+
+
+def _order_choices(orders) -> list[dict]:
+    """The consumer's orders for the intake form: an order of one item is one choice; an order of
+    several is a group with a choice per item (what the claim is limited to and which product it
+    blames) and one for the whole order."""
+    out = []
+    for o in orders:
+        items = sorted(o.items.all(), key=lambda i: i.pk)
+        when = timezone.localtime(o.placed_at).strftime("%Y-%m-%d")
+        if len(items) <= 1:
+            title = items[0].product.title if items else ""
+            label = " · ".join(p for p in (o.external_id, title, format_yuan(o.paid_amount_fen), when) if p)
+            out.append({"value": o.external_id, "label": label})
+            continue
+        options = [
+            {
+                "value": f"{o.external_id}{ITEM_SEP}{i.external_id}",
+                "label": f"{i.product.title} · {format_yuan(i.paid_amount_fen)}",
+            }
+            for i in items
+        ]
+        whole = _("The whole order · %(total)s") % {"total": format_yuan(o.paid_amount_fen)}
+        options.append({"value": o.external_id, "label": whole})
+        out.append({"group": f"{o.external_id} · {when}", "options": options})
+    return out
+
+
 def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
     orders = []
     if not staff:
-        orders = catalog.visible_orders(request.user).prefetch_related("items__product")[:50]
+        orders = _order_choices(catalog.visible_orders(request.user).prefetch_related("items__product")[:50])
     return {
         "staff": staff,
         "orders": orders,
@@ -642,6 +694,7 @@ def case_new(request):
     if request.method == "GET":
         return render(request, "complaints/new.html", _intake_context(request, staff=staff))
     form = _Input(request.POST)
+    order, _sep, item = (form.optional("order") or "").partition(ITEM_SEP)
     try:
         intake = services.submit_case(
             actor=user,
@@ -650,7 +703,8 @@ def case_new(request):
             title=form.text("title"),
             description=form.text("description"),
             problem_type=form.optional("problem_type"),
-            order_external_id=form.optional("order"),
+            order_external_id=order or None,
+            item_external_id=item or None,
             buyer_external_id=form.optional("buyer") if staff else None,
             contact_email=form.text("contact_email").strip() if staff else "",
             amount_claimed=form.optional("amount_claimed"),
@@ -877,10 +931,12 @@ ACTIONS = {
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_action(request, number: str, action: str):
     if action not in ACTIONS:
         raise Http404
+    if request.method == "GET":  # a reload or a language switch on a page a refused form left: the case
+        return redirect("complaints:detail", number)
     call, fields = ACTIONS[action]
     form = _Input(request.POST)
     try:

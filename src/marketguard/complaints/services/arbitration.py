@@ -36,33 +36,41 @@ from marketguard.core.models import Role, User
 # --- platform intervention and ruling --------------------------------------------------------------------
 
 
+def intervention_refusal(case: Case, *, now, proposal_rejected: bool) -> InvalidTransition | None:
+    """Why the consumer may not ask the platform to step in now, or None when they may: after the
+    merchant has been silent for 24 h, or when a proposal was rejected; within 15 days. The case
+    page asks this too, so that it never offers what would be refused."""
+    silent = (
+        case.merchant_responded_at is None
+        and case.intervention_allowed_at is not None
+        and now >= case.intervention_allowed_at
+    )
+    if not (silent or proposal_rejected):
+        return InvalidTransition(
+            _(
+                "You can ask the platform to step in once the merchant has had 24 hours to answer, "
+                "or after a proposal was rejected."
+            ),
+            code="INTERVENTION_TOO_EARLY",
+        )
+    if case.intervention_deadline and now > case.intervention_deadline:
+        return InvalidTransition(
+            _("The 15 days to ask for intervention have passed."), code="INTERVENTION_WINDOW_CLOSED"
+        )
+    return None
+
+
 def request_intervention(*, actor, number: str, reason: str, version: int | None = None) -> Case:
-    """Ask the platform to step in: after the merchant has been silent for 24 h, or when the
-    negotiation failed (a proposal rejected); within 15 days."""
+    """Ask the platform to step in (the consumer: see :func:`intervention_refusal`)."""
     reason = _clean_text(reason, "reason", limit=2000)
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.CONSUMER, Party.MERCHANT, Party.AGENT)
-        now = timezone.now()
         if party == Party.CONSUMER:
-            silent = (
-                case.merchant_responded_at is None
-                and case.intervention_allowed_at
-                and now >= case.intervention_allowed_at
-            )
-            failed = case.proposals.filter(status=Proposal.Status.REJECTED).exists()
-            if not (silent or failed):
-                raise InvalidTransition(
-                    _(
-                        "You can ask the platform to step in once the merchant has had 24 hours to answer, "
-                        "or after a proposal was rejected."
-                    ),
-                    code="INTERVENTION_TOO_EARLY",
-                )
-            if case.intervention_deadline and now > case.intervention_deadline:
-                raise InvalidTransition(
-                    _("The 15 days to ask for intervention have passed."), code="INTERVENTION_WINDOW_CLOSED"
-                )
+            rejected = case.proposals.filter(status=Proposal.Status.REJECTED).exists()
+            refusal = intervention_refusal(case, now=timezone.now(), proposal_rejected=rejected)
+            if refusal is not None:
+                raise refusal
         fields = _escalate(case, actor=actor, party=party, reason=reason)
         _save(case, fields)
     return case

@@ -343,8 +343,11 @@ def _amount(value, field: str) -> int | None:
     else:
         try:
             fen = parse_yuan(value)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field=field) from None
+        except ValueError:  # money's own reason is for developers, in English
+            raise InvalidInput(
+                _("Enter an amount in yuan, not negative, with at most two decimals (e.g. 129.90)."),
+                field=field,
+            ) from None
     if fen < 0:
         raise InvalidInput(_("The amount must not be negative."), field=field)
     return fen

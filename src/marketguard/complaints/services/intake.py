@@ -89,12 +89,10 @@ def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external
         if item is None:
             raise InvalidInput(_("This item is not part of the order."), field="item")
     elif order is not None:
-        # an order has a handful of items: fetch them by the order index and take the first here
-        # (ORDER BY id LIMIT 1 would make PostgreSQL walk the primary key of a large table)
-        items = sorted(
-            OrderItem.objects.select_related("product__category").filter(order=order), key=lambda i: i.pk
-        )
-        item = items[0] if items else None
+        # no item named: the order's only item, if it has one; with several, the case is about
+        # the order as a whole (its paid total is the limit of a claim, no product is blamed)
+        items = list(OrderItem.objects.select_related("product__category").filter(order=order).order_by()[:2])
+        item = items[0] if len(items) == 1 else None
     if buyer is None and buyer_external_id:
         buyer = Buyer.objects.filter(external_id=buyer_external_id).first()
         if buyer is None:
@@ -200,7 +198,15 @@ def submit_case(
     product = item.product if item is not None else None
     category = product.category if product is not None else None
     consumer = actor if actor is not None and actor.role == Role.CONSUMER else (buyer.user if buyer else None)
+    if consumer is None and buyer is None and not contact_email:
+        # a hotline or chat case needs someone to answer to
+        raise InvalidInput(
+            _("Give the order, the buyer's id or an e-mail address to answer the consumer."), field="buyer"
+        )
     no_reason = None
+    if problem_type == ProblemType.NO_REASON_RETURN and order is not None and item is None:
+        # whether the goods may be returned depends on their category: say which item it is
+        raise InvalidInput(_("Choose which item of the order you want to return."), field="item")
     if problem_type == ProblemType.NO_REASON_RETURN:
         no_reason = check_no_reason_return(order=order, category=category)
         if not no_reason.eligible:

@@ -267,6 +267,8 @@ def request_materials(
             return lines
 
         _tell_consumer(case, asking)
+        if case.consumer_id:
+            _alert([case.consumer], case, "materials_requested", {"number": case.number})
         audit.record(
             actor=actor, action="materials_requested", obj=case, after={"items": items}, reason=reason
         )

@@ -58,13 +58,24 @@ def test_web_intake_acknowledges_by_mail_with_the_checklist_after_the_commit(
 
 def test_a_case_without_an_address_sends_nothing(world):
     consumer, order, _merchant, agent = world
+    caller = factories.buyer(email="")
     services.submit_case(
         actor=agent,
         channel="hotline",
         kind="complaint",
+        buyer_external_id=caller.external_id,
         description="电话投诉：客服态度差",
     )
     assert OutgoingMail.objects.count() == 0
+
+
+def test_a_hotline_case_needs_someone_to_answer_to(world):
+    _consumer, _order, _merchant, agent = world
+    with pytest.raises(InvalidInput) as refused:
+        services.submit_case(
+            actor=agent, channel="hotline", kind="complaint", description="电话投诉：客服态度差"
+        )
+    assert refused.value.errors[0].field == "buyer" and not Case.objects.exists()
 
 
 def test_email_intake_reply_threads_and_the_consumers_answer_comes_back(world):

@@ -765,3 +765,102 @@ def test_the_case_list_api_asks_the_database_the_same_number_of_times_for_more_c
     for _ in range(4):
         _file(world, kind="complaint", description="The cup arrived cracked")  # duplicates of each other
     assert count() == one
+
+
+def test_the_intake_form_asks_which_item_of_an_order_of_several(world):
+    from marketguard.catalog.models import OrderItem
+
+    w = world
+    order = w.order
+    order.paid_amount_fen = 12_900 + 3_000
+    order.save(update_fields=["paid_amount_fen"])
+    first = order.items.get()
+    second = OrderItem.objects.create(
+        external_id=f"{order.external_id}-2",
+        order=order,
+        product=factories.product(title="Phone charger"),
+        quantity=1,
+        unit_price_fen=3_000,
+        paid_amount_fen=3_000,
+    )
+    client = _client(w.consumer)
+    page = client.get(reverse("complaints:new")).content.decode()
+    assert f'<optgroup label="{order.external_id} · ' in page
+    assert f'value="{order.external_id}::{second.external_id}">Phone charger · ¥30.00<' in page
+    assert f'value="{order.external_id}">The whole order · ¥159.00<' in page
+
+    def file(choice, amount):
+        return client.post(
+            reverse("complaints:new"),
+            {
+                "kind": "refund_only",
+                "order": choice,
+                "description": "The charger does not charge",
+                "amount_claimed": amount,
+            },
+        )
+
+    # the claim is limited by the item chosen, and the case blames its product
+    refused = file(f"{order.external_id}::{second.external_id}", "50.00")
+    assert refused.status_code == 422 and "30.0" in refused.content.decode()
+    assert file(f"{order.external_id}::{second.external_id}", "30.00").status_code == 302
+    case = Case.objects.get()
+    assert case.order_item_id == second.pk and case.product_id == second.product_id
+    # the whole order: its total is the limit, no product is blamed
+    assert file(order.external_id, "159.00").status_code == 302
+    case = Case.objects.latest("pk")
+    assert case.order_item_id is None and case.product_id is None and first.pk
+    # a 7-day no-reason return needs the item (its category decides)
+    response = client.post(
+        reverse("complaints:new"),
+        {
+            "kind": "return_refund",
+            "problem_type": "no_reason_return_7day",
+            "order": order.external_id,
+            "description": "不想要了",
+        },
+    )
+    assert response.status_code == 422 and "Choose which item" in response.content.decode()
+
+
+def test_opening_an_action_address_leads_back_to_the_case(world):
+    case = _file(world)
+    response = _client(world.consumer).get(_act(case, "intervention"))
+    assert response.status_code == 302 and response["Location"] == _detail(case)
+
+
+def test_countdowns_carry_their_units_in_the_page_language(world):
+    case = _file(world)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    client.force_login(world.consumer)
+    page = client.get(_detail(case)).content.decode()
+    assert 'data-days="%(d)s天%(h)s小时"' in page and 'data-minutes="%(m)s分"' in page
+
+
+def test_the_consumer_is_told_the_next_step_from_the_facts_and_not_internal_priorities(world):
+    w = world
+    case = _file(w)
+    list_url = reverse("complaints:list")
+    consumer = _client(w.consumer)
+    page = consumer.get(_detail(case)).content.decode()
+    assert (
+        'data-testid="priority"' not in page
+        and 'data-testid="priority"' in _client(w.agent).get(_detail(case)).content.decode()
+    )
+    # the agent asks for materials: an alert, and the list says what to do
+    services.request_materials(
+        actor=w.agent, number=case.number, items=["defect_photos"], reason="照片不清楚"
+    )
+    assert Alert.objects.filter(recipient=w.consumer, case=case, kind="materials_requested").exists()
+    assert "Send the materials asked for" in consumer.get(list_url).content.decode()
+    services.add_evidence(
+        actor=w.consumer, number=case.number, filename="crack.png", data=_png(), declared_type="image/png"
+    )
+    # the merchant answers without a proposal: no proposal to accept is announced
+    services.post_message(actor=w.merchant, number=case.number, body="请问是什么时候发现的？")
+    case.refresh_from_db()
+    assert case.status == workflow.NEGOTIATING
+    page = consumer.get(list_url).content.decode()
+    assert "Talking with the merchant" in page and "accept or reject" not in page
+    services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="50.00")
+    assert "Answer the proposal: accept or reject it." in consumer.get(list_url).content.decode()

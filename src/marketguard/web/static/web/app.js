@@ -1,15 +1,25 @@
 // MarketGuard UI helpers. htmx sends the CSRF token from the <body hx-headers> attribute.
 (function () {
   "use strict";
-  // Live countdowns: <time data-deadline="ISO">; updated every 30 s, shown in the page language.
+  // Live countdowns: <time data-deadline="ISO">; updated every 30 s, in the page language (the
+  // units come translated in data-days / data-hours / data-minutes). Two days or more are counted
+  // in days and hours, with the date itself after them (the date is also the title).
+  function fill(format, values) {
+    return format.replace(/%\((\w)\)s/g, function (_all, key) { return String(values[key]); });
+  }
   function renderCountdowns() {
     const now = Date.now();
     document.querySelectorAll("[data-deadline]").forEach(function (el) {
       const ms = Date.parse(el.dataset.deadline) - now;
-      const abs = Math.abs(ms), h = Math.floor(abs / 3600000), m = Math.floor((abs % 3600000) / 60000);
-      const text = (h ? h + "h " : "") + m + "m";
-      el.textContent = ms >= 0 ? (el.dataset.leftLabel || "") .replace("%s", text) || text
-                               : (el.dataset.overLabel || "-%s").replace("%s", text);
+      const abs = Math.abs(ms);
+      const d = Math.floor(abs / 86400000), h = Math.floor(abs / 3600000), m = Math.floor((abs % 3600000) / 60000);
+      let text;
+      if (h >= 48) text = fill(el.dataset.days || "%(d)sd %(h)sh", {d: d, h: h % 24});
+      else if (h) text = fill(el.dataset.hours || "%(h)sh %(m)sm", {h: h, m: m});
+      else text = fill(el.dataset.minutes || "%(m)sm", {m: m});
+      text = ms >= 0 ? (el.dataset.leftLabel || "%s").replace("%s", text)
+                     : (el.dataset.overLabel || "-%s").replace("%s", text);
+      el.textContent = h >= 48 && el.title ? text + " · " + el.title : text;
       el.classList.toggle("overdue", ms < 0);
     });
   }
