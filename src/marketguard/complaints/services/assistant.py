@@ -33,6 +33,7 @@ from marketguard.complaints.services.intake import Intake, check_no_reason_retur
 from marketguard.core import throttle
 from marketguard.core.errors import InvalidInput, NotFound, PermissionDenied, Throttled
 from marketguard.core.models import Role
+from marketguard.core.money import format_yuan
 
 MAX_QUESTION = 500
 #: Questions per client address (or user) per minute: the assistant is public.
@@ -295,7 +296,7 @@ def _refund_status(actor, language: str) -> str:
         return _("I found no refunds on your cases.")
     lines = [_("Your refunds:")]
     for r in remedies:
-        amount = f"¥{r.amount_fen / 100:.2f}"
+        amount = format_yuan(r.amount_fen)
         if r.status == Remedy.Status.DONE:
             state = _("paid %(at)s to your original payment (reference %(ref)s)") % {
                 "at": _when(r.executed_at),

@@ -232,3 +232,21 @@ def test_with_no_article_in_the_database_the_shipped_ones_answer():
     reply = _ask(None, "退款一般多久能到账？", client="10.0.0.9")
     assert reply.kind == "article" and reply.article == "refund-timing"
     assert reply.turn.article is None and "原路" in reply.text
+
+
+def test_the_consumers_refunds_are_told_with_amounts_written_like_everywhere_else():
+    user = factories.user(Role.CONSUMER)
+    buyer = factories.buyer(user=user)
+    order = factories.order(buyer_obj=buyer, paid_fen=113_700)
+    merchant = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant)
+    case = services.submit_case(
+        actor=user,
+        channel="web",
+        kind="refund_only",
+        order_external_id=order.external_id,
+        description="没收到货",
+    ).case
+    proposal = services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="1137.00")
+    services.decide_proposal(actor=user, number=case.number, proposal_id=proposal.pk, accept=True)
+    reply = _ask(user, "我的退款到哪了？")
+    assert reply.kind != "article" and "¥1,137.00" in reply.text, reply.text
