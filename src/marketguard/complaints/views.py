@@ -424,6 +424,8 @@ def _clocks(cv, now) -> list[dict]:
         ):
             continue
         state = clock.state(now)
+        if state == "paused" and cv.party == Party.CONSUMER:
+            continue  # waiting on them (materials, the goods to send back): the page says what for
         out.append(
             {
                 "target": target,

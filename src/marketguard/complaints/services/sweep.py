@@ -39,7 +39,7 @@ from marketguard.complaints.services.common import (
     rules,
     timeouts,
 )
-from marketguard.complaints.services.work import _receive_return, _resolve, _start_remedy
+from marketguard.complaints.services.work import _end_return_pause, _receive_return, _resolve, _start_remedy
 from marketguard.core import audit, events
 from marketguard.core.calendars import get_calendar
 from marketguard.core.jsonsafe import jsonable
@@ -140,7 +140,7 @@ def _return_not_shipped(number: str, remedy_id: int, now: datetime, report: Swee
         if case.consumer_id:
             _alert([case.consumer], case, "return_lapsed", {"number": case.number})
         _notify_merchant(case, "return_lapsed")
-        fields = []
+        fields = _end_return_pause(case, now)
         if not case.remedies.filter(status=Remedy.Status.PENDING).exists():
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
         report.returns_lapsed += 1

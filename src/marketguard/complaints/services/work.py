@@ -472,6 +472,11 @@ def _start_remedy(
     )
     case.execution_due = due
     fields = _move(case, "start_execution", actor=None, party=Party.SYSTEM, data={"remedy": kind})
+    if ship_by is not None:
+        # the goods travel back: the consumer's and the carrier's time is not the platform's, so
+        # the resolution clock stands still until the merchant has them (or the return lapses)
+        CasePause.objects.create(case=case, started_at=now, reason=RETURN_PAUSE)
+        fields += _recompute_deadlines(case)
     _notify_merchant(case, "remedy_due")
     if ship_by is not None and case.consumer_id:
         _alert([case.consumer], case, "return_requested", {"number": case.number, "ship_by": ship_by})
@@ -627,6 +632,17 @@ def record_return_received(
     return remedy
 
 
+#: The reason of the pause while returned goods travel back (see :func:`_start_remedy`).
+RETURN_PAUSE = "return"
+
+
+def _end_return_pause(case: Case, at: datetime) -> list[str]:
+    """The goods are back (or will not come): the resolution clock runs again."""
+    if not case.pauses.filter(reason=RETURN_PAUSE, ended_at__isnull=True).update(ended_at=at):
+        return []
+    return _recompute_deadlines(case)
+
+
 def _receive_return(
     case: Case, remedy: Remedy, received_at: datetime, *, actor, party: str, deemed: bool = False
 ) -> list[str]:
@@ -649,7 +665,7 @@ def _receive_return(
     )
     if deemed:
         _notify_merchant(case, "return_deemed_received")
-    return ["execution_due"]
+    return ["execution_due", *_end_return_pause(case, timezone.now())]
 
 
 def _reply_text(case: Case, message: CaseMessage) -> str:

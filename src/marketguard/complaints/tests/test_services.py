@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from marketguard.complaints import services, workflow
+from marketguard.complaints import selectors, services, workflow
 from marketguard.complaints.models import (
     Alert,
     CaseEvent,
@@ -622,3 +622,39 @@ def test_each_side_is_alerted_when_another_writes_or_decides(world):
     services.post_message(actor=w.agent, number=case.number, body="请商家再看看照片")
     assert kinds(w.merchant)[-1] == "platform_wrote" and kinds(w.agent)[-1] == "proposal_rejected"
     assert not Alert.objects.filter(recipient=w.consumer, kind__endswith="_wrote").exists()
+
+
+def test_the_resolution_clock_stands_still_while_the_goods_travel_back(world):
+    from marketguard.complaints.models import SlaMark
+
+    w = world
+    case, remedy = _agreed_return(w)
+    case.refresh_from_db()
+    assert case.status == workflow.EXECUTING
+    view = selectors.case_view(w.agent, case.number)
+    assert view.clocks["resolution"].state(timezone.now()) == "paused"  # while the goods travel
+    # five days later the platform's 48 h are long gone, yet nothing is at risk or breached
+    with time_machine.travel(timezone.now() + timedelta(days=5), tick=False):
+        services.sweep()
+        services.record_return_shipped(
+            actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF1"
+        )
+    assert not SlaMark.objects.filter(case=case, target="resolution").exists()
+    with time_machine.travel(timezone.now() + timedelta(days=7), tick=False):
+        services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+        case.refresh_from_db()
+        # the clock runs again from where it stopped: the deadline lies ahead, not in the past
+        assert case.resolution_due is not None and case.resolution_due > timezone.now()
+        assert case.pauses.get(reason="return").ended_at is not None
+        view = selectors.case_view(w.agent, case.number)
+        assert view.clocks["resolution"].state(timezone.now()) == "ok"
+
+
+def test_a_return_never_sent_back_restarts_the_clock_as_it_lapses(world):
+    w = world
+    case, _remedy = _agreed_return(w)
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        services.sweep()
+    case.refresh_from_db()
+    assert case.pauses.get(reason="return").ended_at is not None
+    assert case.status == workflow.RESOLVED  # nothing else was left to do
