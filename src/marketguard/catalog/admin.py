@@ -12,7 +12,7 @@ class MerchantAdmin(admin.ModelAdmin):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "name", "merchant"]
+    list_display = ["external_id", "name", "merchant", "return_address"]
     search_fields = ["external_id", "name"]
     list_select_related = ["merchant"]
 

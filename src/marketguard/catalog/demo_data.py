@@ -67,7 +67,7 @@ CATEGORY_KEYS = (
     "no_reason_return",
 )  # fmt: skip
 MERCHANT_KEYS = ("external_id", "name", "uscc", "status", "contact_phone", "registered_at")
-STORE_KEYS = ("external_id", "merchant_external_id", "name")
+STORE_KEYS = ("external_id", "merchant_external_id", "name", "return_address")
 PRODUCT_KEYS = (
     "external_id", "store_external_id", "category_external_id", "title", "description", "brand",
     "attributes", "price", "status",
@@ -1076,6 +1076,9 @@ class Demo:
                         "external_id": f"S{store_no:06d}",
                         "merchant_external_id": f"M{i + 1:06d}",
                         "name": store_name,
+                        # derived, not drawn: the generator's random sequence stays as it was
+                        "return_address": f"{city[1]}{city[0]}经济技术开发区物流园{store_no % 40 + 1}号库 "
+                        f"{store_name}售后组 400-800-{store_no % 10000:04d}",
                     }
                 )
                 plan.store_merchant.append(i)

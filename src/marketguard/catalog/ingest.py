@@ -86,7 +86,12 @@ def _build_merchant(row, refs, ctx):
 
 def _build_store(row, refs, ctx):
     (merchant_id,) = _ref_value(refs, "merchant_external_id", "merchant", row["merchant_external_id"])
-    return {"external_id": row["external_id"], "name": row["name"], "merchant_id": merchant_id}
+    return {
+        "external_id": row["external_id"],
+        "name": row["name"],
+        "merchant_id": merchant_id,
+        "return_address": row["return_address"],
+    }
 
 
 def _merged_template(ctx: ChunkContext, category_id: int) -> list:
@@ -208,7 +213,7 @@ KINDS: dict[str, KindSpec] = {
             schemas.StoreIn,
             {"merchant_external_id": Ref(Merchant)},
             _build_store,
-            ["name", "merchant_id", "updated_at"],
+            ["name", "merchant_id", "return_address", "updated_at"],
         ),
         KindSpec(
             "products",

@@ -52,6 +52,12 @@ class Store(Timestamped):
         Merchant, on_delete=models.PROTECT, related_name="stores", verbose_name=_("merchant")
     )
     name = models.CharField(_("name"), max_length=200)
+    return_address = models.CharField(
+        _("return address"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where buyers send goods back (address, recipient, phone); shown with every return."),
+    )
 
     class Meta:
         verbose_name = _("store")

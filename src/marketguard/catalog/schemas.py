@@ -78,6 +78,7 @@ class MerchantIn(MerchantFields):
 class StoreFields(InSchema):
     merchant_external_id: ExternalId
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    return_address: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
 class StoreIn(StoreFields):

@@ -412,6 +412,12 @@ class Remedy(NeverDelete):
     repair_due = models.DateField(_("repair due"), null=True, blank=True)
     # the return leg of a return and refund: the consumer ships back, the merchant receives
     return_ship_by = models.DateTimeField(_("send back by"), null=True, blank=True)
+    return_address = models.CharField(
+        _("return address"),
+        max_length=300,
+        blank=True,
+        help_text=_("The store's, when the return was agreed."),
+    )
     return_carrier = models.CharField(_("return carrier"), max_length=50, blank=True)
     return_tracking_number = models.CharField(_("return tracking number"), max_length=50, blank=True)
     return_shipped_at = models.DateTimeField(_("sent back at"), null=True, blank=True)

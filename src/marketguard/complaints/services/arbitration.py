@@ -158,7 +158,7 @@ def record_ruling(
                 # the refund waits for the goods: due 7 days after the merchant receives them
                 lines += [
                     _("The merchant must carry out: %(remedy)s.") % {"remedy": _remedy_text(remedy, fen)},
-                    _return_text(returned.return_ship_by),
+                    *_return_text(returned.return_ship_by, returned.return_address),
                 ]
             elif remedy and outcome != Ruling.Outcome.MERCHANT:
                 lines.append(

@@ -467,8 +467,17 @@ def _start_remedy(
         due, ship_by = None, now + timeouts().return_ship_window
     else:
         due, ship_by = due or now + timeouts().ruling_execution, None
+    address = ""
+    if ship_by is not None and case.order_id and case.order.store_id:
+        address = case.order.store.return_address
     Remedy.objects.create(
-        case=case, kind=kind, amount_fen=amount, source=source, due_at=due, return_ship_by=ship_by
+        case=case,
+        kind=kind,
+        amount_fen=amount,
+        source=source,
+        due_at=due,
+        return_ship_by=ship_by,
+        return_address=address,
     )
     case.execution_due = due
     fields = _move(case, "start_execution", actor=None, party=Party.SYSTEM, data={"remedy": kind})
@@ -481,14 +490,23 @@ def _start_remedy(
     if ship_by is not None and case.consumer_id:
         _alert([case.consumer], case, "return_requested", {"number": case.number, "ship_by": ship_by})
     if ship_by is not None and source != Remedy.Source.RULING:
-        _tell_consumer(case, lambda: [_return_text(ship_by)])
+        _tell_consumer(case, lambda: _return_text(ship_by, address))
     return [*fields, "execution_due"]
 
 
-def _return_text(ship_by: datetime) -> str:
-    return _(
-        "Please send the goods back by %(date)s and enter the carrier and tracking number on the case page."
-    ) % {"date": _when(ship_by)}
+def _return_text(ship_by: datetime, address: str) -> list[str]:
+    """What the consumer reads about a return: by when, where to, what to enter afterwards."""
+    lines = [
+        _(
+            "Please send the goods back by %(date)s and enter the carrier and tracking number on the case page."
+        )
+        % {"date": _when(ship_by)}
+    ]
+    if address:
+        lines.append(_("Send them to: %(address)s") % {"address": address})
+    else:
+        lines.append(_("The merchant will tell you the return address in the case."))
+    return lines
 
 
 def execute_remedy(

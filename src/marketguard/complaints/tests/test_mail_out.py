@@ -336,10 +336,17 @@ def test_the_consumer_is_mailed_a_proposal_a_request_for_materials_and_the_retur
     assert "The merchant proposes: Return and refund ¥99.00." in offer and "退货后全额退款" in offer
     assert "Accept or reject it on the case page." in offer and f"/cases/{case.number}" in offer
     assert "商家提出方案" not in offer  # the consumer chose English: English only
+    order.store.return_address = "杭州市余杭区物流园3号库 售后组 400-800-0003"
+    order.store.save(update_fields=["return_address"])
     with django_capture_on_commit_callbacks(execute=True):
         services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=True)
     ship = _to_consumer()[-1].get_content()
     assert "Please send the goods back by" in ship and "tracking number" in ship
+    assert "Send them to: 杭州市余杭区物流园3号库 售后组 400-800-0003" in ship
+    # the address is kept with the return: a later change at the store does not rewrite it
+    order.store.return_address = "新地址"
+    order.store.save(update_fields=["return_address"])
+    assert case.remedies.get().return_address == "杭州市余杭区物流园3号库 售后组 400-800-0003"
     # the consumer's own proposal is not mailed back to them
     count = len(_to_consumer())
     other = _file_web(consumer, order, kind="exchange", problem_type="size_mismatch", description="尺码小了")
@@ -418,6 +425,7 @@ def test_a_ruling_for_a_return_names_the_return_deadline_not_a_refund_deadline(
     ruling = _to_consumer()[-1].get_content()
     assert "The merchant must carry out: Return and refund ¥99.00." in ruling
     assert "Please send the goods back by" in ruling and ", by " not in ruling
+    assert "The merchant will tell you the return address in the case." in ruling  # the store gave none
 
 
 # --- each person is written to in their language ----------------------------------------------------------

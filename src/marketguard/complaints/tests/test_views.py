@@ -864,3 +864,17 @@ def test_the_consumer_is_told_the_next_step_from_the_facts_and_not_internal_prio
     assert "Talking with the merchant" in page and "accept or reject" not in page
     services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="50.00")
     assert "Answer the proposal: accept or reject it." in consumer.get(list_url).content.decode()
+
+
+def test_the_return_shows_where_to_send_the_goods(world):
+    w = world
+    w.order.store.return_address = "杭州市余杭区物流园3号库 售后组"
+    w.order.store.save(update_fields=["return_address"])
+    case = _file(w)
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    page = _client(w.consumer).get(_detail(case)).content.decode()
+    assert 'data-testid="return-address">杭州市余杭区物流园3号库 售后组<' in page
+    assert 'data-testid="clock"' not in page or 'data-target="resolution"' not in page  # paused: not shown
