@@ -313,12 +313,17 @@ def _material_items(case: Case) -> dict[str, materials.Item]:
 
 
 def _notice(cv) -> list[dict]:
-    """The one-time materials notice (一次性告知), each item ticked once evidence is tagged with it."""
+    """The one-time materials notice (一次性告知) while the case is open, each item ticked once
+    evidence is tagged with it (the description and a return tracking number tick theirs)."""
     case = cv.case
+    if case.status not in workflow.OPEN:
+        return []  # resolved or closed: nothing more to send
     known = _material_items(case)
     provided = {e.material_code for e in cv.evidence if e.material_code}
     if case.description:
         provided.add("problem_description")
+    if any(r.return_tracking_number for r in cv.remedies):
+        provided.add("return_tracking")
     language = get_language() or "zh-hans"
     return [
         {

@@ -878,3 +878,30 @@ def test_the_return_shows_where_to_send_the_goods(world):
     page = _client(w.consumer).get(_detail(case)).content.decode()
     assert 'data-testid="return-address">杭州市余杭区物流园3号库 售后组<' in page
     assert 'data-testid="clock"' not in page or 'data-target="resolution"' not in page  # paused: not shown
+
+
+def test_the_materials_checklist_follows_the_case(world):
+    w = world
+    case = _file(w)
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    remedy = case.remedies.get()
+    consumer = _client(w.consumer)
+    assert '<li class="" data-code="return_tracking">' in consumer.get(_detail(case)).content.decode()
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF123"
+    )
+    assert '<li class="done" data-code="return_tracking">' in consumer.get(_detail(case)).content.decode()
+    # an analyst reads it, but cannot upload: not told to
+    analyst_page = _client(w.analyst).get(_detail(case)).content.decode()
+    assert "This is everything the consumer was asked to provide." in analyst_page
+    assert "Upload the files below" not in analyst_page
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
+    )
+    case.refresh_from_db()
+    assert case.status == workflow.RESOLVED
+    assert 'data-testid="materials-notice"' not in consumer.get(_detail(case)).content.decode()
