@@ -225,7 +225,10 @@ def test_agent_queue_puts_the_breached_case_first_with_live_countdowns(open_page
     expect(rows.first).to_have_attribute("data-state", "breached")
     expect(rows.nth(1)).to_have_attribute("data-case", fresh.number)
     # app.js replaced the printed deadline by a live countdown
-    expect(rows.first.locator("time.countdown")).to_have_text(re.compile(r"^\d+h \d+m overdue$"))
+    # long overdue: in days and hours, with the date
+    expect(rows.first.locator("time.countdown")).to_have_text(
+        re.compile(r"^\d+d \d+h overdue · \d{4}-\d\d-\d\d \d\d:\d\d$")
+    )
     expect(rows.first.locator("time.countdown")).to_have_class(re.compile(r"overdue"))
     expect(rows.nth(1).locator("time.countdown")).to_have_text(re.compile(r"^(\d+h )?\d+m left$"))
 

@@ -29,7 +29,7 @@ from marketguard.complaints.models import (
     Remedy,
 )
 from marketguard.complaints.services.common import _cached, _clean_text, visible_cases
-from marketguard.complaints.services.intake import Intake, check_no_reason_return, submit_case
+from marketguard.complaints.services.intake import Intake, check_no_reason_return, short_title, submit_case
 from marketguard.core import throttle
 from marketguard.core.errors import InvalidInput, NotFound, PermissionDenied, Throttled
 from marketguard.core.models import Role
@@ -378,7 +378,7 @@ def hand_off_to_agent(
         channel=Channel.CHAT,
         kind=kind,
         problem_type=problem_type or None,
-        title=(description or (turns[0].question if turns else "")).strip()[:60],
+        title=short_title(description or (turns[0].question if turns else "")),
         description=text[:5000],
         order_external_id=order_external_id or None,
     )

@@ -141,6 +141,16 @@ def _find_duplicate(case: Case) -> Case | None:
     return candidates.filter(problem_type=case.problem_type).order_by("created_at").first()
 
 
+TITLE_LENGTH = 60
+
+
+def short_title(text: str) -> str:
+    """A title made from the start of a text: one line, at most TITLE_LENGTH characters, with an
+    ellipsis where it was cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
 def submit_case(
     *,
     actor,
@@ -228,7 +238,7 @@ def submit_case(
             number=number or numbering.next_number(PREFIX),
             kind=kind,
             channel=channel,
-            title=title or description[:60],
+            title=title or short_title(description),
             description=description,
             consumer=consumer,
             buyer=buyer,

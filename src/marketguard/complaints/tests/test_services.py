@@ -658,3 +658,11 @@ def test_a_return_never_sent_back_restarts_the_clock_as_it_lapses(world):
     case.refresh_from_db()
     assert case.pauses.get(reason="return").ended_at is not None
     assert case.status == workflow.RESOLVED  # nothing else was left to do
+
+
+def test_a_title_made_from_a_long_text_ends_with_an_ellipsis(world):
+    long_text = "收到的水杯有裂缝，漏水，质量问题。" * 6
+    case = _file(world, description=long_text).case
+    assert len(case.title) == 60 and case.title.endswith("…") and long_text.startswith(case.title[:-1])
+    short = _file(world, kind="complaint", description="杯子漏水").case
+    assert short.title == "杯子漏水"

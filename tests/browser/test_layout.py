@@ -1,0 +1,183 @@
+"""Layout on a phone (390 x 844) and on a desktop: the lists never make the page scroll sideways
+(on a phone each row becomes a card, its cells labelled with the column headings), the assistant's
+question box takes the row and the buttons are big enough to touch."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from marketguard.complaints import services
+from marketguard.core.models import Role
+from marketguard.core.testing import factories
+
+from .test_complaints_e2e import _sign_in, _world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+#: longer than the 60 characters a title is cut to when none is given
+LONG = "The sole started peeling off after two weeks of normal walking in light rain."
+
+
+@pytest.fixture
+def open_page(new_context):
+    """open_page(locale, viewport) -> a page in a fresh browser context (one person's cookies)."""
+    contexts = []
+
+    def make(locale: str = "zh-CN", viewport: dict = PHONE):
+        context = new_context(locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.set_viewport_size(viewport)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def _fits(page, width: int = PHONE["width"]):
+    """Neither the page nor any table cell reaches past the right edge of the screen (a cell
+    clipped by its table's overflow would not widen the page, and still be cut off)."""
+    assert _page_width(page) <= width, f"{page.url} scrolls sideways: {_page_width(page)} px"
+    right = page.locator("main table.list td").evaluate_all(
+        "tds => Math.max(0, ...tds.map(td => td.getBoundingClientRect().right))"
+    )
+    assert right <= width, f"{page.url}: a table cell ends at {right} px"
+
+
+def _label(cell) -> str:
+    """The column heading a phone shows before a cell (CSS generated content, from data-label)."""
+    return cell.evaluate("td => getComputedStyle(td, '::before').content")
+
+
+def _cases(consumer, order, other_order):
+    english = services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="return_refund",
+        order_external_id=order.external_id,
+        description=LONG,
+        amount_claimed="129.00",
+    ).case
+    services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="exchange",
+        order_external_id=other_order.external_id,
+        description="平时穿40码，这双40码明显偏小，前面顶得很紧，想换41码。",
+    )
+    return english
+
+
+def test_the_case_list_and_the_orders_fit_a_phone_in_chinese_and_in_english(open_page, live_server):
+    consumer, order, _merchant = _world()
+    other = factories.order(buyer_obj=order.buyer, paid_fen=8_900)
+    case = _cases(consumer, order, other)
+    assert case.title == LONG[:59] + "…"  # cut with an ellipsis when it was made
+
+    page = open_page("zh-CN", PHONE)
+    _sign_in(page, live_server, consumer)
+    page.goto(f"{live_server.url}/cases/")
+    expect(page.locator("h1")).to_have_text("我的案件")
+    cases = page.get_by_test_id("my-cases")
+    expect(cases.locator("tbody tr")).to_have_count(2)
+    _fits(page)
+    # each row is a card: the case first, then the other cells, each after its column heading
+    row = cases.locator("tbody tr", has_text=case.number)
+    assert row.evaluate("tr => getComputedStyle(tr).display") == "flex"
+    assert _label(row.locator("td[data-label]").first) == '"类型"'
+    # a title cut where the case was made ends with an ellipsis, not mid-word
+    expect(row.locator(".sub")).to_have_text(f"{LONG[:59]}…")
+
+    page.goto(f"{live_server.url}/orders/")
+    expect(page.locator("#results")).to_contain_text(order.external_id)
+    _fits(page)
+
+    page.select_option("#lang", "en")
+    expect(page.locator("h1")).to_have_text("Orders")
+    _fits(page)
+    page.goto(f"{live_server.url}/cases/")
+    expect(page.locator("h1")).to_have_text("My cases")
+    _fits(page)
+    row = page.get_by_test_id("my-cases").locator("tbody tr", has_text=case.number)
+    assert _label(row.locator("td[data-label]").nth(2)) == '"Next step"'
+    # "Next step" reads as a line of text, not a word per line
+    assert row.locator("td[data-label]").nth(2).bounding_box()["width"] > 300
+
+    # a desktop keeps the table: a header row and a row per case
+    page.set_viewport_size(DESKTOP)
+    expect(page.get_by_test_id("my-cases").locator("thead th").first).to_be_visible()
+    assert row.evaluate("tr => getComputedStyle(tr).display") == "table-row"
+    assert _label(row.locator("td[data-label]").first) == "none"
+    _fits(page, DESKTOP["width"])
+
+
+def test_the_queues_and_the_alerts_fit_a_phone(open_page, live_server):
+    consumer, order, merchant = _world()
+    agent = factories.user(Role.AGENT, username="agent_layout")
+    other = factories.order(buyer_obj=order.buyer, paid_fen=8_900)
+    _cases(consumer, order, other)
+
+    shop = open_page("zh-CN", PHONE)
+    _sign_in(shop, live_server, merchant)
+    for path in ("/cases/", "/cases/?view=all", "/cases/alerts/", "/orders/"):
+        shop.goto(f"{live_server.url}{path}")
+        expect(shop.locator("main table.list tbody tr").first).to_be_visible()
+        _fits(shop)
+    staff = open_page("en-US", PHONE)
+    _sign_in(staff, live_server, agent)
+    for path in ("/cases/?scope=all", "/cases/?view=all"):
+        staff.goto(f"{live_server.url}{path}")
+        expect(staff.locator("main table.list tbody tr").first).to_be_visible()
+        _fits(staff)
+
+
+def test_mark_all_as_read_is_a_button_big_enough_to_touch(open_page, live_server):
+    consumer, order, merchant = _world()
+    _cases(consumer, order, factories.order(buyer_obj=order.buyer))
+    for viewport in (PHONE, DESKTOP):
+        page = open_page("zh-CN", viewport)
+        _sign_in(page, live_server, merchant)
+        page.goto(f"{live_server.url}/cases/alerts/")
+        expect(page.get_by_test_id("alert").first).to_be_visible()
+        button = page.get_by_test_id("mark-all-read")
+        expect(button).to_have_text("全部标为已读")
+        assert button.bounding_box()["height"] >= 32
+        assert button.evaluate("b => getComputedStyle(b).borderTopStyle") == "solid"  # a .btn
+        _fits(page, viewport["width"])
+    button.click()
+    expect(page.locator("tr.unread")).to_have_count(0)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_question_box_takes_the_row_and_the_send_button_keeps_to_its_label(
+    open_page, live_server, viewport
+):
+    consumer, _order, _merchant = _world()
+    for signed_in in (False, True):
+        page = open_page("zh-CN", viewport)
+        if signed_in:
+            _sign_in(page, live_server, consumer)
+        page.goto(f"{live_server.url}/help/")
+        question = page.locator("#question").bounding_box()
+        ask = page.get_by_test_id("ask").bounding_box()
+        assert question["width"] >= 200, question
+        assert ask["width"] < question["width"] / 2, (question, ask)
+        assert abs(ask["y"] - question["y"]) < 2  # on the same row
+        assert question["height"] >= 32 and ask["height"] >= 32
+        assert _page_width(page) <= viewport["width"]
+    # and it still asks
+    page.fill("#question", "退款什么时候到账")
+    page.get_by_test_id("ask").click()
+    expect(page.get_by_test_id("assistant-turn")).to_have_count(1)
+    expect(page.locator("#question")).to_have_value("")
+    assert re.search(r"/help/$", page.url)
