@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from marketguard.catalog.models import Order
 from marketguard.complaints import services
 from marketguard.complaints.models import CaseKind, ProblemType
+from marketguard.complaints.views import ITEM_SEP, order_choices
 from marketguard.core.errors import DomainError
 from marketguard.core.models import Role
 
@@ -30,7 +31,11 @@ def _context(request, **extra) -> dict:
     return {
         "turns": services.conversation(actor=actor, session_key=request.session.get(SESSION_KEY)),
         "consumer": consumer,
-        "orders": list(Order.objects.filter(buyer__user=actor).order_by("-placed_at")[:10])
+        "orders": order_choices(
+            Order.objects.filter(buyer__user=actor)
+            .prefetch_related("items__product")
+            .order_by("-placed_at")[:10]
+        )
         if consumer
         else [],
         "kinds": CaseKind.choices,
@@ -90,13 +95,15 @@ def feedback(request, turn_id: int):
 def hand_off(request):
     if not request.user.is_authenticated:
         return redirect(reverse("web:login") + "?next=" + reverse("help:page"))
+    order, _sep, item = request.POST.get("order", "").partition(ITEM_SEP)
     try:
         intake = services.hand_off_to_agent(
             actor=request.user,
             session_key=request.session.get(SESSION_KEY, ""),
             kind=request.POST.get("kind") or CaseKind.COMPLAINT,
             problem_type=request.POST.get("problem_type", ""),
-            order_external_id=request.POST.get("order") or None,
+            order_external_id=order or None,
+            item_external_id=item or None,
             description=request.POST.get("description", ""),
         )
     except DomainError as exc:

@@ -649,7 +649,7 @@ def case_list(request):
 ITEM_SEP = "::"
 
 
-def _order_choices(orders) -> list[dict]:
+def order_choices(orders) -> list[dict]:
     """The consumer's orders for the intake form: an order of one item is one choice; an order of
     several is a group with a choice per item (what the claim is limited to and which product it
     blames) and one for the whole order."""
@@ -678,7 +678,7 @@ def _order_choices(orders) -> list[dict]:
 def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
     orders = []
     if not staff:
-        orders = _order_choices(catalog.visible_orders(request.user).prefetch_related("items__product")[:50])
+        orders = order_choices(catalog.visible_orders(request.user).prefetch_related("items__product")[:50])
     return {
         "staff": staff,
         "orders": orders,

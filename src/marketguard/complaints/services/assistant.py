@@ -357,6 +357,7 @@ def hand_off_to_agent(
     kind: str = CaseKind.COMPLAINT,
     problem_type: str = "",
     order_external_id: str | None = None,
+    item_external_id: str | None = None,
     description: str = "",
 ) -> Intake:
     """A person takes over: the conversation becomes a case on the chat channel, its transcript in
@@ -381,6 +382,7 @@ def hand_off_to_agent(
         title=short_title(description or (turns[0].question if turns else "")),
         description=text[:5000],
         order_external_id=order_external_id or None,
+        item_external_id=item_external_id or None,
     )
     session.case = intake.case
     session.save(update_fields=["case"])

@@ -250,3 +250,27 @@ def test_the_consumers_refunds_are_told_with_amounts_written_like_everywhere_els
     services.decide_proposal(actor=user, number=case.number, proposal_id=proposal.pk, accept=True)
     reply = _ask(user, "我的退款到哪了？")
     assert reply.kind != "article" and "¥1,137.00" in reply.text, reply.text
+
+
+def test_the_hand_off_form_names_each_order_by_its_goods_and_takes_the_item(consumer):
+    user, order = consumer
+    second = factories.order_item(order, title="充电宝 20000mAh", paid_fen=9_900)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    client.force_login(user)
+    page = client.get(reverse("help:page")).content.decode()
+    assert f'value="{order.external_id}::{second.external_id}">充电宝 20000mAh · ¥99.00<' in page
+    first = _ask(user, "充电宝充电时起火了")
+    session = client.session  # the page keeps the conversation in the session
+    session["assistant_session"] = first.session_key
+    session.save()
+    response = client.post(
+        reverse("help:hand_off"),
+        {
+            "kind": "complaint",
+            "order": f"{order.external_id}::{second.external_id}",
+            "description": "充电宝起火",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert case.order_item_id == second.pk and case.product_id == second.product_id

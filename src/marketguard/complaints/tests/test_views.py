@@ -768,21 +768,12 @@ def test_the_case_list_api_asks_the_database_the_same_number_of_times_for_more_c
 
 
 def test_the_intake_form_asks_which_item_of_an_order_of_several(world):
-    from marketguard.catalog.models import OrderItem
-
     w = world
     order = w.order
     order.paid_amount_fen = 12_900 + 3_000
     order.save(update_fields=["paid_amount_fen"])
     first = order.items.get()
-    second = OrderItem.objects.create(
-        external_id=f"{order.external_id}-2",
-        order=order,
-        product=factories.product(title="Phone charger"),
-        quantity=1,
-        unit_price_fen=3_000,
-        paid_amount_fen=3_000,
-    )
+    second = factories.order_item(order, title="Phone charger", paid_fen=3_000)
     client = _client(w.consumer)
     page = client.get(reverse("complaints:new")).content.decode()
     assert f'<optgroup label="{order.external_id} · ' in page

@@ -122,6 +122,18 @@ def order(buyer_obj=None, product_obj=None, *, paid_fen=12_900, delivered=True, 
     return o
 
 
+def order_item(order_obj: Order, *, title: str, paid_fen: int) -> OrderItem:
+    """Another item in an order (of a new product of the order's store)."""
+    return OrderItem.objects.create(
+        external_id=f"{order_obj.external_id}-{order_obj.items.count() + 1}",
+        order=order_obj,
+        product=product(store_obj=order_obj.store, title=title),
+        quantity=1,
+        unit_price_fen=paid_fen,
+        paid_amount_fen=paid_fen,
+    )
+
+
 def lab(**kw) -> Lab:
     i = n()
     return Lab.objects.create(**{"external_id": f"TL{i:03d}", "name": f"检测机构{i}", **kw})
