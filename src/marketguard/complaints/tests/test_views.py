@@ -896,3 +896,14 @@ def test_the_materials_checklist_follows_the_case(world):
     case.refresh_from_db()
     assert case.status == workflow.RESOLVED
     assert 'data-testid="materials-notice"' not in consumer.get(_detail(case)).content.decode()
+
+
+def test_a_form_to_correct_says_the_files_must_be_chosen_again(world):
+    photo = SimpleUploadedFile("crack.png", _png(), content_type="image/png")
+    response = _client(world.consumer).post(
+        reverse("complaints:new"),
+        {"kind": "refund_only", "order": world.order.external_id, "description": "", "files": [photo]},
+    )
+    assert response.status_code == 422
+    assert 'data-testid="files-again"' in response.content.decode()
+    assert not Evidence.objects.exists()
