@@ -36,7 +36,7 @@ from marketguard.complaints.models import (
     Ruling,
 )
 from marketguard.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from marketguard.core.models import Role
+from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
 
 PAGE_SIZE = 25
@@ -338,7 +338,7 @@ def _notice(cv) -> list[dict]:
     ]
 
 
-def _event_detail(event, language: str, known: dict) -> str:
+def _event_detail(event, language: str, known: dict, names: dict) -> str:
     data = event.data or {}
     t = event.type
     if t in ("proposal_made", "remedy_started"):
@@ -364,9 +364,11 @@ def _event_detail(event, language: str, known: dict) -> str:
     if t == "priority_raised":
         return f"{data.get('from', '')} → {data.get('to', '')}"
     if t in ("case_handed_over", "case_reassigned"):
-        return f"→ {data.get('to', '')}" + (f" — {data['reason']}" if data.get("reason") else "")
+        to = data.get("to", "")
+        return f"→ {names.get(to, to)}" + (f" — {data['reason']}" if data.get("reason") else "")
     if t == "owner_assigned":
-        return data.get("owner", "")
+        owner = data.get("owner", "")
+        return names.get(owner, owner)
     if t == "case_merged":
         return f"→ {data.get('into', '')}"
     if t == "case_merged_in":
@@ -382,10 +384,17 @@ def _event_detail(event, language: str, known: dict) -> str:
     return data.get("reason", "")
 
 
+#: Timeline events that name an agent (by username, in "owner" or "to").
+PEOPLE_EVENTS = ("owner_assigned", "case_handed_over", "case_reassigned")
+
+
 def _timeline(cv) -> list[dict]:
     """Events and messages in one chronological list (the message itself stands for its event)."""
     language = get_language() or "zh-hans"
     known = _material_items(cv.case)
+    # events keep the stable username of an agent they name; people read the display name
+    named = {(e.data or {}).get(k) for e in cv.events for k in ("owner", "to") if e.type in PEOPLE_EVENTS}
+    names = {u.username: str(u) for u in User.objects.filter(username__in=named - {None})} if named else {}
     entries = []
     for e in cv.events:
         if e.type == "message_posted":
@@ -396,7 +405,7 @@ def _timeline(cv) -> list[dict]:
                 "at": e.at,
                 "obj": e,
                 "label": EVENT_TEXT.get(e.type, e.type),
-                "detail": _event_detail(e, language, known),
+                "detail": _event_detail(e, language, known, names),
                 "party": PARTY_TEXT.get(e.party, e.party),
                 "system": e.party == Party.SYSTEM or e.actor_id is None,
                 "platform_only": e.visibility == "platform",

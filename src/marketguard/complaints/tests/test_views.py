@@ -907,3 +907,13 @@ def test_a_form_to_correct_says_the_files_must_be_chosen_again(world):
     assert response.status_code == 422
     assert 'data-testid="files-again"' in response.content.decode()
     assert not Evidence.objects.exists()
+
+
+def test_the_timeline_names_agents_as_people_read_them(world):
+    w = world
+    w.agent.display_name = "王敏"
+    w.agent.save(update_fields=["display_name"])
+    case = _file(w, kind="complaint")
+    services.take_case(actor=w.agent, number=case.number)
+    page = _client(w.agent).get(_detail(case)).content.decode()
+    assert "王敏" in page and f">{w.agent.username}<" not in page
