@@ -16,6 +16,7 @@ from django.db.models import Case as When_
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketguard.catalog.models import Order, OrderItem
 from marketguard.complaints import services, sla, workflow
@@ -25,11 +26,13 @@ from marketguard.complaints.models import (
     Case,
     CaseEvent,
     CaseMessage,
+    CaseStatus,
     Evidence,
     MerchantViolation,
     Party,
     Proposal,
     Rating,
+    Remedy,
     ReplyTemplate,
     SlaMark,
 )
@@ -185,13 +188,84 @@ def find_cases(
 
 
 def consumer_cases(actor):
-    """The consumer's cases, newest first, each with `open_offers`: whether a proposal by the
-    other side waits for their answer."""
+    """The consumer's cases, newest first, each with what may wait for them: `open_offers` (a
+    proposal by the other side to answer), `return_to_send` (agreed goods not yet sent back),
+    `rated`."""
     require_role(actor, Role.CONSUMER)
     offers = Proposal.objects.filter(case=OuterRef("pk"), status=Proposal.Status.OPEN).exclude(
         party=Party.CONSUMER
     )
-    return services.visible_cases(actor).annotate(open_offers=Exists(offers)).order_by("-created_at")
+    returns = Remedy.objects.filter(
+        case=OuterRef("pk"),
+        status=Remedy.Status.PENDING,
+        return_ship_by__isnull=False,
+        return_shipped_at__isnull=True,
+    )
+    return (
+        services.visible_cases(actor)
+        .annotate(
+            open_offers=Exists(offers),
+            return_to_send=Exists(returns),
+            rated=Exists(Rating.objects.filter(case=OuterRef("pk"))),
+        )
+        .order_by("-created_at")
+    )
+
+
+NEXT_STEP = {
+    CaseStatus.SUBMITTED: gettext_lazy("We will answer within 24 hours."),
+    CaseStatus.ACKNOWLEDGED: gettext_lazy("An agent is handling your case."),
+    CaseStatus.AWAITING_MERCHANT: gettext_lazy("Waiting for the merchant's answer."),
+    CaseStatus.NEGOTIATING: gettext_lazy("Talking with the merchant: reply on the case page."),
+    CaseStatus.AGREED: gettext_lazy("Agreed: the remedy starts."),
+    CaseStatus.ESCALATED: gettext_lazy("The platform will review your case."),
+    CaseStatus.PLATFORM_REVIEW: gettext_lazy("An arbitrator is reviewing your case."),
+    CaseStatus.RULED: gettext_lazy("The platform has ruled; you may appeal within 7 days."),
+    CaseStatus.EXECUTING: gettext_lazy("The remedy is being carried out."),
+    CaseStatus.RESOLVED: gettext_lazy("Resolved: please rate our service."),
+    CaseStatus.CLOSED: gettext_lazy("Closed."),
+    CaseStatus.WITHDRAWN: gettext_lazy("You withdrew this case."),
+    CaseStatus.REJECTED: gettext_lazy("Rejected: the reason is in the case."),
+    CaseStatus.MERGED: gettext_lazy("Merged into another of your cases."),
+}
+
+#: What waits for the consumer, most pressing first: (annotation or test, text).
+_TO_DO = (
+    (
+        lambda c: c.status in workflow.OPEN and c.waiting_on_consumer_since is not None,
+        gettext_lazy("Send the materials asked for: the case waits for them."),
+    ),
+    (lambda c: getattr(c, "open_offers", False), gettext_lazy("Answer the proposal: accept or reject it.")),
+    (
+        lambda c: getattr(c, "return_to_send", False),
+        gettext_lazy("Send the goods back and enter the tracking number."),
+    ),
+    (
+        lambda c: c.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and getattr(c, "rated", True) is False,
+        gettext_lazy("Rate how we handled it."),
+    ),
+)
+
+
+def consumer_to_do(case: Case) -> str:
+    """What the consumer must do on this case (a case from :func:`consumer_cases`), or ''."""
+    return next((str(text) for test, text in _TO_DO if test(case)), "")
+
+
+def consumer_next_step(case: Case) -> str:
+    """What happens next on this case for the consumer: what they must do, else what the stage
+    means."""
+    return consumer_to_do(case) or str(NEXT_STEP.get(case.status, ""))
+
+
+def consumer_waiting(actor, limit: int = 10) -> list[tuple[Case, str]]:
+    """The consumer's cases that wait for them, newest first, with what to do."""
+    cases = consumer_cases(actor).filter(
+        Q(status__in=list(workflow.OPEN))
+        | Q(status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED], rated=False)
+    )[:50]
+    waiting = [(c, consumer_to_do(c)) for c in cases]
+    return [(c, what) for c, what in waiting if what][:limit]
 
 
 @dataclass

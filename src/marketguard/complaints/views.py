@@ -108,38 +108,6 @@ STATE_TEXT = {
     "met": gettext_lazy("Met"),
 }
 
-NEXT_STEP = {
-    CaseStatus.SUBMITTED: gettext_lazy("We will answer within 24 hours."),
-    CaseStatus.ACKNOWLEDGED: gettext_lazy("An agent is handling your case."),
-    CaseStatus.AWAITING_MERCHANT: gettext_lazy("Waiting for the merchant's answer."),
-    CaseStatus.NEGOTIATING: gettext_lazy("Talking with the merchant: reply on the case page."),
-    CaseStatus.AGREED: gettext_lazy("Agreed: the remedy starts."),
-    CaseStatus.ESCALATED: gettext_lazy("The platform will review your case."),
-    CaseStatus.PLATFORM_REVIEW: gettext_lazy("An arbitrator is reviewing your case."),
-    CaseStatus.RULED: gettext_lazy("The platform has ruled; you may appeal within 7 days."),
-    CaseStatus.EXECUTING: gettext_lazy("The remedy is being carried out."),
-    CaseStatus.RESOLVED: gettext_lazy("Resolved: please rate our service."),
-    CaseStatus.CLOSED: gettext_lazy("Closed."),
-    CaseStatus.WITHDRAWN: gettext_lazy("You withdrew this case."),
-    CaseStatus.REJECTED: gettext_lazy("Rejected: the reason is in the case."),
-    CaseStatus.MERGED: gettext_lazy("Merged into another of your cases."),
-}
-
-
-def _next_step(case: Case) -> str:
-    """What the consumer does next on this case, from the facts: materials asked for, a proposal
-    to answer, a return to send; else what the stage means."""
-    if case.status not in workflow.FINAL and case.waiting_on_consumer_since is not None:
-        return str(gettext_lazy("Send the materials asked for: the case waits for them."))
-    if case.status == CaseStatus.NEGOTIATING:
-        return str(
-            gettext_lazy("Answer the proposal: accept or reject it.")
-            if getattr(case, "open_offers", 0)
-            else gettext_lazy("Talking with the merchant: reply on the case page.")
-        )
-    return str(NEXT_STEP.get(case.status, ""))
-
-
 TRIAGE_TEXT = {
     "SAFETY_KEYWORD": gettext_lazy("Personal-safety word “%(keyword)s”"),
     "SAFETY_OVERRIDE": gettext_lazy("The safety signal overrides the chosen type (%(consumer_choice)s)"),
@@ -631,7 +599,9 @@ def case_list(request):
             context.update(_all_cases_context(request))
         elif desk == "consumer":
             page = Paginator(selectors.consumer_cases(user), PAGE_SIZE).get_page(request.GET.get("page"))
-            context.update(page=page, rows=[{"case": c, "next_step": _next_step(c)} for c in page])
+            context.update(
+                page=page, rows=[{"case": c, "next_step": selectors.consumer_next_step(c)} for c in page]
+            )
         elif desk == "merchant":
             context["rows"] = _queue_rows(selectors.merchant_queue(user))
         elif desk == "arbitrator":

@@ -25,3 +25,13 @@ def cards(user) -> list[dict]:
     if user.is_platform:
         items.append({"label": _("Merchants"), "value": catalog.visible_merchants(user).count()})
     return items
+
+
+def waiting(user) -> list[dict]:
+    """A consumer's cases that wait for them (materials, a proposal, goods to send back, a rating),
+    with what to do; nothing for other roles (their desks list their work)."""
+    if user.role != "consumer":
+        return []
+    from marketguard.complaints import selectors
+
+    return [{"case": case, "what": what} for case, what in selectors.consumer_waiting(user)]

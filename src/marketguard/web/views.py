@@ -72,7 +72,11 @@ def logout_view(request):
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"cards": overview.cards(request.user)})
+    return render(
+        request,
+        "web/home.html",
+        {"cards": overview.cards(request.user), "waiting": overview.waiting(request.user)},
+    )
 
 
 def _searchable_list(request, queryset, *, search_field: str, name: str):

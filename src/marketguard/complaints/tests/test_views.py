@@ -917,3 +917,33 @@ def test_the_timeline_names_agents_as_people_read_them(world):
     services.take_case(actor=w.agent, number=case.number)
     page = _client(w.agent).get(_detail(case)).content.decode()
     assert "王敏" in page and f">{w.agent.username}<" not in page
+
+
+def test_the_consumers_overview_lists_what_waits_for_them(world):
+    w = world
+    home = reverse("web:home")
+    consumer = _client(w.consumer)
+    assert "Nothing waits for you." in consumer.get(home).content.decode()
+    case = _file(w)
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    page = consumer.get(home).content.decode()
+    assert case.number in page and "Answer the proposal: accept or reject it." in page
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    assert "Send the goods back and enter the tracking number." in consumer.get(home).content.decode()
+    remedy = case.remedies.get()
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF9"
+    )
+    assert "Nothing waits for you." in consumer.get(home).content.decode()
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF9"
+    )
+    assert "Rate how we handled it." in consumer.get(home).content.decode()
+    services.rate_case(actor=w.consumer, number=case.number, score=5)
+    assert "Nothing waits for you." in consumer.get(home).content.decode()
+    # nobody else's cases, and no such list for staff
+    assert case.number not in _client(w.other_consumer).get(home).content.decode()
+    assert 'data-testid="waiting-for-you"' not in _client(w.agent).get(home).content.decode()
