@@ -710,6 +710,9 @@ def _resolve(case: Case, *, actor, party: str, reason: str = "") -> list[str]:
     fields = _move(case, "resolve", actor=actor, party=party, reason=reason)
     case.resolved_at = timezone.now()
     case.execution_due = None
+    # a return that ended some other way (refunded before the goods came back ...): the clock
+    # must not stay paused into a reopened case
+    fields += _end_return_pause(case, case.resolved_at)
     _event(case, "rating_requested", None, Party.SYSTEM, {})
     _tell_consumer(
         case,

@@ -666,3 +666,17 @@ def test_a_title_made_from_a_long_text_ends_with_an_ellipsis(world):
     assert len(case.title) == 60 and case.title.endswith("…") and long_text.startswith(case.title[:-1])
     short = _file(world, kind="complaint", description="杯子漏水").case
     assert short.title == "杯子漏水"
+
+
+def test_a_return_refunded_before_the_goods_came_back_does_not_leave_the_clock_paused(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF2"
+    )
+    case.refresh_from_db()
+    assert case.status == workflow.RESOLVED
+    assert not case.pauses.filter(reason="return", ended_at__isnull=True).exists()
+    services.reopen_case(actor=w.consumer, number=case.number, reason="退款金额不对")
+    view = selectors.case_view(w.agent, case.number)
+    assert view.clocks["resolution"].state(timezone.now()) != "paused"
