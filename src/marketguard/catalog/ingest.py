@@ -86,12 +86,10 @@ def _build_merchant(row, refs, ctx):
 
 def _build_store(row, refs, ctx):
     (merchant_id,) = _ref_value(refs, "merchant_external_id", "merchant", row["merchant_external_id"])
-    return {
-        "external_id": row["external_id"],
-        "name": row["name"],
-        "merchant_id": merchant_id,
-        "return_address": row["return_address"],
-    }
+    out = {"external_id": row["external_id"], "name": row["name"], "merchant_id": merchant_id}
+    if row.get("return_address") is not None:  # a feed without the column keeps what is on file
+        out["return_address"] = row["return_address"]
+    return out
 
 
 def _merged_template(ctx: ChunkContext, category_id: int) -> list:
@@ -391,7 +389,13 @@ class _Writer:
 
 
 def _write(spec: KindSpec, rows: list[dict]) -> None:
-    _Writer(spec, list(rows[0])).write(rows)
+    """One statement per set of columns (rows of one file share theirs; optional columns a row
+    leaves out are neither written nor overwritten)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, group in groups.items():
+        _Writer(spec, list(columns)).write(group)
 
 
 def _audit_chunk(spec, actor, created_ids, updated_ids, source, detail_before):

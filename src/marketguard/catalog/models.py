@@ -56,6 +56,7 @@ class Store(Timestamped):
         _("return address"),
         max_length=300,
         blank=True,
+        db_default="",
         help_text=_("Where buyers send goods back (address, recipient, phone); shown with every return."),
     )
 

@@ -78,7 +78,8 @@ class MerchantIn(MerchantFields):
 class StoreFields(InSchema):
     merchant_external_id: ExternalId
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    return_address: Annotated[str, StringConstraints(max_length=300)] = ""
+    #: None (the column left out): an address already on file is kept
+    return_address: Annotated[str, StringConstraints(max_length=300)] | None = None
 
 
 class StoreIn(StoreFields):

@@ -235,9 +235,15 @@ _TO_DO = (
         lambda c: c.status in workflow.OPEN and c.waiting_on_consumer_since is not None,
         gettext_lazy("Send the materials asked for: the case waits for them."),
     ),
-    (lambda c: getattr(c, "open_offers", False), gettext_lazy("Answer the proposal: accept or reject it.")),
     (
-        lambda c: getattr(c, "return_to_send", False),
+        lambda c: (
+            c.status in (CaseStatus.AWAITING_MERCHANT, CaseStatus.NEGOTIATING)
+            and getattr(c, "open_offers", False)
+        ),
+        gettext_lazy("Answer the proposal: accept or reject it."),
+    ),
+    (
+        lambda c: c.status == CaseStatus.EXECUTING and getattr(c, "return_to_send", False),
         gettext_lazy("Send the goods back and enter the tracking number."),
     ),
     (
@@ -247,9 +253,14 @@ _TO_DO = (
 )
 
 
+def _to_do(case: Case) -> tuple[int, str]:
+    """(urgency rank, what to do) of what waits for the consumer on this case, or (len, '')."""
+    return next(((i, str(text)) for i, (test, text) in enumerate(_TO_DO) if test(case)), (len(_TO_DO), ""))
+
+
 def consumer_to_do(case: Case) -> str:
     """What the consumer must do on this case (a case from :func:`consumer_cases`), or ''."""
-    return next((str(text) for test, text in _TO_DO if test(case)), "")
+    return _to_do(case)[1]
 
 
 def consumer_next_step(case: Case) -> str:
@@ -259,13 +270,17 @@ def consumer_next_step(case: Case) -> str:
 
 
 def consumer_waiting(actor, limit: int = 10) -> list[tuple[Case, str]]:
-    """The consumer's cases that wait for them, newest first, with what to do."""
+    """The consumer's cases that wait for them, most pressing first (materials, then a proposal,
+    goods to send back, a rating; newest first within each), with what to do. A rating is asked
+    for 30 days after resolution, not for ever."""
+    recently = timezone.now() - timedelta(days=30)
     cases = consumer_cases(actor).filter(
         Q(status__in=list(workflow.OPEN))
-        | Q(status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED], rated=False)
+        | Q(status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED], rated=False, resolved_at__gte=recently)
     )[:50]
-    waiting = [(c, consumer_to_do(c)) for c in cases]
-    return [(c, what) for c, what in waiting if what][:limit]
+    waiting = [(c, *_to_do(c)) for c in cases]
+    waiting.sort(key=lambda row: row[1])  # stable: newest first within a rank
+    return [(c, what) for c, _rank, what in waiting if what][:limit]
 
 
 @dataclass

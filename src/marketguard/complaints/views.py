@@ -486,7 +486,12 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         refusal = services.intervention_refusal(case, now=now, proposal_rejected=rejected)
         if refusal is not None:  # never offer what would be refused: say from when instead
             can["intervention"] = False
-            if refusal.code == "INTERVENTION_TOO_EARLY" and case.intervention_allowed_at:
+            if (
+                refusal.code == "INTERVENTION_TOO_EARLY"
+                and case.merchant_responded_at is None
+                and case.intervention_allowed_at
+                and case.intervention_allowed_at > now
+            ):  # the merchant's 24 h are running (once they answered, only a rejected offer opens it)
                 intervention_from = case.intervention_allowed_at
     language = get_language() or "zh-hans"
     return {

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
             name="return_address",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 help_text="Where buyers send goods back (address, recipient, phone); shown with every return.",
                 max_length=300,
                 verbose_name="return address",

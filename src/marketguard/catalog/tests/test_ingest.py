@@ -268,3 +268,40 @@ def test_on_time_delivery_share_counts_only_what_the_actor_sees():
     staff = factories.user(Role.MERCHANT_STAFF, merchant_obj=on_time.merchant)
     assert services.on_time_delivery(staff, since=since) == 1.0
     assert services.on_time_delivery(factories.user(Role.MERCHANT_STAFF), since=since) is None
+
+
+def test_a_store_feed_without_the_return_address_keeps_the_one_on_file(codes):
+    from marketguard.catalog.models import Store
+
+    services.upsert_many(
+        actor=None, kind="merchants", rows=[{"external_id": "M1", "name": "甲", "uscc": codes[0]}]
+    )
+    services.upsert_many(
+        actor=None,
+        kind="stores",
+        rows=[
+            {
+                "external_id": "S1",
+                "merchant_external_id": "M1",
+                "name": "甲店",
+                "return_address": "杭州市退货仓",
+            }
+        ],
+    )
+    # an older feed (no such column), and a mixed batch: the address stays, the name changes
+    services.upsert_many(
+        actor=None,
+        kind="stores",
+        rows=[
+            {"external_id": "S1", "merchant_external_id": "M1", "name": "甲店新名"},
+            {
+                "external_id": "S2",
+                "merchant_external_id": "M1",
+                "name": "乙店",
+                "return_address": "宁波市退货仓",
+            },
+            {"external_id": "S3", "merchant_external_id": "M1", "name": "丙店"},
+        ],
+    )
+    stores = {s.external_id: (s.name, s.return_address) for s in Store.objects.all()}
+    assert stores == {"S1": ("甲店新名", "杭州市退货仓"), "S2": ("乙店", "宁波市退货仓"), "S3": ("丙店", "")}

@@ -28,7 +28,13 @@ from marketguard.complaints.services.common import (
     case_payload,
     timeouts,
 )
-from marketguard.complaints.services.work import _check_remedy_amount, _resolve, _return_text, _start_remedy
+from marketguard.complaints.services.work import (
+    _check_remedy_amount,
+    _end_return_pause,
+    _resolve,
+    _return_text,
+    _start_remedy,
+)
 from marketguard.core import events
 from marketguard.core.errors import InvalidInput, InvalidTransition
 from marketguard.core.models import Role, User
@@ -190,6 +196,7 @@ def appeal_ruling(*, actor, number: str, reason: str, version: int | None = None
         fields = _move(case, "appeal", actor=actor, party=party, reason=reason)
         case.remedies.filter(status=Remedy.Status.PENDING).update(due_at=None)
         case.execution_due = None
+        fields += _end_return_pause(case, timezone.now())  # the platform's review counts again
         _alert(
             User.objects.filter(role=Role.ARBITRATOR, is_active=True),
             case,

@@ -212,7 +212,8 @@ def _merchant_answered(case: Case, actor) -> list[str]:
 
 def _end_pause(case: Case) -> list[str]:
     now = timezone.now()
-    case.pauses.filter(ended_at__isnull=True).update(ended_at=now)
+    # the materials pause only: returned goods may still be on their way
+    case.pauses.filter(ended_at__isnull=True).exclude(reason=RETURN_PAUSE).update(ended_at=now)
     case.waiting_on_consumer_since = None
     MaterialRequest.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
     _event(case, "clock_resumed", None, Party.SYSTEM, {})
@@ -655,9 +656,14 @@ RETURN_PAUSE = "return"
 
 
 def _end_return_pause(case: Case, at: datetime) -> list[str]:
-    """The goods are back (or will not come): the resolution clock runs again."""
-    if not case.pauses.filter(reason=RETURN_PAUSE, ended_at__isnull=True).update(ended_at=at):
+    """The goods are back (or will not come) at `at`: the resolution clock runs again from then
+    (never from before the pause began)."""
+    open_pauses = list(case.pauses.filter(reason=RETURN_PAUSE, ended_at__isnull=True))
+    if not open_pauses:
         return []
+    for pause in open_pauses:
+        pause.ended_at = max(at, pause.started_at)
+    CasePause.objects.bulk_update(open_pauses, ["ended_at"])
     return _recompute_deadlines(case)
 
 
@@ -683,7 +689,7 @@ def _receive_return(
     )
     if deemed:
         _notify_merchant(case, "return_deemed_received")
-    return ["execution_due", *_end_return_pause(case, timezone.now())]
+    return ["execution_due", *_end_return_pause(case, min(received_at, timezone.now()))]
 
 
 def _reply_text(case: Case, message: CaseMessage) -> str:

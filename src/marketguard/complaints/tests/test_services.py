@@ -680,3 +680,13 @@ def test_a_return_refunded_before_the_goods_came_back_does_not_leave_the_clock_p
     services.reopen_case(actor=w.consumer, number=case.number, reason="退款金额不对")
     view = selectors.case_view(w.agent, case.number)
     assert view.clocks["resolution"].state(timezone.now()) != "paused"
+
+
+def test_answering_a_request_for_materials_during_a_return_keeps_the_return_pause(world):
+    w = world
+    case, _remedy = _agreed_return(w)
+    services.request_materials(actor=w.agent, number=case.number, items=["defect_photos"], reason="补拍裂缝")
+    services.post_message(actor=w.consumer, number=case.number, body="已补拍，见附件")
+    case.refresh_from_db()
+    assert case.waiting_on_consumer_since is None  # the materials pause ended
+    assert case.pauses.filter(reason="return", ended_at__isnull=True).exists()  # the goods still travel

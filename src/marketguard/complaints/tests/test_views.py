@@ -947,3 +947,18 @@ def test_the_consumers_overview_lists_what_waits_for_them(world):
     # nobody else's cases, and no such list for staff
     assert case.number not in _client(w.other_consumer).get(home).content.decode()
     assert 'data-testid="waiting-for-you"' not in _client(w.agent).get(home).content.decode()
+
+
+def test_what_waits_for_the_consumer_follows_the_status_and_intervention_dates_only_while_true(world):
+    w = world
+    case = _file(w)
+    services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="50.00")
+    services.withdraw_case(actor=w.consumer, number=case.number)
+    consumer = _client(w.consumer)
+    page = consumer.get(reverse("complaints:list")).content.decode()
+    assert "You withdrew this case." in page and "Answer the proposal" not in page
+    assert "Nothing waits for you." in consumer.get(reverse("web:home")).content.decode()
+    # the merchant has answered: intervention now needs a rejected offer, no date is promised
+    other = _file(w, kind="exchange", problem_type="size_mismatch", description="尺码小了")
+    services.post_message(actor=w.merchant, number=other.number, body="请提供尺码照片")
+    assert 'data-testid="intervention-from"' not in consumer.get(_detail(other)).content.decode()

@@ -19,7 +19,8 @@
       else text = fill(el.dataset.minutes || "%(m)sm", {m: m});
       text = ms >= 0 ? (el.dataset.leftLabel || "%s").replace("%s", text)
                      : (el.dataset.overLabel || "-%s").replace("%s", text);
-      el.textContent = h >= 48 && el.title ? text + " · " + el.title : text;
+      // the date after long spans, unless the page prints it already (data-nodate)
+      el.textContent = h >= 48 && el.title && !("nodate" in el.dataset) ? text + " · " + el.title : text;
       el.classList.toggle("overdue", ms < 0);
     });
   }
