@@ -392,6 +392,7 @@ class Remedy(NeverDelete):
         PENDING = "pending", _("To do")
         DONE = "done", _("Done")
         LAPSED = "lapsed", _("Lapsed")
+        SUPERSEDED = "superseded", _("Replaced by a new ruling")
 
     class Source(models.TextChoices):
         AGREEMENT = "agreement", _("Agreement")

@@ -76,6 +76,7 @@ EVENT_TEXT = {
         "Receipt not confirmed in time: goods deemed received, refund due"
     ),
     "return_lapsed": gettext_lazy("Goods not sent back in time: the return lapsed"),
+    "remedies_superseded": gettext_lazy("What the earlier ruling ordered was replaced by the new ruling"),
     "rating_requested": gettext_lazy("Satisfaction rating requested"),
     "case_rated": gettext_lazy("Service rated"),
     "materials_requested": gettext_lazy("Materials requested"),

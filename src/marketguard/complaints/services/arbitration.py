@@ -18,6 +18,7 @@ from marketguard.complaints.services.common import (
     _alert,
     _amount,
     _clean_text,
+    _event,
     _lock,
     _move,
     _remedy_text,
@@ -123,6 +124,9 @@ def record_ruling(
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.ARBITRATOR)
+        # a ruling after an appeal replaces what the earlier one ordered and was not yet done (its
+        # amount no longer counts against what was paid; all of it is undone if this one fails)
+        replaced = case.remedies.filter(status=Remedy.Status.PENDING).update(status=Remedy.Status.SUPERSEDED)
         if remedy:
             _check_remedy_amount(case, remedy, fen, "amount")
         now = timezone.now()
@@ -146,6 +150,8 @@ def record_ruling(
         )
         case.appeal_deadline = ruling.appeal_deadline
         fields.append("appeal_deadline")
+        if replaced:
+            _event(case, "remedies_superseded", actor, party, {"count": replaced, "ruling": ruling.pk})
         if remedy and outcome != Ruling.Outcome.MERCHANT:
             fields += _start_remedy(
                 case, kind=remedy, amount=fen, source=Remedy.Source.RULING, due=ruling.execute_due

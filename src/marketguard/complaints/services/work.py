@@ -345,9 +345,9 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
         raise InvalidInput(_("Give the amount."), field=field)
     if remedy in (RemedyKind.REFUND, RemedyKind.RETURN_REFUND) and case.paid_amount_fen is not None:
         refunded = (
-            case.remedies.filter(kind__in=[RemedyKind.REFUND, RemedyKind.RETURN_REFUND]).aggregate(
-                s=Sum("amount_fen")
-            )["s"]
+            case.remedies.filter(kind__in=[RemedyKind.REFUND, RemedyKind.RETURN_REFUND])
+            .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])  # never paid
+            .aggregate(s=Sum("amount_fen"))["s"]
             or 0
         )
         if amount > case.paid_amount_fen - refunded:

@@ -690,3 +690,40 @@ def test_answering_a_request_for_materials_during_a_return_keeps_the_return_paus
     case.refresh_from_db()
     assert case.waiting_on_consumer_since is None  # the materials pause ended
     assert case.pauses.filter(reason="return", ended_at__isnull=True).exists()  # the goods still travel
+
+
+def test_a_new_ruling_after_an_appeal_replaces_what_the_first_one_ordered(world):
+    w = world
+    case = _file(w).case
+    services.request_intervention(actor=w.merchant, number=case.number, reason="买家要求不合理")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="consumer_upheld",
+        reasons="有裂缝",
+        remedy="return_refund",
+        amount="199.00",
+    )
+    first = Remedy.objects.get(case=case)
+    services.appeal_ruling(actor=w.merchant, number=case.number, reason="裂缝是买家摔的")
+    case.refresh_from_db()
+    assert not case.pauses.filter(reason="return", ended_at__isnull=True).exists()  # review time counts
+    assert case.status == workflow.PLATFORM_REVIEW
+    services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="partially_upheld",
+        reasons="部分支持",
+        remedy="refund",
+        amount="50.00",
+    )
+    first.refresh_from_db()
+    assert first.status == Remedy.Status.SUPERSEDED
+    second = Remedy.objects.get(case=case, status=Remedy.Status.PENDING)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=second.pk, payment_reference="RF3"
+    )
+    case.refresh_from_db()
+    assert case.status == workflow.RESOLVED  # nothing of the first ruling is left waiting
+    assert case.events.filter(type="remedies_superseded").exists()
