@@ -727,3 +727,17 @@ def test_a_new_ruling_after_an_appeal_replaces_what_the_first_one_ordered(world)
     case.refresh_from_db()
     assert case.status == workflow.RESOLVED  # nothing of the first ruling is left waiting
     assert case.events.filter(type="remedies_superseded").exists()
+
+
+def test_a_lapsed_return_does_not_count_as_refunded(world):
+    w = world
+    case, _remedy = _agreed_return(w)
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        services.sweep()
+    from marketguard.complaints.services.work import _check_remedy_amount
+
+    case.refresh_from_db()
+    assert case.remedies.get().status == Remedy.Status.LAPSED
+    _check_remedy_amount(case, "refund", 19_900, "amount")  # the whole payment is still refundable
+    with pytest.raises(InvalidInput):
+        _check_remedy_amount(case, "refund", 19_901, "amount")
