@@ -11,7 +11,6 @@ import json
 import logging
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -32,11 +31,8 @@ class BearerAuth(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
-            # messages in the token owner's language, unless this request asks for one
-            code = languages.preferred(user)
-            if code and "Accept-Language" not in request.headers:
-                translation.activate(code)
-                request.LANGUAGE_CODE = code
+            if "Accept-Language" not in request.headers:  # a request may ask for another
+                languages.activate_for(request, user)
         return user
 
 

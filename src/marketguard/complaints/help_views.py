@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from marketguard.catalog.models import Order
 from marketguard.complaints import services
 from marketguard.complaints.models import CaseKind, ProblemType
-from marketguard.complaints.views import ITEM_SEP, order_choices
+from marketguard.complaints.views import order_choices, split_order_choice
 from marketguard.core.errors import DomainError
 from marketguard.core.models import Role
 
@@ -95,15 +95,15 @@ def feedback(request, turn_id: int):
 def hand_off(request):
     if not request.user.is_authenticated:
         return redirect(reverse("web:login") + "?next=" + reverse("help:page"))
-    order, _sep, item = request.POST.get("order", "").partition(ITEM_SEP)
+    order, item = split_order_choice(request.POST.get("order"))
     try:
         intake = services.hand_off_to_agent(
             actor=request.user,
             session_key=request.session.get(SESSION_KEY, ""),
             kind=request.POST.get("kind") or CaseKind.COMPLAINT,
             problem_type=request.POST.get("problem_type", ""),
-            order_external_id=order or None,
-            item_external_id=item or None,
+            order_external_id=order,
+            item_external_id=item,
             description=request.POST.get("description", ""),
         )
     except DomainError as exc:

@@ -484,16 +484,9 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
     intervention_from = None
     if can["intervention"] and cv.party == Party.CONSUMER:
         rejected = any(p.status == Proposal.Status.REJECTED for p in cv.proposals)
-        refusal = services.intervention_refusal(case, now=now, proposal_rejected=rejected)
-        if refusal is not None:  # never offer what would be refused: say from when instead
-            can["intervention"] = False
-            if (
-                refusal.code == "INTERVENTION_TOO_EARLY"
-                and case.merchant_responded_at is None
-                and case.intervention_allowed_at
-                and case.intervention_allowed_at > now
-            ):  # the merchant's 24 h are running (once they answered, only a rejected offer opens it)
-                intervention_from = case.intervention_allowed_at
+        can["intervention"], intervention_from = services.intervention_offer(
+            case, now=now, proposal_rejected=rejected
+        )
     language = get_language() or "zh-hans"
     return {
         "intervention_from": intervention_from,
@@ -634,6 +627,12 @@ def case_list(request):
 ITEM_SEP = "::"
 
 
+def split_order_choice(value: str | None) -> tuple[str | None, str | None]:
+    """(order external id, item external id) of a value from :func:`order_choices`."""
+    order, _sep, item = (value or "").partition(ITEM_SEP)
+    return order or None, item or None
+
+
 def order_choices(orders) -> list[dict]:
     """The consumer's orders for the intake form: an order of one item is one choice; an order of
     several is a group with a choice per item (what the claim is limited to and which product it
@@ -686,7 +685,7 @@ def case_new(request):
     if request.method == "GET":
         return render(request, "complaints/new.html", _intake_context(request, staff=staff))
     form = _Input(request.POST)
-    order, _sep, item = (form.optional("order") or "").partition(ITEM_SEP)
+    order, item = split_order_choice(form.optional("order"))
     try:
         intake = services.submit_case(
             actor=user,
@@ -695,8 +694,8 @@ def case_new(request):
             title=form.text("title"),
             description=form.text("description"),
             problem_type=form.optional("problem_type"),
-            order_external_id=order or None,
-            item_external_id=item or None,
+            order_external_id=order,
+            item_external_id=item,
             buyer_external_id=form.optional("buyer") if staff else None,
             contact_email=form.text("contact_email").strip() if staff else "",
             amount_claimed=form.optional("amount_claimed"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -50,3 +51,12 @@ def preferred(user) -> str:
 def for_person(user, text: str = "") -> str:
     """A person's language: their preference, else the language of what they wrote, else ''."""
     return preferred(user) or written_in(text)
+
+
+def activate_for(request, user) -> None:
+    """Answer this request in the language `user` chose, if they chose one (the page middleware
+    for sessions, the API's bearer authentication for tokens)."""
+    code = preferred(user)
+    if code:
+        translation.activate(code)
+        request.LANGUAGE_CODE = code

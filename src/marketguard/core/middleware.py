@@ -4,8 +4,6 @@ language."""
 import re
 import uuid
 
-from django.utils import translation
-
 from marketguard.core import languages
 from marketguard.core.context import acting
 
@@ -40,8 +38,5 @@ class UserLanguageMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            code = languages.preferred(user)
-            if code:
-                translation.activate(code)
-                request.LANGUAGE_CODE = code
+            languages.activate_for(request, user)
         return self.get_response(request)

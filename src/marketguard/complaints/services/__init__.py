@@ -8,6 +8,7 @@ record, and side effects (webhooks) queued on commit.
 
 from marketguard.complaints.services.arbitration import (  # noqa: F401
     appeal_ruling,
+    intervention_offer,
     intervention_refusal,
     record_ruling,
     request_intervention,

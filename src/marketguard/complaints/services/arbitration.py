@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +38,7 @@ from marketguard.complaints.services.work import (
     _return_text,
     _start_remedy,
 )
-from marketguard.core import events
+from marketguard.core import audit, events
 from marketguard.core.errors import InvalidInput, InvalidTransition
 from marketguard.core.models import Role, User
 
@@ -65,6 +67,22 @@ def intervention_refusal(case: Case, *, now, proposal_rejected: bool) -> Invalid
             _("The 15 days to ask for intervention have passed."), code="INTERVENTION_WINDOW_CLOSED"
         )
     return None
+
+
+def intervention_offer(case: Case, *, now, proposal_rejected: bool) -> tuple[bool, datetime | None]:
+    """For the consumer's case page: (may they ask the platform to step in now, from when they
+    may if the merchant's time to answer is still running). Never offers what
+    :func:`request_intervention` would refuse."""
+    refusal = intervention_refusal(case, now=now, proposal_rejected=proposal_rejected)
+    if refusal is None:
+        return True, None
+    waiting = (
+        refusal.code == "INTERVENTION_TOO_EARLY"
+        and case.merchant_responded_at is None  # once they answered, only a rejected offer opens it
+        and case.intervention_allowed_at is not None
+        and case.intervention_allowed_at > now
+    )
+    return False, case.intervention_allowed_at if waiting else None
 
 
 def request_intervention(*, actor, number: str, reason: str, version: int | None = None) -> Case:
@@ -152,6 +170,12 @@ def record_ruling(
         fields.append("appeal_deadline")
         if replaced:
             _event(case, "remedies_superseded", actor, party, {"count": replaced, "ruling": ruling.pk})
+            audit.record(
+                actor=actor,
+                action="remedies_superseded",
+                obj=case,
+                after={"count": replaced, "ruling": ruling.pk},
+            )
         if remedy and outcome != Ruling.Outcome.MERCHANT:
             fields += _start_remedy(
                 case, kind=remedy, amount=fen, source=Remedy.Source.RULING, due=ruling.execute_due

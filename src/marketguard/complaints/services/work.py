@@ -54,6 +54,11 @@ from marketguard.core import audit
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.models import Role, User
 
+#: Why a case's clocks stand still: the consumer owes materials, or returned goods travel back
+#: (see :func:`request_materials` and :func:`_start_remedy`).
+MATERIALS_PAUSE = "materials"
+RETURN_PAUSE = "return"
+
 # --- agent work ------------------------------------------------------------------------------------------
 
 
@@ -250,7 +255,7 @@ def request_materials(
         if case.waiting_on_consumer_since is None:
             now = timezone.now()
             case.waiting_on_consumer_since = now
-            CasePause.objects.create(case=case, started_at=now, reason="materials")
+            CasePause.objects.create(case=case, started_at=now, reason=MATERIALS_PAUSE)
             fields.append("waiting_on_consumer_since")
         _event(case, "materials_requested", actor, party, {"items": items, "reason": reason})
         asked = [all_codes[c] for c in items]
@@ -649,10 +654,6 @@ def record_return_received(
         fields = _receive_return(case, remedy, received_at, actor=actor, party=party)
         _save(case, fields)
     return remedy
-
-
-#: The reason of the pause while returned goods travel back (see :func:`_start_remedy`).
-RETURN_PAUSE = "return"
 
 
 def _end_return_pause(case: Case, at: datetime) -> list[str]:
