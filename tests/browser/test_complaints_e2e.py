@@ -75,17 +75,27 @@ def test_quality_complaint_with_a_photo_refund_agreed_executed_and_rated(open_pa
     buyer.goto(f"{live_server.url}/cases/new/")
     buyer.select_option("#id_kind", "return_refund")
     buyer.select_option("#id_order", order.external_id)
-    buyer.select_option("#id_problem_type", "quality")
+    to_send = buyer.get_by_test_id("intake-checklist")
+    expect(to_send.locator("#id_files_defect_photos")).to_be_hidden()  # "let us decide": the common items
+    buyer.select_option("#id_problem_type", "size_mismatch")
+    expect(to_send.locator("#id_files_size_tag_photos")).to_be_visible()
+    buyer.select_option("#id_problem_type", "quality")  # the list follows the choice
+    expect(to_send.locator("#id_files_size_tag_photos")).to_be_hidden()
+    expect(to_send.locator("li:not([hidden])")).to_have_count(
+        6
+    )  # description, 2 photos, video, report, return tracking
+    expect(to_send.locator('li[data-code="defect_photos"] .req')).to_be_visible()
     buyer.fill("#id_description", "杯子收到就有裂缝，倒水会漏")
     buyer.fill("#id_amount", "129.00")
     buyer.set_input_files(
-        "#id_files", files=[{"name": "crack.png", "mimeType": "image/png", "buffer": _png()}]
+        "#id_files_defect_photos", files=[{"name": "crack.png", "mimeType": "image/png", "buffer": _png()}]
     )
     buyer.click("form.intake button[type=submit]")
 
     notice = buyer.get_by_test_id("materials-notice")
     expect(notice).to_contain_text("Clear photos of the defect")
     expect(notice).to_contain_text("required")
+    expect(notice.locator('li[data-code="defect_photos"]')).to_have_class("done")  # filed under its item
     expect(buyer.get_by_test_id("evidence")).to_have_count(1)
     thumbnail = buyer.locator("[data-testid=evidence] img")
     expect(thumbnail).to_have_attribute("alt", "crack.png")

@@ -101,6 +101,11 @@ def test_the_case_list_and_the_orders_fit_a_phone_in_chinese_and_in_english(open
     page.goto(f"{live_server.url}/orders/")
     expect(page.locator("#results")).to_contain_text(order.external_id)
     _fits(page)
+    page.goto(f"{live_server.url}/cases/new/")
+    page.select_option("#id_problem_type", "counterfeit")  # long labels, a file input per item
+    expect(page.locator("#id_files_label_serial_photos")).to_be_visible()
+    _fits(page)
+    page.goto(f"{live_server.url}/orders/")
 
     page.select_option("#lang", "en")
     expect(page.locator("h1")).to_have_text("Orders")

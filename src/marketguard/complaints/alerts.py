@@ -12,6 +12,7 @@ TEXT = {
     "return_shipped": _("The buyer sent the goods back"),
     "return_deemed_received": _("Returned goods deemed received: refund now due"),
     "return_lapsed": _("A return lapsed: the goods were not sent back in time"),
+    "return_address_set": _("The merchant gave the address to send the goods back to"),
     "safety_case_assigned": _("A personal-safety case was assigned to you"),
     "safety_signal": _("Personal-safety signal on a product"),
     "case_handed_over": _("A case was handed over to you"),

@@ -16,6 +16,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from marketguard.api import PUBLIC
 from marketguard.complaints import schemas, selectors, services
+from marketguard.complaints.models import Party
 from marketguard.core.errors import InvalidInput
 
 router = Router(tags=["complaints"])
@@ -30,7 +31,12 @@ def _detail(view: selectors.CaseView) -> dict:
         "moves": view.moves,
         "materials_notified": view.case.materials_notified,
         "clocks": [
-            {"target": t, "deadline": c.deadline(now), "state": c.state(now), "risk": round(c.risk(now), 4)}
+            {
+                "target": t,
+                "deadline": c.deadline(now),
+                "state": c.state(now),
+                "risk": None if view.party == Party.CONSUMER else round(c.risk(now), 4),
+            }
             for t, c in view.clocks.items()
         ],
         "events": view.events,
@@ -284,6 +290,21 @@ def return_shipped(request, number: str, remedy_id: int, payload: schemas.Return
         remedy_id=remedy_id,
         carrier=payload.carrier,
         tracking_number=payload.tracking_number,
+        version=payload.version,
+    )
+
+
+@router.post(
+    "/cases/{number}/remedies/{remedy_id}/return-address",
+    response=schemas.RemedyOut,
+    summary="The merchant gives where this return goes (before the goods are sent); the consumer is told",
+)
+def return_address(request, number: str, remedy_id: int, payload: schemas.ReturnAddressIn):
+    return services.set_return_address(
+        actor=request.auth,
+        number=number,
+        remedy_id=remedy_id,
+        address=payload.return_address,
         version=payload.version,
     )
 

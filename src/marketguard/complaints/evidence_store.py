@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketguard.complaints import evidence_files
+from marketguard.complaints import evidence_files, materials
 from marketguard.complaints.models import Blob, Evidence, Party
 from marketguard.core.errors import InvalidInput
 
@@ -66,6 +66,10 @@ def store(
     material_code: str,
     internal: bool,
 ) -> Evidence:
+    if material_code and material_code not in materials.catalogue():
+        raise InvalidInput(
+            _("Unknown material: %(codes)s") % {"codes": material_code[:40]}, field="material_code"
+        )
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
     if not name:
         raise InvalidInput(_("The file needs a name."), field="file")

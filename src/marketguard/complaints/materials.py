@@ -26,6 +26,7 @@ __all__ = [
     "BY_PROBLEM_TYPE",
     "COMMON",
     "Item",
+    "catalogue",
     "checklist",
     "missing",
 ]
@@ -183,6 +184,17 @@ def checklist(problem_type: str, kind: str | None = None) -> list[Item]:
         elif item.required and not seen.required:
             merged[item.code] = Item(seen.code, seen.label_zh, seen.label_en, True, seen.accepts)
     return list(merged.values())
+
+
+def catalogue(problem_type: str | None = None, kind: str | None = None) -> dict[str, Item]:
+    """Every item any table knows, by code (what an upload may be tagged with, what an agent may
+    ask for); with a problem type, the items of its checklist as that checklist has them."""
+    known = {
+        item.code: item for table in (COMMON, *BY_PROBLEM_TYPE.values(), *BY_KIND.values()) for item in table
+    }
+    if problem_type is not None:
+        known.update({item.code: item for item in checklist(problem_type, kind)})
+    return known
 
 
 def missing(

@@ -228,6 +228,10 @@ class CasePause(NeverDelete):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
+    # the return whose goods are travelling back (a return pause ends with its own remedy)
+    remedy = models.ForeignKey(
+        "Remedy", on_delete=models.PROTECT, related_name="pauses", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["started_at"]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from marketguard.catalog.codes import mask_in_text
 from marketguard.complaints.models import CaseKind, Channel, ProblemType, RemedyKind
+from marketguard.core.models import Role
 from marketguard.core.permissions import sees_personal_text
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -102,6 +103,11 @@ class ReturnShippedIn(In):
     version: Version = None
 
 
+class ReturnAddressIn(In):
+    return_address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    version: Version = None
+
+
 class ReturnReceivedIn(In):
     received_at: datetime | None = None
     version: Version = None
@@ -148,11 +154,15 @@ class HandOffIn(In):
 # --- out ---------------------------------------------------------------------------------------
 
 
+def _viewer(context):
+    request = (context or {}).get("request")
+    return getattr(request, "auth", None) or getattr(request, "user", None)
+
+
 def _viewer_text(value: str, context) -> str:
     """Free text as this viewer may read it: phone numbers, e-mail addresses and ID numbers
     masked for roles that do not need them (a merchant reading the consumer's complaint)."""
-    request = (context or {}).get("request")
-    viewer = getattr(request, "auth", None) or getattr(request, "user", None)
+    viewer = _viewer(context)
     return value if viewer is not None and sees_personal_text(viewer) else mask_in_text(value)
 
 
@@ -168,7 +178,7 @@ class CaseOut(Schema):
     version: int
     kind: str
     problem_type: str
-    priority: str
+    priority: str | None = Field(None, description="P1-P4; not shown to consumers (internal triage)")
     safety: bool
     channel: str
     status: str
@@ -192,6 +202,10 @@ class CaseOut(Schema):
         from marketguard.complaints.services import consumer_language
 
         return consumer_language(obj)
+
+    @staticmethod
+    def resolve_priority(obj, context):
+        return None if getattr(_viewer(context), "role", None) == Role.CONSUMER else obj.priority
 
     @staticmethod
     def resolve_title(obj, context):
@@ -314,6 +328,7 @@ class RemedyOut(Schema):
     repair_due: date | None
     executed_at: datetime | None
     return_ship_by: datetime | None
+    return_address: str
     return_carrier: str
     return_tracking_number: str
     return_shipped_at: datetime | None
@@ -335,7 +350,7 @@ class ClockOut(Schema):
     target: str
     deadline: datetime | None
     state: str
-    risk: float
+    risk: float | None = Field(None, description="Share of the time used (0-1+); not shown to consumers")
 
 
 class CaseDetailOut(Schema):

@@ -93,6 +93,36 @@ def clocks(case: Case, now: datetime | None = None) -> dict[str, sla.Clock]:
     return out
 
 
+def policy_label(case: Case, language: str) -> str:
+    """The label of the case's SLA policy as people at work read it (its code when the policy
+    is no longer active)."""
+    if not case.sla_policy:
+        return ""
+    policy = services.policy_for(case)
+    return policy.label(language) if policy.name == case.sla_policy else case.sla_policy
+
+
+def shown_clocks(case: Case, party: str, now: datetime | None = None) -> dict[str, sla.Clock]:
+    """The clocks a party is shown on the case page and over the API: a clock met stays as a
+    record; a running one only while its step is open. The merchant is not shown the platform's
+    own first response; the consumer not a clock paused while waiting on them (the page says
+    what for)."""
+    now = now or timezone.now()
+    out = {}
+    for target, clock in clocks(case, now).items():
+        if target == "first_response" and party == Party.MERCHANT:
+            continue
+        if clock.met_at is None and (
+            case.status not in workflow.OPEN
+            or (target == "merchant_response" and case.status != workflow.AWAITING_MERCHANT)
+        ):
+            continue
+        if party == Party.CONSUMER and clock.met_at is None and clock.state(now) == "paused":
+            continue
+        out[target] = clock
+    return out
+
+
 def _rows(cases, now, targets: frozenset[str] | None = None) -> list[QueueRow]:
     """Queue rows with the clock most at risk; `targets` limits which clocks count (a merchant
     is ranked by its own deadline, not by the platform's first response)."""
@@ -324,7 +354,7 @@ def case_view(actor, number: str) -> CaseView:
         remedies=list(case.remedies.all()),
         rulings=list(case.rulings.all()),
         moves=moves,
-        clocks=clocks(case),
+        clocks=shown_clocks(case, party),
         show_personal=sees_personal_data(actor),
         rating=rating,
     )

@@ -198,11 +198,17 @@ class SlaPolicy:
     order: int = 100
     active: bool = True
     description: str = ""
+    #: what people at work read (the name is the policy's code)
+    label_zh: str = ""
+    label_en: str = ""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError("name: required")
+        for text in ("description", "label_zh", "label_en"):
+            if not isinstance(getattr(self, text), str):
+                raise ValueError(f"{text}: expected text")
         for target in TARGETS:
             value = getattr(self, target)
             if value is not None and (not isinstance(value, timedelta) or value <= _ZERO):
@@ -237,6 +243,15 @@ class SlaPolicy:
         set_(self, "escalation", escalation)
         if not isinstance(self.order, int) or isinstance(self.order, bool):
             raise ValueError("order: expected an integer")
+
+    def label(self, language: str) -> str:
+        """The policy's label in `language` (zh or en), else the other one, else its name."""
+        first, second = (
+            (self.label_zh, self.label_en)
+            if language.lower().startswith("zh")
+            else (self.label_en, self.label_zh)
+        )
+        return first or second or self.name
 
     # ---------------------------------------------------------------- matching
     @property
@@ -306,6 +321,8 @@ class SlaPolicy:
         return {
             "name": self.name,
             "description": self.description,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
             "active": self.active,
             "order": self.order,
             **{cond: sorted(getattr(self, cond)) for cond in _CONDITIONS},
@@ -555,6 +572,8 @@ _H = timedelta(hours=1)
 DEFAULT_POLICIES: tuple[SlaPolicy, ...] = (
     SlaPolicy(
         name="p1_personal_safety",
+        label_zh="人身安全（P1）",
+        label_en="Personal safety (P1)",
         description="Personal-safety complaints: answer within the hour, around the clock.",
         priorities=frozenset({"P1"}),
         first_response=1 * _H,
@@ -571,6 +590,8 @@ DEFAULT_POLICIES: tuple[SlaPolicy, ...] = (
     ),
     SlaPolicy(
         name="p2_high",
+        label_zh="高优先级（P2）",
+        label_en="High priority (P2)",
         description="High priority: first response within 4 hours.",
         priorities=frozenset({"P2"}),
         first_response=4 * _H,
@@ -586,6 +607,8 @@ DEFAULT_POLICIES: tuple[SlaPolicy, ...] = (
     ),
     SlaPolicy(
         name="refund_only",
+        label_zh="仅退款",
+        label_en="Refund only",
         description="Refund without return: the merchant answers within 24 h; silent 72 h → approved "
         "(see Timeouts.auto_approve_refund_only).",
         kinds=frozenset({"refund_only"}),
@@ -602,6 +625,8 @@ DEFAULT_POLICIES: tuple[SlaPolicy, ...] = (
     ),
     SlaPolicy(
         name="default",
+        label_zh="默认",
+        label_en="Default",
         description="Every other case.",
         first_response=24 * _H,
         merchant_response=24 * _H,

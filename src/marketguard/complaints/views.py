@@ -71,6 +71,7 @@ EVENT_TEXT = {
     "remedy_executed": gettext_lazy("Remedy carried out"),
     "return_shipped": gettext_lazy("Goods sent back"),
     "return_tracking_corrected": gettext_lazy("Return tracking number corrected"),
+    "return_address_set": gettext_lazy("Return address given"),
     "return_received": gettext_lazy("Returned goods received: refund due"),
     "return_deemed_received": gettext_lazy(
         "Receipt not confirmed in time: goods deemed received, refund due"
@@ -156,6 +157,7 @@ DONE_TEXT = {
     "execute": gettext_lazy("Remedy recorded as done."),
     "return-shipped": gettext_lazy("Return shipment recorded: the merchant has been told."),
     "return-received": gettext_lazy("Receipt recorded: the refund is due within 7 days."),
+    "return-address": gettext_lazy("Return address saved: the consumer has been told."),
     "intervention": gettext_lazy("Platform intervention requested."),
     "withdraw": gettext_lazy("Case withdrawn."),
     "appeal": gettext_lazy("Appeal filed."),
@@ -273,21 +275,13 @@ def _triage_reasons(case: Case) -> list[str]:
     return out
 
 
-def _material_items(case: Case) -> dict[str, materials.Item]:
-    known = {}
-    for problem_type in ProblemType.values:
-        known.update({i.code: i for i in materials.checklist(problem_type)})
-    known.update({i.code: i for i in materials.checklist(case.problem_type, case.kind)})
-    return known
-
-
 def _notice(cv) -> list[dict]:
     """The one-time materials notice (一次性告知) while the case is open, each item ticked once
     evidence is tagged with it (the description and a return tracking number tick theirs)."""
     case = cv.case
     if case.status not in workflow.OPEN:
         return []  # resolved or closed: nothing more to send
-    known = _material_items(case)
+    known = materials.catalogue(case.problem_type, case.kind)
     provided = {e.material_code for e in cv.evidence if e.material_code}
     if case.description:
         provided.add("problem_description")
@@ -360,7 +354,7 @@ PEOPLE_EVENTS = ("owner_assigned", "case_handed_over", "case_reassigned")
 def _timeline(cv) -> list[dict]:
     """Events and messages in one chronological list (the message itself stands for its event)."""
     language = get_language() or "zh-hans"
-    known = _material_items(cv.case)
+    known = materials.catalogue(cv.case.problem_type, cv.case.kind)
     # events keep the stable username of an agent they name; people read the display name
     named = {(e.data or {}).get(k) for e in cv.events for k in ("owner", "to") if e.type in PEOPLE_EVENTS}
     names = {u.username: str(u) for u in User.objects.filter(username__in=named - {None})} if named else {}
@@ -396,19 +390,9 @@ def _timeline(cv) -> list[dict]:
 
 
 def _clocks(cv, now) -> list[dict]:
-    case = cv.case
     out = []
     for target, clock in cv.clocks.items():
-        if target == "first_response" and cv.party == Party.MERCHANT:
-            continue  # the platform's own target; the merchant's is the merchant answer
-        if clock.met_at is None and (
-            case.status not in workflow.OPEN
-            or (target == "merchant_response" and case.status != workflow.AWAITING_MERCHANT)
-        ):
-            continue
         state = clock.state(now)
-        if state == "paused" and cv.party == Party.CONSUMER:
-            continue  # waiting on them (materials, the goods to send back): the page says what for
         out.append(
             {
                 "target": target,
@@ -503,6 +487,7 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "posted": request.POST if error else {},
         "posted_items": request.POST.getlist("items") if error else [],
         "triage_reasons": _triage_reasons(case) if platform else [],
+        "sla_policy_label": selectors.policy_label(case, language) if platform else "",
         "consumer_language": dict(settings.LANGUAGES).get(services.consumer_language(case), ""),
         "material_choices": [
             (i.code, i.label(language), i.required) for i in materials.checklist(case.problem_type, case.kind)
@@ -659,17 +644,68 @@ def order_choices(orders) -> list[dict]:
     return out
 
 
+ACCEPT_ATTRIBUTE = {"image": "image/*", "video": "video/*", "pdf": "application/pdf", "text": "text/plain"}
+#: the intake form's own input for files that show nothing on the list
+OTHER_FILES = "supporting_files"
+
+
+def _intake_materials(posted) -> dict:
+    """The one-time notice (一次性告知) on the intake form itself: a slot per item (a file input,
+    or a hint to say it in the description), and which items each problem type and kind ask for
+    ("" = let us decide: the items every case needs). The page's script shows the list for what
+    is chosen; without script, the list for what was posted."""
+    language = get_language() or "zh-hans"
+    lists = {
+        f"{problem_type}|{kind}": [
+            [i.code, i.required]
+            for i in materials.checklist(problem_type or "other", kind)
+            if i.code != OTHER_FILES
+        ]
+        for problem_type in ["", *ProblemType.values]
+        for kind in CaseKind.values
+    }
+    kind = posted.get("kind") if posted.get("kind") in CaseKind.values else CaseKind.values[0]
+    problem_type = posted.get("problem_type") if posted.get("problem_type") in ProblemType.values else ""
+    current = dict(lists[f"{problem_type}|{kind}"])
+    items = materials.catalogue()
+    order = [*current, *(code for code in items if code not in current and code != OTHER_FILES)]
+    slots = [
+        {
+            "code": code,
+            "label": items[code].label(language),
+            "shown": code in current,
+            "required": current.get(code, False),
+            "files": items[code].accepts != ("text",),
+            "accept": ",".join(ACCEPT_ATTRIBUTE[a] for a in items[code].accepts),
+        }
+        for code in order
+    ]
+    return {"slots": slots, "lists": lists}
+
+
+def _intake_uploads(request) -> list[tuple[object, str]]:
+    """The files sent with the intake form, each with the item of the list it was chosen for
+    ("" for the form's input for other files)."""
+    uploads = [(f, "") for f in request.FILES.getlist("files")]
+    for key in request.FILES:
+        if key.startswith("files_"):
+            uploads += [(f, key.removeprefix("files_")) for f in request.FILES.getlist(key)]
+    return uploads
+
+
 def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
     orders = []
     if not staff:
         orders = order_choices(catalog.visible_orders(request.user).prefetch_related("items__product")[:50])
+    posted = request.POST if request.method == "POST" else {"order": request.GET.get("order", "")}
     return {
         "staff": staff,
         "orders": orders,
+        "materials": _intake_materials(posted),
         "kinds": CaseKind.choices,
         "problem_types": ProblemType.choices,
         "channels": [(c, CHANNEL_TEXT[c]) for c in (Channel.HOTLINE, Channel.CHAT, Channel.EMAIL)],
-        "posted": request.POST if request.method == "POST" else {"order": request.GET.get("order", "")},
+        "posted": posted,
         "error": error,
     }
 
@@ -710,7 +746,7 @@ def case_new(request):
             status=exc.status,
         )
     number = intake.case.number
-    for upload in request.FILES.getlist("files"):
+    for upload, code in _intake_uploads(request):
         try:
             services.add_evidence(
                 actor=user,
@@ -718,6 +754,7 @@ def case_new(request):
                 filename=upload.name,
                 data=upload.read(),
                 declared_type=upload.content_type,
+                material_code=code,
             )
         except DomainError as exc:
             messages.error(request, f"{upload.name}: {exc.message}")
@@ -868,6 +905,16 @@ ACTIONS = {
             version=f.version,
         ),
         {"carrier", "tracking_number"},
+    ),
+    "return-address": (
+        lambda r, n, f: services.set_return_address(
+            actor=r.user,
+            number=n,
+            remedy_id=f.integer("remedy_id"),
+            address=f.text("return_address"),
+            version=f.version,
+        ),
+        {"return_address"},
     ),
     "return-received": (
         lambda r, n, f: services.record_return_received(

@@ -74,5 +74,6 @@ from marketguard.complaints.services.work import (  # noqa: F401
     record_return_shipped,
     request_materials,
     resolve_case,
+    set_return_address,
     take_case,
 )

@@ -140,7 +140,7 @@ def _return_not_shipped(number: str, remedy_id: int, now: datetime, report: Swee
         if case.consumer_id:
             _alert([case.consumer], case, "return_lapsed", {"number": case.number})
         _notify_merchant(case, "return_lapsed")
-        fields = _end_return_pause(case, now)
+        fields = _end_return_pause(case, now, remedy)
         if not case.remedies.filter(status=Remedy.Status.PENDING).exists():
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
         report.returns_lapsed += 1

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -20,7 +20,6 @@ from marketguard.complaints.models import (
     Channel,
     MaterialRequest,
     Party,
-    ProblemType,
     Proposal,
     Remedy,
     RemedyKind,
@@ -235,8 +234,7 @@ def request_materials(
         _require_party(party, Party.AGENT, Party.ARBITRATOR)
         if case.status in workflow.FINAL:
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
-        catalogue = {i.code: i for i in materials.checklist(case.problem_type, case.kind)}
-        all_codes = {**catalogue, **{i.code: i for pt in ProblemType.values for i in materials.checklist(pt)}}
+        all_codes = materials.catalogue(case.problem_type, case.kind)
         unknown = [code for code in items if code not in all_codes]
         if not items or unknown:
             raise InvalidInput(
@@ -476,7 +474,7 @@ def _start_remedy(
     address = ""
     if ship_by is not None and case.order_id and case.order.store_id:
         address = case.order.store.return_address
-    Remedy.objects.create(
+    remedy = Remedy.objects.create(
         case=case,
         kind=kind,
         amount_fen=amount,
@@ -490,7 +488,7 @@ def _start_remedy(
     if ship_by is not None:
         # the goods travel back: the consumer's and the carrier's time is not the platform's, so
         # the resolution clock stands still until the merchant has them (or the return lapses)
-        CasePause.objects.create(case=case, started_at=now, reason=RETURN_PAUSE)
+        CasePause.objects.create(case=case, started_at=now, reason=RETURN_PAUSE, remedy=remedy)
         fields += _recompute_deadlines(case)
     _notify_merchant(case, "remedy_due")
     if ship_by is not None and case.consumer_id:
@@ -634,6 +632,39 @@ def record_return_shipped(
     return remedy
 
 
+def set_return_address(
+    *, actor, number: str, remedy_id: int, address: str, version: int | None = None
+) -> Remedy:
+    """The merchant (or an agent for them) gives where this return goes, when the store's usual
+    address is not the place or the store has none. Only before the goods are sent; the consumer
+    is told."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.MERCHANT, Party.AGENT)
+        remedy = _pending_return(case, remedy_id)
+        if remedy.return_shipped_at is not None:
+            raise Conflict(_("The goods have already been sent back."), code="RETURN_SHIPPED")
+        address = " ".join(_clean_text(address, "return_address", limit=300).split())
+        if address == remedy.return_address:
+            return remedy
+        before = remedy.return_address
+        remedy.return_address = address
+        remedy.save(update_fields=["return_address"])
+        _event(case, "return_address_set", actor, party, {"address": address})
+        audit.record(
+            actor=actor,
+            action="return_address_set",
+            obj=case,
+            before={"return_address": before},
+            after={"remedy": remedy.pk, "return_address": address},
+        )
+        if case.consumer_id:
+            _alert([case.consumer], case, "return_address_set", {"number": case.number})
+        _tell_consumer(case, lambda: _return_text(remedy.return_ship_by, address))
+        _save(case, [])
+    return remedy
+
+
 def record_return_received(
     *, actor, number: str, remedy_id: int, received_at: datetime | None = None, version: int | None = None
 ) -> Remedy:
@@ -656,10 +687,14 @@ def record_return_received(
     return remedy
 
 
-def _end_return_pause(case: Case, at: datetime) -> list[str]:
-    """The goods are back (or will not come) at `at`: the resolution clock runs again from then
-    (never from before the pause began)."""
-    open_pauses = list(case.pauses.filter(reason=RETURN_PAUSE, ended_at__isnull=True))
+def _end_return_pause(case: Case, at: datetime, remedy: Remedy | None = None) -> list[str]:
+    """The goods of `remedy` are back (or will not come) at `at`: its pause ends, never before
+    it began. Without `remedy` (the case resolves, is appealed), every return pause ends. The
+    resolution clock runs again once no return is travelling."""
+    open_pauses = case.pauses.filter(reason=RETURN_PAUSE, ended_at__isnull=True)
+    if remedy is not None:
+        open_pauses = open_pauses.filter(Q(remedy=remedy) | Q(remedy__isnull=True))
+    open_pauses = list(open_pauses)
     if not open_pauses:
         return []
     for pause in open_pauses:
@@ -690,7 +725,7 @@ def _receive_return(
     )
     if deemed:
         _notify_merchant(case, "return_deemed_received")
-    return ["execution_due", *_end_return_pause(case, min(received_at, timezone.now()))]
+    return ["execution_due", *_end_return_pause(case, min(received_at, timezone.now()), remedy)]
 
 
 def _reply_text(case: Case, message: CaseMessage) -> str:

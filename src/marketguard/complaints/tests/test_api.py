@@ -93,12 +93,29 @@ def test_quality_complaint_with_photos_to_refund_closed_and_rated(world):
     assert detail["case"]["status"] == "executing"
     remedy_id = detail["remedies"][0]["id"]
     assert detail["remedies"][0]["return_ship_by"] is not None
+    empty = w.m.post(f"cases/{number}/remedies/{remedy_id}/return-address", {"return_address": " "})
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "return_address"
+    assert (
+        w.c.post(f"cases/{number}/remedies/{remedy_id}/return-address", {"return_address": "x"}).status_code
+        == 403
+    )
+    address = w.m.post(
+        f"cases/{number}/remedies/{remedy_id}/return-address",
+        {"return_address": "杭州市余杭区仓前街道 8 号 退货组"},
+    )
+    assert address.status_code == 200
+    assert (
+        w.c.get(f"cases/{number}").json()["remedies"][0]["return_address"]
+        == "杭州市余杭区仓前街道 8 号 退货组"
+    )
     missing = w.c.post(f"cases/{number}/remedies/{remedy_id}/return-shipped", {"carrier": "SF"})
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "tracking_number"
     shipped = w.c.post(
         f"cases/{number}/remedies/{remedy_id}/return-shipped", {"carrier": "顺丰", "tracking_number": "SF42"}
     )
     assert shipped.status_code == 200 and shipped.json()["return_tracking_number"] == "SF42"
+    late = w.m.post(f"cases/{number}/remedies/{remedy_id}/return-address", {"return_address": "别处"})
+    assert late.status_code == 409 and late.json()["code"] == "RETURN_SHIPPED"
     received = w.m.post(f"cases/{number}/remedies/{remedy_id}/return-received", {})
     assert received.status_code == 200 and received.json()["received_at"] and received.json()["due_at"]
     done = w.m.post(f"cases/{number}/remedies/{remedy_id}/execute", {"payment_reference": "RF-2026-0001"})
@@ -192,7 +209,7 @@ def test_safety_complaint_alerts_inspectors_at_once(world):
     w = world
     started = timezone.now()
     filed = _file(w, kind="complaint", description="The heater caught fire and burned my hand")
-    case = filed["case"]
+    case = w.a.get(f"cases/{filed['case']['number']}").json()["case"]  # as the platform sees it
     assert (
         case["priority"] == "P1"
         and case["safety"] is True
@@ -302,6 +319,9 @@ def test_others_can_never_read_or_act_on_a_case_on_any_endpoint(world, api):
                 "items": ["defect_photos"],
                 "to_username": "x",
                 "duplicate": number,
+                "return_address": "x",
+                "carrier": "x",
+                "tracking_number": "x",
             }
             if method == "get":
                 response = client.client.get(url, headers=client.headers)
@@ -389,3 +409,17 @@ def test_ready_replies_fall_back_to_the_shipped_ones_when_there_are_no_rows(worl
         r["language"] == "en" and r["body"].startswith("Hello, we are sorry about the product") for r in rows
     )
     assert "safety-first" not in {r["slug"] for r in rows}  # still the merchant's share only
+
+
+def test_consumers_are_not_shown_internal_triage_over_the_api(world):
+    w = world
+    filed = _file(w, description="充电时起火了，手被烫伤")  # a safety case: P1 inside
+    number = filed["case"]["number"]
+    assert filed["case"]["priority"] is None
+    mine = w.c.get(f"cases/{number}").json()
+    assert mine["case"]["priority"] is None and w.c.get("cases").json()["items"][0]["priority"] is None
+    assert mine["clocks"] and all(c["risk"] is None for c in mine["clocks"])
+    staff = w.a.get(f"cases/{number}").json()
+    assert staff["case"]["priority"] == "P1" and all(isinstance(c["risk"], float) for c in staff["clocks"])
+    # the merchant is not shown the platform's own first-response clock
+    assert "first_response" not in {c["target"] for c in w.m.get(f"cases/{number}").json()["clocks"]}

@@ -12,6 +12,7 @@ from marketguard.complaints.models import (
     CaseEvent,
     CaseMessage,
     MerchantViolation,
+    OutgoingMail,
     Proposal,
     Rating,
     Remedy,
@@ -741,3 +742,64 @@ def test_a_lapsed_return_does_not_count_as_refunded(world):
     _check_remedy_amount(case, "refund", 19_900, "amount")  # the whole payment is still refundable
     with pytest.raises(InvalidInput):
         _check_remedy_amount(case, "refund", 19_901, "amount")
+
+
+def test_the_merchant_gives_a_return_address_for_this_case_and_the_consumer_is_told(world):
+    import email
+    from email import policy
+
+    w = world
+    w.order.store.return_address = "上海市闵行区 1 号仓"
+    w.order.store.save(update_fields=["return_address"])
+    case, remedy = _agreed_return(w)
+    assert remedy.return_address == "上海市闵行区 1 号仓"  # the store's, by default
+    with pytest.raises(PermissionDenied):  # the consumer does not choose where the goods go
+        services.set_return_address(actor=w.consumer, number=case.number, remedy_id=remedy.pk, address="x")
+    with pytest.raises(InvalidInput) as err:
+        services.set_return_address(actor=w.merchant, number=case.number, remedy_id=remedy.pk, address="  ")
+    assert err.value.errors[0].field == "return_address"
+    mails_before = OutgoingMail.objects.filter(case=case).count()
+    services.set_return_address(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, address="杭州市  西湖区\n2 号 售后组"
+    )
+    remedy.refresh_from_db()
+    assert remedy.return_address == "杭州市 西湖区 2 号 售后组"  # one line
+    assert Alert.objects.filter(recipient=w.consumer, case=case, kind="return_address_set").exists()
+    told = OutgoingMail.objects.filter(case=case).order_by("pk")
+    assert told.count() == mails_before + 1
+    assert (
+        "杭州市 西湖区 2 号 售后组"
+        in email.message_from_string(told.last().raw, policy=policy.default).get_content()
+    )
+    assert case.events.filter(type="return_address_set").exists()
+    assert AuditEntry.objects.filter(action="return_address_set", object_id=str(case.pk)).exists()
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF9"
+    )
+    with pytest.raises(Conflict):  # the parcel is on its way: too late to send it elsewhere
+        services.set_return_address(actor=w.merchant, number=case.number, remedy_id=remedy.pk, address="别处")
+
+
+def test_each_return_ends_only_its_own_pause(world):
+    from marketguard.complaints.models import CasePause
+    from marketguard.complaints.services.work import RETURN_PAUSE
+
+    w = world
+    case, first = _agreed_return(w)
+    # a second return on the same case (two parcels): its own pause
+    second = Remedy.objects.create(
+        case=case,
+        kind="return_refund",
+        source=Remedy.Source.PLATFORM,
+        amount_fen=0,
+        return_ship_by=first.return_ship_by,
+    )
+    CasePause.objects.create(case=case, started_at=timezone.now(), reason=RETURN_PAUSE, remedy=second)
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=first.pk)
+    assert case.pauses.get(remedy=first).ended_at is not None
+    assert case.pauses.get(remedy=second).ended_at is None  # the other parcel still travels
+    view = selectors.case_view(w.agent, case.number)
+    assert view.clocks["resolution"].state(timezone.now()) == "paused"
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=second.pk)
+    view = selectors.case_view(w.agent, case.number)
+    assert view.clocks["resolution"].state(timezone.now()) != "paused"

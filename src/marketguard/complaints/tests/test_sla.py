@@ -372,3 +372,15 @@ def test_elapsed_never_decreases(cal, start, target, raw, steps):
     values = [clock.elapsed(start + timedelta(minutes=m)) for m in sorted(steps)]
     assert values == sorted(values)
     assert all(v >= timedelta(0) for v in values)
+
+
+def test_a_policy_is_read_by_its_label_in_either_language():
+    both = SlaPolicy(
+        name="vip", label_zh="大客户", label_en="Key accounts", first_response=timedelta(hours=2)
+    )
+    assert both.label("zh-hans") == "大客户" and both.label("en") == "Key accounts"
+    only_zh = SlaPolicy(name="vip", label_zh="大客户")
+    assert only_zh.label("en") == "大客户" and SlaPolicy(name="vip").label("en") == "vip"
+    assert SlaPolicy.from_dict(both.to_dict()) == both
+    with pytest.raises(ValueError, match="label_en"):
+        SlaPolicy(name="vip", label_en=3)

@@ -451,7 +451,24 @@ def test_return_leg_on_the_case_page_consumer_ships_merchant_receives(world):
     merchant, consumer = _client(w.merchant), _client(w.consumer)
     html = consumer.get(_detail(case)).content.decode()
     assert 'data-testid="return-shipped"' in html and "Send back by" in html
-    assert 'data-testid="return-shipped"' not in merchant.get(_detail(case)).content.decode()
+    assert "The merchant will tell you the return address" in html
+    assert 'data-testid="return-address-save"' not in html  # the merchant says where, not the buyer
+    html = merchant.get(_detail(case)).content.decode()
+    assert 'data-testid="return-shipped"' not in html and 'data-testid="return-address-save"' in html
+    response = merchant.post(
+        _act(case, "return-address"), {"version": case.version, "remedy_id": remedy.pk, "return_address": ""}
+    )
+    assert (
+        response.status_code == 422 and 'id="err-return-address-return_address"' in response.content.decode()
+    )
+    response = merchant.post(
+        _act(case, "return-address"),
+        {"version": case.version, "remedy_id": remedy.pk, "return_address": "苏州市工业园区 9 号 售后"},
+    )
+    assert response.status_code == 302
+    html = consumer.get(_detail(case)).content.decode()
+    assert "苏州市工业园区 9 号 售后" in html and "Return address given" in html
+    case.refresh_from_db()
     response = consumer.post(
         _act(case, "return-shipped"), {"version": case.version, "remedy_id": remedy.pk, "carrier": "SF"}
     )
@@ -962,3 +979,73 @@ def test_what_waits_for_the_consumer_follows_the_status_and_intervention_dates_o
     other = _file(w, kind="exchange", problem_type="size_mismatch", description="尺码小了")
     services.post_message(actor=w.merchant, number=other.number, body="请提供尺码照片")
     assert 'data-testid="intervention-from"' not in consumer.get(_detail(other)).content.decode()
+
+
+def test_the_intake_form_lists_what_to_send_and_files_each_upload_under_its_item(world):
+    w = world
+    client = _client(w.consumer)
+    form = client.get(reverse("complaints:new")).content.decode()
+    assert 'data-testid="intake-checklist"' in form and 'id="intake-materials"' in form
+    assert 'name="files_defect_photos"' in form  # a slot for every item; the script shows the right ones
+    assert 'accept="image/*"' in form
+    response = client.post(
+        reverse("complaints:new"),
+        {
+            "kind": "return_refund",
+            "order": w.order.external_id,
+            "problem_type": "quality",
+            "description": "杯子有裂缝",
+            "files_defect_photos": [SimpleUploadedFile("crack.png", _png(), content_type="image/png")],
+            "files_bogus_item": [
+                SimpleUploadedFile("x.png", _png(color=(1, 2, 3)), content_type="image/png")
+            ],
+            "files": [SimpleUploadedFile("box.png", _png(color=(9, 9, 9)), content_type="image/png")],
+        },
+    )
+    case = Case.objects.get(consumer=w.consumer)
+    assert response.status_code == 302
+    tags = dict(Evidence.objects.filter(case=case).values_list("filename", "material_code"))
+    assert tags == {"crack.png": "defect_photos", "box.png": ""}  # an unknown item is refused, not kept
+    html = client.get(response["Location"]).content.decode()
+    assert "x.png: Unknown material: bogus_item" in html
+    assert '<li class="done" data-code="defect_photos">' in html  # ticked on the case's list
+    assert '<li class="" data-code="product_packaging_photos">' in html
+
+
+def test_the_intake_list_without_script_is_the_one_for_what_was_posted(world):
+    w = world
+    client = _client(w.consumer)
+    response = client.post(
+        reverse("complaints:new"),
+        {"kind": "exchange", "problem_type": "size_mismatch", "order": "nope", "description": "偏小"},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    shown = [
+        chunk.split('"', 1)[0]
+        for chunk in html.split('<li data-code="')[1:]
+        if not chunk.split(">", 1)[0].endswith("hidden")
+    ]
+    assert shown == [
+        "problem_description",
+        "size_tag_photos",
+        "measurement_photos",
+        "size_chart_screenshot",
+        "exchange_preference",
+    ]
+
+
+def test_staff_read_the_sla_policy_by_its_label_in_their_language(world):
+    from marketguard.complaints.models import SlaPolicyRow
+
+    case = _file(world)
+    assert case.sla_policy == "default"
+    assert (
+        SlaPolicyRow.objects.get(name="default").data["label_zh"] == "默认"
+    )  # the shipped rows carry labels
+    page = _client(world.agent).get(_detail(case)).content.decode()
+    assert 'data-testid="sla-policy">Default<' in page
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    client.force_login(world.agent)
+    assert 'data-testid="sla-policy">默认<' in client.get(_detail(case)).content.decode()
+    assert 'data-testid="sla-policy"' not in _client(world.consumer).get(_detail(case)).content.decode()
