@@ -37,6 +37,7 @@ __all__ = [
     "gtin14",
     "make_gtin",
     "mask_phone",
+    "phone_key",
     "mask_name",
     "mask_address",
 ]
@@ -289,6 +290,19 @@ def make_gtin(rng: random.Random, prefix: str = "69") -> str:
 # ---------------------------------------------------------------------------------------------------
 
 _PHONE_JUNK = re.compile(r"[\s\-().]")
+
+
+def phone_key(s: str | None) -> str:
+    """A phone number as digits to compare by: "+86 138-1234-5678", "0086 13812345678" and
+    "13812345678" give "13812345678"; a landline keeps its area code ("021-6234 5678" ->
+    "02162345678"). Anything with letters gives ""."""
+    text = _PHONE_JUNK.sub("", str(s or ""))
+    for prefix in ("+86", "0086"):
+        if text.startswith(prefix) and len(text) > len(prefix) + 6:
+            text = text[len(prefix) :]
+            break
+    text = text.removeprefix("+")
+    return text if text.isascii() and text.isdigit() else ""
 
 
 def mask_phone(s: str | None) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from marketguard.catalog import fileio, ingest
+from marketguard.catalog import codes, fileio, ingest
 from marketguard.catalog.models import Buyer, Category, Merchant, Order, Product, Shipment, Store
 from marketguard.core.errors import InvalidInput, NotFound
 from marketguard.core.models import Role
@@ -125,6 +125,16 @@ def visible_buyers(actor) -> QuerySet[Buyer]:
     if actor is not None and actor.role == Role.CONSUMER:
         return Buyer.objects.filter(user=actor)
     return Buyer.objects.none()
+
+
+def buyers_by_phone(actor, phone: str) -> list[Buyer]:
+    """The buyers the actor may see whose phone is this number, however either was written (a
+    hotline agent types what the caller says)."""
+    key = codes.phone_key(phone)
+    if len(key) < 7:
+        raise InvalidInput(_("Enter the whole phone number."), field="buyer_phone")
+    candidates = visible_buyers(actor).filter(phone__endswith=key[-4:]).order_by("external_id")
+    return [b for b in candidates[:200] if codes.phone_key(b.phone) == key]
 
 
 def visible_orders(actor) -> QuerySet[Order]:

@@ -20,7 +20,9 @@ sends carries a Message-ID that starts with the case number (see :func:`build_re
   them instead of reopening a case or answering a robot.
 
 :func:`iter_maildir` and :func:`mark_seen` read a Maildir (``new/`` and ``cur/``) so that a
-message is ingested once; :func:`build_reply` writes the outgoing message.
+message is ingested once; where several workers read one Maildir, :func:`claim_messages` hands
+each message to exactly one of them (an atomic rename), :func:`finish_claim` marks it seen and
+:func:`release_claim` puts it back for the next run. :func:`build_reply` writes the outgoing message.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import email.utils
 import mailbox
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,7 +56,10 @@ __all__ = [
     "ParsedMail",
     "Outgoing",
     "build_notice",
+    "Claim",
     "build_reply",
+    "claim_messages",
+    "finish_claim",
     "is_reply_to_notice",
     "case_number_pattern",
     "decode_bytes",
@@ -63,6 +69,7 @@ __all__ = [
     "iter_maildir",
     "mark_seen",
     "parse_message",
+    "release_claim",
     "strip_quoted",
 ]
 
@@ -735,6 +742,107 @@ def mark_seen(path: str | os.PathLike[str], key: str) -> None:
     if subdir == "cur" and name == target:
         return
     os.replace(os.path.join(path, subdir, name), os.path.join(path, "cur", target))
+
+
+#: A message being ingested is renamed to ``cur/.claim.<unix time>.<token>.<new|cur>.<its name>``:
+#: a rename is atomic, so of several workers that try only one succeeds (the others find the
+#: file gone), and Maildir readers skip names that start with a dot. The name keeps where the
+#: message was (to put it back) and when it was claimed: a claim older than the lease (its
+#: worker died) is taken over by the next reader.
+CLAIM_SECONDS = 600
+_CLAIM = "claim"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message this reader holds: nobody else ingests it until it is finished or released."""
+
+    path: str  # the Maildir
+    key: str  # the message's unique name (before the colon)
+    origin: str  # "new" or "cur": where it was
+    name: str  # its file name there (flags included)
+    claimed_name: str  # its name in cur/ while claimed
+    colon: str
+    data: bytes
+
+
+def _claim_name(now: float, token: str, origin: str, name: str) -> str:
+    return f".{_CLAIM}.{int(now)}.{token}.{origin}.{name}"
+
+
+def _parse_claim(name: str) -> tuple[int, str, str] | None:
+    """(claimed at, origin, original name) of a claimed file name, None for any other name."""
+    parts = name.split(".", 5)
+    if len(parts) != 6 or parts[0] or parts[1] != _CLAIM or not parts[2].isdigit():
+        return None
+    if parts[4] not in _SUBDIRS or not parts[5]:
+        return None
+    return int(parts[2]), parts[4], parts[5]
+
+
+def claim_messages(
+    path: str | os.PathLike[str], *, lease_seconds: int = CLAIM_SECONDS, clock=time.time
+) -> Iterator[Claim]:
+    """Claim and yield, one at a time and oldest first, every message not yet seen (as
+    :func:`iter_maildir`) and every claim older than ``lease_seconds``. A message another reader
+    claims first is skipped. The caller ends each claim with :func:`finish_claim` or
+    :func:`release_claim`; one it never ends is taken over once the lease runs out."""
+    path = os.fspath(path)
+    box = mailbox.Maildir(path, factory=None, create=False)
+    now = clock()
+    candidates: list[tuple[str, str, str, str, str]] = []  # key, origin, name, where, current name
+    for subdir in _SUBDIRS:
+        try:
+            names = os.listdir(os.path.join(path, subdir))
+        except FileNotFoundError:
+            continue
+        for name in names:
+            if name.startswith("."):
+                claim = _parse_claim(name) if subdir == "cur" else None
+                if claim is not None and claim[0] + lease_seconds <= now:
+                    candidates.append((claim[2].split(box.colon)[0], claim[1], claim[2], subdir, name))
+                continue
+            if subdir == "cur" and set(_flags(name, box.colon)) & {"S", "T"}:
+                continue
+            candidates.append((name.split(box.colon)[0], subdir, name, subdir, name))
+    for key, origin, name, where, current in sorted(candidates):
+        claimed_name = _claim_name(clock(), uuid.uuid4().hex, origin, name)
+        claimed = os.path.join(path, "cur", claimed_name)
+        try:
+            os.rename(os.path.join(path, where, current), claimed)
+        except FileNotFoundError:  # another reader claimed it (or finished it) first
+            continue
+        with open(claimed, "rb") as f:
+            data = f.read()
+        yield Claim(path, key, origin, name, claimed_name, box.colon, data)
+
+
+def finish_claim(claim: Claim, *, flags: str = "S") -> bool:
+    """Move a claimed message to ``cur/`` with the given flags added to its own (Seen by
+    default; ``"FS"`` also flags it for a person to look at). False when the claim was lost
+    (the lease ran out and another reader took the message over)."""
+    kept = set(_flags(claim.name, claim.colon)) | set(flags) | {"S"}
+    target = f"{claim.key}{claim.colon}2,{''.join(sorted(kept))}"
+    try:
+        os.replace(
+            os.path.join(claim.path, "cur", claim.claimed_name), os.path.join(claim.path, "cur", target)
+        )
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def release_claim(claim: Claim) -> bool:
+    """Put a claimed message back where it was, unread, for the next run. False when the claim
+    was lost."""
+    try:
+        os.rename(
+            os.path.join(claim.path, "cur", claim.claimed_name),
+            os.path.join(claim.path, claim.origin, claim.name),
+        )
+    except FileNotFoundError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- outgoing mail

@@ -9,19 +9,34 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+KEPT = "case records are kept for the legal retention period and are never deleted"
+
+
+class KeptQuerySet(models.QuerySet):
+    """A queryset whose rows cannot be deleted in bulk either (`filter(...).delete()`)."""
+
+    def delete(self):
+        raise PermissionError(KEPT)
+
+    delete.queryset_only = True
+
 
 class NeverDelete(models.Model):
-    """Rows of a case file are kept: deleting one raises (and the services never try)."""
+    """Rows of a case file are kept: deleting one raises, one by one or in bulk (and the
+    services never try)."""
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def delete(self, *args, **kwargs):
-        raise PermissionError("case records are kept for the legal retention period and are never deleted")
+        raise PermissionError(KEPT)
 
 
 class CaseKind(models.TextChoices):
@@ -170,6 +185,8 @@ class Case(models.Model):
     )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     execution_due = models.DateTimeField(_("remedy due"), null=True, blank=True)
+    #: when the sweep next looks at the case: the earliest warning time of its running clocks
+    sla_warn_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     appeal_deadline = models.DateTimeField(_("appeal allowed until"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -195,6 +212,8 @@ class Case(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("case")
@@ -276,6 +295,14 @@ class CaseMessage(NeverDelete):
     class Meta:
         verbose_name = _("message")
         ordering = ["created_at", "id"]
+        constraints = [
+            # one e-mail is one message, however many workers or copies of it there are
+            models.UniqueConstraint(
+                fields=["email_message_id"],
+                condition=~models.Q(email_message_id=""),
+                name="one_case_message_per_email",
+            )
+        ]
 
 
 class Blob(models.Model):
@@ -463,8 +490,11 @@ class SlaMark(NeverDelete):
     actions = models.JSONField(default=list)
 
     class Meta:
+        # once per deadline: a reopened case, a second ruling or a moved deadline is marked again
         constraints = [
-            models.UniqueConstraint(fields=["case", "target", "stage"], name="one_sla_mark_per_stage")
+            models.UniqueConstraint(
+                fields=["case", "target", "stage", "due_at"], name="one_sla_mark_per_stage_and_deadline"
+            )
         ]
         ordering = ["at"]
 
@@ -482,12 +512,16 @@ class MerchantViolation(NeverDelete):
     )
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="violations")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    #: the deadline missed: one violation per deadline (a second ruling not executed is another)
+    due_at = models.DateTimeField(_("deadline missed"), null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     details = models.JSONField(default=dict)
 
     class Meta:
         verbose_name = _("merchant violation")
-        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_violation_per_case_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind", "due_at"], name="one_violation_per_deadline")
+        ]
 
 
 class Alert(NeverDelete):
@@ -702,7 +736,11 @@ class ComplaintRules(models.Model):
     duplicate_window_hours = models.PositiveIntegerField(_("duplicate window (hours)"), default=72)
     auto_close_days = models.PositiveIntegerField(_("close resolved cases after (days)"), default=7)
     reopen_days = models.PositiveIntegerField(_("reopen allowed within (days)"), default=15)
-    retention_years = models.PositiveIntegerField(_("keep closed cases for (years)"), default=3)
+    retention_years = models.PositiveIntegerField(
+        _("keep closed cases for (years)"),
+        default=3,
+        validators=[MinValueValidator(3)],  # E-commerce Law art. 31: at least 3 years
+    )
 
     class Meta:
         verbose_name = _("complaint rules")

@@ -72,6 +72,9 @@ EVENT_TEXT = {
     "return_shipped": gettext_lazy("Goods sent back"),
     "return_tracking_corrected": gettext_lazy("Return tracking number corrected"),
     "return_address_set": gettext_lazy("Return address given"),
+    "mail_refused": gettext_lazy("E-mail not added to the case"),
+    "follow_up_of": gettext_lazy("Filed from an e-mail about an earlier case"),
+    "follow_up_filed": gettext_lazy("A later e-mail was filed as a new case"),
     "return_received": gettext_lazy("Returned goods received: refund due"),
     "return_deemed_received": gettext_lazy(
         "Receipt not confirmed in time: goods deemed received, refund due"

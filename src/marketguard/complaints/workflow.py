@@ -98,7 +98,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("rule", {PLATFORM_REVIEW}, RULED, {ARBITRATOR}, "ruling_recorded"),
         _t(
             "appeal",
-            {RULED, EXECUTING},
+            {RULED, EXECUTING, RESOLVED, CLOSED},
             PLATFORM_REVIEW,
             {CONSUMER, MERCHANT},
             "ruling_appealed",

@@ -29,7 +29,8 @@ EVENT_TYPES = {
     "case.created": _("A complaint case was opened."),
     "case.escalated": _("A complaint case was escalated to platform arbitration."),
     "case.ruled": _("A ruling was recorded on a complaint case."),
-    "case.closed": _("A complaint case was closed."),
+    "case.closed": _("A complaint case ended (closed, withdrawn, rejected or merged): see its status."),
+    "case.remedy_overdue": _("A remedy on a complaint case was not carried out in time."),
     "merchant.violation_recorded": _(
         "A merchant's after-sales violation was recorded (e.g. a ruling not executed)."
     ),

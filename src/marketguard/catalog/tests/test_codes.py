@@ -325,3 +325,19 @@ def test_mask_in_text(raw, masked):
 @given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True), st.text(alphabet="买家说：问题很大", max_size=8))
 def test_no_mobile_number_survives_masking_in_text(number, words):
     assert number not in codes.mask_in_text(f"{words}{number}{words}")
+
+
+@pytest.mark.parametrize(
+    "written, key",
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("0086 13812345678", "13812345678"),
+        ("(021) 6234 5678", "02162345678"),
+        ("138 1234 567x", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_phone_numbers_compare_however_they_were_written(written, key):
+    assert codes.phone_key(written) == key

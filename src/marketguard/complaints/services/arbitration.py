@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from marketguard.complaints import workflow
 from marketguard.complaints.models import (
     Case,
     Party,
@@ -19,6 +20,8 @@ from marketguard.complaints.models import (
 from marketguard.complaints.services.common import (
     _alert,
     _amount,
+    _back_to_work,
+    _claim,
     _clean_text,
     _event,
     _lock,
@@ -46,25 +49,22 @@ from marketguard.core.models import Role, User
 
 
 def intervention_refusal(case: Case, *, now, proposal_rejected: bool) -> InvalidTransition | None:
-    """Why the consumer may not ask the platform to step in now, or None when they may: after the
-    merchant has been silent for 24 h, or when a proposal was rejected; within 15 days. The case
-    page asks this too, so that it never offers what would be refused."""
-    silent = (
-        case.merchant_responded_at is None
-        and case.intervention_allowed_at is not None
-        and now >= case.intervention_allowed_at
-    )
-    if not (silent or proposal_rejected):
-        return InvalidTransition(
-            _(
-                "You can ask the platform to step in once the merchant has had 24 hours to answer, "
-                "or after a proposal was rejected."
-            ),
-            code="INTERVENTION_TOO_EARLY",
-        )
+    """Why the consumer may not ask the platform to step in now, or None when they may: when
+    there is no agreement 24 h after the request reached the merchant (whether the merchant
+    wrote or not: JD's dispute rule), or at once after a proposal was rejected; within 15 days.
+    The case page asks this too, so that it never offers what would be refused."""
     if case.intervention_deadline and now > case.intervention_deadline:
         return InvalidTransition(
             _("The 15 days to ask for intervention have passed."), code="INTERVENTION_WINDOW_CLOSED"
+        )
+    no_agreement = case.intervention_allowed_at is not None and now >= case.intervention_allowed_at
+    if not (no_agreement or proposal_rejected):
+        return InvalidTransition(
+            _(
+                "You can ask the platform to step in when there is no agreement 24 hours after "
+                "the merchant got your request, or after a proposal was rejected."
+            ),
+            code="INTERVENTION_TOO_EARLY",
         )
     return None
 
@@ -78,7 +78,6 @@ def intervention_offer(case: Case, *, now, proposal_rejected: bool) -> tuple[boo
         return True, None
     waiting = (
         refusal.code == "INTERVENTION_TOO_EARLY"
-        and case.merchant_responded_at is None  # once they answered, only a rejected offer opens it
         and case.intervention_allowed_at is not None
         and case.intervention_allowed_at > now
     )
@@ -96,7 +95,8 @@ def request_intervention(*, actor, number: str, reason: str, version: int | None
             refusal = intervention_refusal(case, now=timezone.now(), proposal_rejected=rejected)
             if refusal is not None:
                 raise refusal
-        fields = _escalate(case, actor=actor, party=party, reason=reason)
+        fields = _claim(case, actor, party)
+        fields += _escalate(case, actor=actor, party=party, reason=reason)
         _save(case, fields)
     return case
 
@@ -107,7 +107,8 @@ def _escalate(case: Case, *, actor, party: str, reason: str) -> list[str]:
     case.auto_approve_at = None
     arbitrators = User.objects.filter(role=Role.ARBITRATOR, is_active=True)
     _alert(arbitrators, case, "case_escalated", {"number": case.number})
-    events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "reason": reason})
+    # outside systems get the case's codes, never the people's words (they may hold personal data)
+    events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "by": party})
     return [*fields, "escalated_at", "auto_approve_at"]
 
 
@@ -223,7 +224,12 @@ def appeal_ruling(*, actor, number: str, reason: str, version: int | None = None
         _require_party(party, Party.CONSUMER, Party.MERCHANT)
         if case.appeal_deadline is None or timezone.now() > case.appeal_deadline:
             raise InvalidTransition(_("The 7 days to appeal have passed."), code="APPEAL_WINDOW_CLOSED")
+        # a ruling for the merchant, or one carried out at once, resolved the case: it is still
+        # open to appeal for its 7 days
+        finished = case.status in (workflow.RESOLVED, workflow.CLOSED)
         fields = _move(case, "appeal", actor=actor, party=party, reason=reason)
+        if finished:
+            fields += _back_to_work(case)
         case.remedies.filter(status=Remedy.Status.PENDING).update(due_at=None)
         case.execution_due = None
         fields += _end_return_pause(case, timezone.now())  # the platform's review counts again

@@ -17,13 +17,13 @@ from marketguard.complaints.models import (
     Rating,
 )
 from marketguard.complaints.services.common import (
+    _back_to_work,
     _claim,
     _clean_text,
     _event,
     _first_response,
     _lock,
     _move,
-    _recompute_deadlines,
     _require_party,
     _save,
     case_payload,
@@ -62,8 +62,17 @@ def rate_case(*, actor, number: str, score: int, comment: str = "", version: int
 
 def _close(case: Case, *, actor, party: str) -> list[str]:
     fields = _move(case, "close", actor=actor, party=party)
+    return [*fields, *_finish(case)]
+
+
+def _finish(case: Case) -> list[str]:
+    """A case has ended (closed, withdrawn, rejected, merged): its clocks stop, it is kept for
+    the retention period from today (E-commerce Law art. 31: at least 3 years), and outside
+    systems are told (`case.closed`, with the final status)."""
     now = timezone.now()
     case.closed_at = now
+    case.auto_approve_at = None
+    case.pauses.filter(ended_at__isnull=True).update(ended_at=now)
     local = timezone.localdate(now)
     years = rules().retention_years
     case.retain_until = (
@@ -72,14 +81,14 @@ def _close(case: Case, *, actor, party: str) -> list[str]:
         else local.replace(year=local.year + years, day=28)
     )
     events.publish("case.closed", aggregate=case, payload=case_payload(case))
-    return [*fields, "closed_at", "retain_until"]
+    return ["closed_at", "auto_approve_at", "retain_until"]
 
 
 def withdraw_case(*, actor, number: str, reason: str = "", version: int | None = None) -> Case:
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         fields = _move(case, "withdraw", actor=actor, party=party, reason=reason)
-        fields += _stop_clocks(case)
+        fields += _finish(case)
         _save(case, fields)
     return case
 
@@ -89,16 +98,9 @@ def reject_case(*, actor, number: str, reason: str, version: int | None = None) 
         case, party = _lock(number, actor=actor, version=version)
         fields = _claim(case, actor, party)
         fields += _move(case, "reject", actor=actor, party=party, reason=reason)
-        fields += _first_response(case, party) + _stop_clocks(case)
+        fields += _first_response(case, party) + _finish(case)
         _save(case, fields)
     return case
-
-
-def _stop_clocks(case: Case) -> list[str]:
-    case.closed_at = timezone.now()
-    case.auto_approve_at = None
-    case.pauses.filter(ended_at__isnull=True).update(ended_at=case.closed_at)
-    return ["closed_at", "auto_approve_at"]
 
 
 def reopen_case(*, actor, number: str, reason: str, version: int | None = None) -> Case:
@@ -107,9 +109,9 @@ def reopen_case(*, actor, number: str, reason: str, version: int | None = None) 
         limit = (case.resolved_at or timezone.now()) + timedelta(days=rules().reopen_days)
         if timezone.now() > limit:
             raise InvalidTransition(_("This case can no longer be reopened."), code="REOPEN_WINDOW_CLOSED")
-        fields = _move(case, "reopen", actor=actor, party=party, reason=reason)
-        case.resolved_at = case.closed_at = None
-        fields += ["resolved_at", "closed_at", *_recompute_deadlines(case)]
+        fields = _claim(case, actor, party)
+        fields += _move(case, "reopen", actor=actor, party=party, reason=reason)
+        fields += _back_to_work(case)
         _save(case, fields)
     return case
 
@@ -136,9 +138,14 @@ def merge_cases(*, actor, primary: str, duplicate: str, version: int | None = No
             )
         if main.status in workflow.FINAL:
             raise InvalidTransition(_("The primary case is closed."), code="CASE_CLOSED", field="primary")
-        fields = _move(dup, "merge", actor=actor, party=party, data={"into": main.number})
+        refusal = merge_refusal(main, dup)
+        if refusal is not None:
+            raise refusal
+        owner_fields = _claim(main, actor, party)
+        fields = _claim(dup, actor, party)  # another agent's case is handed over first
+        fields += _move(dup, "merge", actor=actor, party=party, data={"into": main.number})
         dup.merged_into = main
-        dup.closed_at = timezone.now()
+        fields += _finish(dup)
         moved_messages = CaseMessage.objects.filter(case=dup).update(case=main)
         moved_evidence = Evidence.objects.filter(case=dup).update(case=main)
         CaseMessage.objects.create(
@@ -147,7 +154,6 @@ def merge_cases(*, actor, primary: str, duplicate: str, version: int | None = No
             channel=dup.channel,
             body=f"[{dup.number} · {dup.get_channel_display()}] {dup.title}\n{dup.description}",
         )
-        dup.pauses.filter(ended_at__isnull=True).update(ended_at=dup.closed_at)
         _event(
             main,
             "case_merged_in",
@@ -156,6 +162,40 @@ def merge_cases(*, actor, primary: str, duplicate: str, version: int | None = No
             {"from": dup.number, "messages": moved_messages, "evidence": moved_evidence},
         )
         audit.record(actor=actor, action="case_merged", obj=main, after={"merged": dup.number})
-        _save(dup, [*fields, "merged_into", "closed_at"])
-        _save(main, [])
+        _save(dup, [*fields, "merged_into"])
+        _save(main, owner_fields)
     return main
+
+
+#: A duplicate is merged only while nothing was agreed or decided on it (its proposals, remedies
+#: and rulings would otherwise be left behind on a case nobody works).
+MERGEABLE = frozenset(
+    {workflow.SUBMITTED, workflow.ACKNOWLEDGED, workflow.AWAITING_MERCHANT, workflow.NEGOTIATING}
+)
+
+
+def merge_refusal(main: Case, dup: Case) -> InvalidInput | InvalidTransition | None:
+    """Why `dup` may not be merged into `main`, or None: the same person (buyer, account or
+    e-mail address), the same order (or neither about one) and merchant, and the duplicate not
+    yet agreed, escalated or ruled on. Merging moves every message and file into the other case,
+    so two people's cases must never be merged."""
+    same_person = (
+        (main.buyer_id is not None and main.buyer_id == dup.buyer_id)
+        or (main.consumer_id is not None and main.consumer_id == dup.consumer_id)
+        or (
+            not (main.buyer_id or dup.buyer_id or main.consumer_id or dup.consumer_id)
+            and bool(main.contact_email)
+            and main.contact_email.strip().lower() == dup.contact_email.strip().lower()
+        )
+    )
+    if not same_person or (main.buyer_id and dup.buyer_id and main.buyer_id != dup.buyer_id):
+        return InvalidInput(_("Only cases of the same consumer can be merged."), field="duplicate")
+    if main.order_id != dup.order_id or main.merchant_id != dup.merchant_id:
+        return InvalidInput(_("Only cases about the same order can be merged."), field="duplicate")
+    if dup.status not in MERGEABLE or dup.remedies.exists() or dup.rulings.exists():
+        return InvalidTransition(
+            _("This case has gone past negotiation: it cannot be merged away."),
+            code="NOT_MERGEABLE",
+            field="duplicate",
+        )
+    return None

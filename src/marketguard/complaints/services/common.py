@@ -21,6 +21,7 @@ from marketguard.complaints.models import (
     CaseEvent,
     CaseKind,
     CaseMessage,
+    CasePause,
     ComplaintRules,
     OutgoingMail,
     Party,
@@ -367,11 +368,18 @@ def _due(case: Case, target: str, start: datetime) -> datetime | None:
     if policy.target(target) is None:
         return None
     clock = policy.clock(target, start, pauses=_pauses(case), business_calendar=get_calendar())
-    return clock.deadline(timezone.now())
+    now = timezone.now()
+    # the sweep looks at a case from its next warning on, however many days (weekends,
+    # holidays) lie between that and the deadline
+    warn = clock.warning_at(now)
+    pending = case.sla_warn_at if case.sla_warn_at is not None and case.sla_warn_at > now else None
+    if warn is not None:
+        case.sla_warn_at = min(warn, pending) if pending is not None else warn
+    return clock.deadline(now)
 
 
 def _recompute_deadlines(case: Case) -> list[str]:
-    fields = []
+    fields = ["sla_warn_at"]
     if case.first_responded_at is None:
         case.first_response_due = _due(case, "first_response", case.created_at)
         fields.append("first_response_due")
@@ -382,6 +390,20 @@ def _recompute_deadlines(case: Case) -> list[str]:
         case.merchant_response_due = _due(case, "merchant_response", case.merchant_since)
         fields.append("merchant_response_due")
     return fields
+
+
+#: the reason of a pause for the time a case stood resolved before it was reopened or appealed
+RESOLVED_PAUSE = "resolved"
+
+
+def _back_to_work(case: Case) -> list[str]:
+    """A resolved or closed case taken up again (reopened, appealed): the time it stood resolved
+    does not count against its resolution clock, and it is no longer finished."""
+    now = timezone.now()
+    if case.resolved_at is not None:
+        CasePause.objects.create(case=case, started_at=case.resolved_at, ended_at=now, reason=RESOLVED_PAUSE)
+    case.resolved_at = case.closed_at = case.retain_until = None
+    return ["resolved_at", "closed_at", "retain_until", *_recompute_deadlines(case)]
 
 
 def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
@@ -399,6 +421,7 @@ def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
     _notify_merchant(case, "case_for_merchant")
     return [
         *fields,
+        "sla_warn_at",
         "merchant_since",
         "intervention_allowed_at",
         "intervention_deadline",

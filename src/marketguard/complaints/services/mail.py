@@ -15,11 +15,14 @@ from email.parser import BytesParser
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketguard.catalog.models import Buyer
+from marketguard.complaints import workflow
 from marketguard.complaints.models import (
     Case,
     CaseEvent,
@@ -29,11 +32,12 @@ from marketguard.complaints.models import (
     OutgoingMail,
     Party,
 )
-from marketguard.complaints.services.common import _enqueue_mail, _event
+from marketguard.complaints.services.closing import reopen_case
+from marketguard.complaints.services.common import MAX_TEXT, _enqueue_mail, _event, _tell_consumer
 from marketguard.complaints.services.intake import submit_case
 from marketguard.complaints.services.work import add_evidence, post_message
 from marketguard.core import audit
-from marketguard.core.errors import InvalidInput
+from marketguard.core.errors import DomainError, InvalidInput, InvalidTransition
 from marketguard.core.models import Role, User
 from marketguard.core.permissions import require_role
 
@@ -45,14 +49,53 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class MailResult:
-    action: str  # created | threaded | ignored
+    """What became of one e-mail (`action`, with `reason` a code saying why):
+
+    - ``created``: a new case (reason ``follow_up`` when it continues a finished case, named in
+      `related`);
+    - ``threaded``: a message in the case it answers, or in the case that took that one over
+      (merged into it, or opened for an earlier e-mail): `related` then names the case answered;
+    - ``reopened``: the consumer's answer reopened their resolved or closed case and is in it;
+    - ``ignored``: nothing to do (an auto-reply, an answer to a staff notice, already ingested,
+      a new complaint from an address we do not know);
+    - ``refused``: not posted, the sender may not write into the case it names
+      (``staff_sender``, ``not_the_consumer``); recorded on the case for the platform;
+    - ``rejected``: not posted, the service refused it (reason: its error code);
+    - ``failed``: an unexpected error (logged with its traceback);
+    - ``deferred``: the database was away; the message is read again on the next run.
+    """
+
+    action: str
     case: Case | None
     reason: str = ""
+    related: str = ""
+
+
+#: Outcomes a person should look at: the message is flagged (F) in the Maildir besides seen (S).
+FLAGGED = frozenset({"refused", "rejected", "failed"})
+
+#: A case in one of these states takes no e-mail as it is: it is reopened, or the e-mail is filed
+#: as a new case that names it.
+_FINISHED = workflow.FINAL | {workflow.RESOLVED}
+_MAX_HOPS = 10  # merged into, followed up by: never walked further than this
+
+_REFUSED_TEXT = {
+    "staff_sender": gettext_lazy(
+        "E-mail from %(sender)s was not added: staff write into a case on its page, not by e-mail."
+    ),
+    "not_the_consumer": gettext_lazy(
+        "E-mail from %(sender)s was not added: only the consumer of this case may write into it by e-mail."
+    ),
+}
 
 
 def ingest_email(*, raw: bytes) -> MailResult:
-    """One e-mail: a reply to a case (its number in the subject or references) threads into it;
-    anything else from a known buyer opens a new complaint. Attachments become evidence."""
+    """One e-mail. A reply to a case (its number in the subject or references) from the
+    consumer of the case threads into it, or into the case it was merged into; one to a
+    finished case reopens it while the rules allow (as on the case page), else it is filed as a
+    new case that names the old one. Anything else from a known buyer opens a new complaint.
+    Mail from anyone else that names a case is refused and recorded on the case. Attachments
+    become evidence. A service's refusal is a result (``rejected``), never an exception."""
     from marketguard.complaints import mailparse
 
     mail = mailparse.parse_message(raw)
@@ -60,73 +103,271 @@ def ingest_email(*, raw: bytes) -> MailResult:
         return MailResult("ignored", None, "auto_reply")
     if mailparse.is_reply_to_notice(mail):  # staff answering an alert: never into the case
         return MailResult("ignored", None, "reply_to_notice")
-    if mail.message_id and CaseMessage.objects.filter(email_message_id=mail.message_id).exists():
+    if _already_ingested(mail):
         return MailResult("ignored", None, "already_ingested")
-    sender = mail.from_address
+    case = None
     if mail.case_number:
-        case = Case.objects.filter(number=mail.case_number).select_related("buyer", "consumer").first()
-        if case is not None:
-            author, party = _mail_author(case, sender)
-            if party is None:
-                return MailResult("ignored", case, "sender_not_a_party")
-            post_message(
-                actor=author,
-                number=case.number,
-                body=mail.text or mail.subject,
-                channel=Channel.EMAIL,
-                email_message_id=mail.message_id or "",
-                on_behalf_of=party,
-            )
-            for att in mail.attachments:
-                _mail_evidence(author, case.number, att, party)
-            return MailResult("threaded", case)
+        case = Case.objects.filter(number=mail.case_number).select_related("buyer__user", "consumer").first()
+    try:
+        return _reply(case, mail) if case is not None else _new_case(mail)
+    except DomainError as exc:
+        return _not_added(case, mail, exc)
+    except IntegrityError:
+        if _already_ingested(mail):  # another reader filed the same e-mail a moment ago
+            return MailResult("ignored", None, "already_ingested")
+        raise
+
+
+def _already_ingested(mail) -> bool:
+    return bool(mail.message_id) and CaseMessage.objects.filter(email_message_id=mail.message_id).exists()
+
+
+def _new_case(mail) -> MailResult:
+    sender = mail.from_address
     user = User.objects.filter(email__iexact=sender, role=Role.CONSUMER, is_active=True).first()
     buyer = (
         Buyer.objects.filter(Q(user=user) if user else Q(email__iexact=sender)).first() if sender else None
     )
     if user is None and buyer is None:
         return MailResult("ignored", None, "unknown_sender")
-    try:
-        intake = submit_case(
-            actor=user,
-            channel=Channel.EMAIL,
-            kind=CaseKind.COMPLAINT,
-            title=mail.subject[:200],
-            description=mail.text or mail.subject or "(empty)",
-            buyer_external_id=buyer.external_id if buyer else None,
-            contact_email=sender,
-            email_message_id=mail.message_id or "",
-        )
-    except InvalidInput as exc:  # e.g. a sender address we could not write back to: not a case
-        logger.warning("mail %s not filed: %s", mail.message_id, exc.message)
-        return MailResult("ignored", None, "refused")
+    intake = submit_case(
+        actor=user,
+        channel=Channel.EMAIL,
+        kind=CaseKind.COMPLAINT,
+        title=mail.subject[:200],
+        description=_body(mail),
+        buyer_external_id=buyer.external_id if buyer else None,
+        contact_email=sender,
+        email_message_id=mail.message_id or "",
+    )
     for att in mail.attachments:
         _mail_evidence(user, intake.case.number, att, Party.CONSUMER)
     return MailResult("created", intake.case)
 
 
-def _mail_author(case: Case, sender: str) -> tuple[User | None, str | None]:
-    """(account, party) of the sender of a reply; (None, None) when the sender has no part in it."""
+def _reply(quoted: Case, mail) -> MailResult:
+    sender = mail.from_address
+    refusal = _refusal(quoted, sender)
+    if refusal is not None:
+        return _refuse(quoted, mail, refusal)
+    case = _destination(quoted, sender)
+    account = _account(case)
+    related = quoted.number if case.pk != quoted.pk else ""
+    if case.status not in _FINISHED:
+        with transaction.atomic():
+            _post(case, mail, account)
+            if related:
+                _tell_consumer(
+                    case,
+                    lambda: [
+                        _(
+                            "Your message about case %(old)s was added to case %(number)s, which now handles it."
+                        )
+                        % {"old": related, "number": case.number}
+                    ],
+                )
+        _attachments(case, mail, account)
+        return MailResult("threaded", case, "", related)
+    if account is not None and case.status in (workflow.RESOLVED, workflow.CLOSED):
+        with transaction.atomic():
+            reopened = _reopen(case, account)
+            if reopened:
+                _post(case, mail, account)
+                _tell_consumer(
+                    case,
+                    lambda: [
+                        _("Your message has reopened case %(number)s. We will get back to you.")
+                        % {"number": case.number}
+                    ],
+                )
+        if reopened:
+            _attachments(case, mail, account)
+            return MailResult("reopened", case, "", related)
+    return _follow_up(case, mail, account)
+
+
+def _account(case: Case) -> User | None:
+    """The consumer's account of a case, if they have one."""
+    if case.consumer_id:
+        return case.consumer
+    return case.buyer.user if case.buyer_id and case.buyer.user_id else None
+
+
+def _refusal(case: Case, sender: str) -> str | None:
+    """None when the sender is the consumer of the case (the address of their account or the
+    case's contact address); else why they may not write into it. From is not verified: an
+    address of a staff account never writes into a case by e-mail (its mail would reach the
+    consumer as the platform's or the merchant's word); staff answer on the case page."""
     if not sender:
-        return None, None
-    consumer = case.consumer or (case.buyer.user if case.buyer_id else None)
-    consumer_emails = {
-        e.lower()
-        for e in (
-            case.contact_email,
-            consumer.email if consumer else "",
-            case.buyer.email if case.buyer_id else "",
+        return "not_the_consumer"
+    account = _account(case)
+    if account is not None and (account.email or "").strip().lower() == sender:
+        return None
+    staff = Q(is_superuser=True) | Q(is_staff=True) | ~Q(role=Role.CONSUMER)
+    if User.objects.filter(staff, email__iexact=sender).exists():
+        return "staff_sender"
+    if (case.contact_email or "").strip().lower() == sender:
+        return None
+    return "not_the_consumer"
+
+
+def _destination(case: Case, sender: str) -> Case:
+    """Where a reply to `case` goes now: along merges (the case it was merged into, hop by hop)
+    and, from a finished case, to the case opened for an earlier e-mail about it; only into
+    cases the sender is the consumer of."""
+    seen = {case.pk}
+    while len(seen) <= _MAX_HOPS:
+        if case.status == workflow.MERGED and case.merged_into_id:
+            following = Case.objects.select_related("buyer__user", "consumer").filter(pk=case.merged_into_id)
+        elif case.status in _FINISHED:
+            event = CaseEvent.objects.filter(case=case, type="follow_up_filed").order_by("-id").first()
+            number = (event.data or {}).get("case") if event is not None else None
+            following = Case.objects.select_related("buyer__user", "consumer").filter(number=number or "")
+        else:
+            break
+        nxt = following.first()
+        if nxt is None or nxt.pk in seen or _refusal(nxt, sender) is not None:
+            break
+        seen.add(nxt.pk)
+        case = nxt
+    return case
+
+
+def _reopen(case: Case, account: User) -> bool:
+    """Reopen a resolved or closed case for its consumer, under the rules of the case page
+    (within `ComplaintRules.reopen_days` of the resolution). False when they do not allow it."""
+    try:
+        with transaction.atomic():
+            reopen_case(actor=account, number=case.number, reason=_("The consumer wrote again by e-mail."))
+    except InvalidTransition:
+        return False
+    case.refresh_from_db()
+    return True
+
+
+def _follow_up(old: Case, mail, account: User | None) -> MailResult:
+    """The consumer wrote about a case that takes no more messages: a new case that names it."""
+    with transaction.atomic():
+        new = submit_case(
+            actor=account,
+            channel=Channel.EMAIL,
+            kind=CaseKind.COMPLAINT,
+            title=mail.subject[:200],
+            description=_body(mail),
+            buyer_external_id=old.buyer.external_id if old.buyer_id else None,
+            contact_email=mail.from_address,
+            email_message_id=mail.message_id or "",
+        ).case
+        status = old.get_status_display()
+        _event(
+            new,
+            "follow_up_of",
+            None,
+            Party.SYSTEM,
+            {
+                "of": old.number,
+                "reason": _("Filed from an e-mail about case %(number)s (%(status)s).")
+                % {"number": old.number, "status": status},
+            },
         )
-        if e
-    }
-    if sender in consumer_emails:
-        return consumer, Party.CONSUMER
-    staff = User.objects.filter(email__iexact=sender, is_active=True).first()
-    if staff is not None and staff.role == Role.MERCHANT_STAFF and staff.merchant_id == case.merchant_id:
-        return staff, Party.MERCHANT
-    if staff is not None and staff.role in (Role.AGENT, Role.ARBITRATOR):
-        return staff, Party.AGENT
-    return None, None
+        _event(
+            old,
+            "follow_up_filed",
+            None,
+            Party.SYSTEM,
+            {
+                "case": new.number,
+                "reason": _("A later e-mail about this case was filed as case %(number)s.")
+                % {"number": new.number},
+            },
+        )
+        _tell_consumer(
+            new,
+            lambda: [
+                _(
+                    "Case %(old)s is %(status)s and takes no new messages, "
+                    "so we have filed your message as a new case, %(number)s."
+                )
+                % {"old": old.number, "status": old.get_status_display(), "number": new.number}
+            ],
+        )
+    _attachments(new, mail, account)
+    return MailResult("created", new, "follow_up", old.number)
+
+
+def _post(case: Case, mail, account: User | None) -> None:
+    post_message(
+        actor=account,
+        number=case.number,
+        body=_body(mail),
+        channel=Channel.EMAIL,
+        email_message_id=mail.message_id or "",
+        on_behalf_of=Party.CONSUMER,
+    )
+
+
+def _attachments(case: Case, mail, account: User | None) -> None:
+    for att in mail.attachments:
+        _mail_evidence(account, case.number, att, Party.CONSUMER)
+
+
+def _body(mail) -> str:
+    """The text of an e-mail as a message or a description: never empty, never too long."""
+    text = (mail.text or mail.subject or "").strip() or _("(no text)")
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _masked(address: str) -> str:
+    local, at, domain = (address or "").partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else "***"
+
+
+def _refuse(case: Case, mail, code: str) -> MailResult:
+    logger.warning(
+        "mail %s from %s not added to case %s: %s",
+        mail.message_id,
+        _masked(mail.from_address),
+        case.number,
+        code,
+    )
+    _record_refusal(case, mail, code, _REFUSED_TEXT[code] % {"sender": mail.from_address or "-"})
+    return MailResult("refused", case, code)
+
+
+def _not_added(case: Case | None, mail, exc: DomainError) -> MailResult:
+    logger.warning(
+        "mail %s from %s not filed%s: %s %s",
+        mail.message_id,
+        _masked(mail.from_address),
+        f" in case {case.number}" if case is not None else "",
+        exc.code,
+        exc.message,
+    )
+    if case is not None:
+        text = _("E-mail from %(sender)s was not added: %(reason)s") % {
+            "sender": mail.from_address or "-",
+            "reason": exc.message,
+        }
+        _record_refusal(case, mail, exc.code, text)
+    return MailResult("rejected", case, exc.code)
+
+
+def _record_refusal(case: Case, mail, code: str, text: str) -> None:
+    """On the case's timeline, for the platform only: who wrote, what, and why it was not added."""
+    _event(
+        case,
+        "mail_refused",
+        None,
+        Party.SYSTEM,
+        {
+            "from": mail.from_address,
+            "subject": mail.subject[:200],
+            "message_id": (mail.message_id or "")[:300],
+            "code": code,
+            "reason": str(text),
+        },
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
 
 
 def _mail_evidence(actor, number: str, attachment, party: str) -> None:
@@ -153,12 +394,30 @@ def _mail_evidence(actor, number: str, attachment, party: str) -> None:
 
 
 def ingest_maildir(*, path) -> list[MailResult]:
+    """Ingest every unread message of a Maildir, each on its own: a message is claimed first
+    (several workers read one Maildir; only one gets each message), then marked seen whatever
+    became of it (flagged too when a person should look: refused, rejected, failed), so that
+    one bad message never holds up the others. When the database is away the message is put
+    back and the run stops: the next run reads it again."""
     from marketguard.complaints import mailparse
 
     results = []
-    for key, raw in mailparse.iter_maildir(path):
-        results.append(ingest_email(raw=raw))
-        mailparse.mark_seen(path, key)
+    for claim in mailparse.claim_messages(path):
+        try:
+            result = ingest_email(raw=claim.data)
+        except (OperationalError, InterfaceError) as exc:
+            mailparse.release_claim(claim)
+            logger.warning("mail %s left for the next run, the database is unavailable: %s", claim.key, exc)
+            results.append(MailResult("deferred", None, type(exc).__name__))
+            break
+        except Exception as exc:  # a defect: logged, flagged in the Maildir, the others go on
+            logger.exception("mail %s could not be ingested", claim.key)
+            result = MailResult("failed", None, type(exc).__name__)
+        if not mailparse.finish_claim(claim, flags="FS" if result.action in FLAGGED else "S"):
+            logger.warning(
+                "mail %s: claim lost before it was marked seen (taken over by another reader)", claim.key
+            )
+        results.append(result)
     return results
 
 

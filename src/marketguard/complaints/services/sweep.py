@@ -39,7 +39,13 @@ from marketguard.complaints.services.common import (
     rules,
     timeouts,
 )
-from marketguard.complaints.services.work import _end_return_pause, _receive_return, _resolve, _start_remedy
+from marketguard.complaints.services.work import (
+    _end_return_pause,
+    _receive_return,
+    _resolve,
+    _start_remedy,
+    refundable_left,
+)
 from marketguard.core import audit, events
 from marketguard.core.calendars import get_calendar
 from marketguard.core.jsonsafe import jsonable
@@ -77,13 +83,17 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
         Q(first_responded_at__isnull=True, first_response_due__lte=horizon)
         | Q(status=workflow.AWAITING_MERCHANT, merchant_response_due__lte=horizon)
         | Q(resolved_at__isnull=True, resolution_due__lte=horizon)
+        | Q(sla_warn_at__lte=now)  # a warning due long before its deadline (business hours)
     )
     for number in Case.objects.filter(due_soon, waiting_on_consumer_since__isnull=True).values_list(
         "number", flat=True
     ):
         _sweep_case(number, now, report)
     for number in Case.objects.filter(
-        status=workflow.AWAITING_MERCHANT, kind=CaseKind.REFUND_ONLY, auto_approve_at__lte=now
+        status=workflow.AWAITING_MERCHANT,
+        kind=CaseKind.REFUND_ONLY,
+        auto_approve_at__lte=now,
+        waiting_on_consumer_since__isnull=True,  # the platform waits on the consumer, not the merchant
     ).values_list("number", flat=True):
         _auto_approve(number, now, report)
     for number in Case.objects.filter(status=workflow.EXECUTING, execution_due__lte=now).values_list(
@@ -183,6 +193,7 @@ def _sweep_case(number: str, now: datetime, report: SweepReport) -> None:
             return
         policy = policy_for(case)
         fields: list[str] = []
+        upcoming = []
         for target, (due_field, met_field) in TARGET_FIELDS.items():
             due = getattr(case, due_field)
             if due is None or getattr(case, met_field) is not None or policy.target(target) is None:
@@ -191,18 +202,25 @@ def _sweep_case(number: str, now: datetime, report: SweepReport) -> None:
                 continue
             start = case.merchant_since if target == "merchant_response" else case.created_at
             clock = policy.clock(target, start, pauses=_pauses(case), business_calendar=get_calendar())
+            warn_at = clock.warning_at(now)
+            if warn_at is not None and warn_at > now:
+                upcoming.append(warn_at)
             state = clock.state(now)
             stage = {"warning": "warning", "breached": "breached"}.get(state)
             if stage is None:
                 continue
             if (
                 stage == "breached"
-                and not SlaMark.objects.filter(case=case, target=target, stage="warning").exists()
+                and not SlaMark.objects.filter(case=case, target=target, stage="warning", due_at=due).exists()
             ):
                 _mark(case, target, "warning", due, (), report)
             actions = policy.actions(target, stage)
             if _mark(case, target, stage, due, actions, report):
                 fields += _apply_actions(case, target, stage, actions)
+        next_warning = min(upcoming, default=None)
+        if case.sla_warn_at != next_warning:
+            case.sla_warn_at = next_warning
+            fields.append("sla_warn_at")
         if fields:
             _save(case, fields)
 
@@ -312,14 +330,23 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
         ):
             return
         hours = timeouts().auto_approve_refund_only.total_seconds() / 3600
-        fields = _move(case, "auto_approve", actor=None, party=Party.SYSTEM, data={"after_hours": hours})
         amount = case.amount_claimed_fen if case.amount_claimed_fen is not None else case.paid_amount_fen
+        left = refundable_left(case)
+        if left is not None:
+            amount = min(amount, left) if amount is not None else left
+        missed = case.auto_approve_at
+        case.auto_approve_at = None
+        _violation(case, MerchantViolation.Kind.SILENT_ON_REFUND, {"amount_fen": amount}, due=missed)
+        if amount is None or amount <= 0:
+            # everything paid was refunded already: nothing to approve, the platform looks at it
+            fields = _escalate(case, actor=None, party=Party.SYSTEM, reason="nothing left to refund")
+            _save(case, [*fields, "auto_approve_at"])
+            return
+        fields = _move(case, "auto_approve", actor=None, party=Party.SYSTEM, data={"after_hours": hours})
         fields += _start_remedy(
             case, kind=RemedyKind.REFUND, amount=amount, source=Remedy.Source.AUTO_APPROVAL
         )
-        case.auto_approve_at = None
         fields.append("auto_approve_at")
-        _violation(case, MerchantViolation.Kind.SILENT_ON_REFUND, {"amount_fen": amount})
 
         def approved():
             lines = [
@@ -338,11 +365,12 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
         _save(case, fields)
 
 
-def _violation(case: Case, kind: str, details: dict) -> bool:
+def _violation(case: Case, kind: str, details: dict, *, due: datetime | None) -> bool:
+    """Record the merchant's violation once per deadline missed (`due`)."""
     try:
         with transaction.atomic():
             MerchantViolation.objects.create(
-                merchant=case.merchant, case=case, kind=kind, details=jsonable(details)
+                merchant=case.merchant, case=case, kind=kind, due_at=due, details=jsonable(details)
             )
     except IntegrityError:
         return False
@@ -377,7 +405,10 @@ def _execution_overdue(number: str, now: datetime, report: SweepReport) -> None:
             return
         from_ruling = case.remedies.filter(status=Remedy.Status.PENDING, source=Remedy.Source.RULING).exists()
         if from_ruling and _violation(
-            case, MerchantViolation.Kind.RULING_NOT_EXECUTED, {"due": case.execution_due}
+            case,
+            MerchantViolation.Kind.RULING_NOT_EXECUTED,
+            {"due": case.execution_due},
+            due=case.execution_due,
         ):
             report.violations += 1
         fields = []
@@ -386,8 +417,6 @@ def _execution_overdue(number: str, now: datetime, report: SweepReport) -> None:
         ):
             fields += _apply_actions(case, "execution", "breached", ("notify_supervisor", "raise_priority"))
             _notify_merchant(case, "remedy_overdue")
-            events.publish(
-                "case.escalated", aggregate=case, payload={**case_payload(case), "reason": "remedy_overdue"}
-            )
+            events.publish("case.remedy_overdue", aggregate=case, payload=case_payload(case))
         if fields:
             _save(case, fields)

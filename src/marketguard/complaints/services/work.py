@@ -52,6 +52,7 @@ from marketguard.complaints.services.common import (
 from marketguard.core import audit
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.models import Role, User
+from marketguard.core.money import format_yuan
 
 #: Why a case's clocks stand still: the consumer owes materials, or returned goods travel back
 #: (see :func:`request_materials` and :func:`_start_remedy`).
@@ -215,13 +216,24 @@ def _merchant_answered(case: Case, actor) -> list[str]:
 
 
 def _end_pause(case: Case) -> list[str]:
+    """The consumer answered: the clocks run again, and the merchant's own timers (automatic
+    approval, the consumer's right to ask for intervention) are moved on by the time the platform
+    waited on the consumer."""
     now = timezone.now()
     # the materials pause only: returned goods may still be on their way
     case.pauses.filter(ended_at__isnull=True).exclude(reason=RETURN_PAUSE).update(ended_at=now)
+    since = case.waiting_on_consumer_since
+    moved = []
+    if since is not None:
+        for name in ("auto_approve_at", "intervention_allowed_at"):
+            at = getattr(case, name)
+            if at is not None and at > since:
+                setattr(case, name, at + (now - since))
+                moved.append(name)
     case.waiting_on_consumer_since = None
     MaterialRequest.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
     _event(case, "clock_resumed", None, Party.SYSTEM, {})
-    return ["waiting_on_consumer_since", *_recompute_deadlines(case)]
+    return ["waiting_on_consumer_since", *moved, *_recompute_deadlines(case)]
 
 
 def request_materials(
@@ -308,6 +320,7 @@ def add_evidence(
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform adds internal evidence."), code="NOT_YOUR_MOVE")
+        fields = _claim(case, actor, party)
         evidence = evidence_store.store(
             case=case,
             actor=actor,
@@ -332,7 +345,6 @@ def add_evidence(
             obj=case,
             after={"sha256": evidence.blob.sha256, "file": evidence.filename},
         )
-        fields = []
         if party == Party.CONSUMER and case.waiting_on_consumer_since:
             fields += _end_pause(case)
         _save(case, fields)
@@ -342,24 +354,34 @@ def add_evidence(
 # --- negotiation ---------------------------------------------------------------------------------------
 
 
+REFUNDS = (RemedyKind.REFUND, RemedyKind.RETURN_REFUND)
+
+
+def refundable_left(case: Case) -> int | None:
+    """What may still be refunded on this case (fen): what was paid less the refunds done or to
+    do (lapsed and replaced ones were never paid). None when the payment is not known."""
+    if case.paid_amount_fen is None:
+        return None
+    refunded = (
+        case.remedies.filter(kind__in=REFUNDS)
+        .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
+        .aggregate(s=Sum("amount_fen"))["s"]
+        or 0
+    )
+    return case.paid_amount_fen - refunded
+
+
 def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str) -> None:
     money_remedies = {RemedyKind.REFUND, RemedyKind.RETURN_REFUND, RemedyKind.COMPENSATION}
     if remedy in money_remedies and amount is None:
         raise InvalidInput(_("Give the amount."), field=field)
-    if remedy in (RemedyKind.REFUND, RemedyKind.RETURN_REFUND) and case.paid_amount_fen is not None:
-        refunded = (
-            case.remedies.filter(kind__in=[RemedyKind.REFUND, RemedyKind.RETURN_REFUND])
-            .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])  # never paid
-            .aggregate(s=Sum("amount_fen"))["s"]
-            or 0
+    left = refundable_left(case) if remedy in REFUNDS else None
+    if left is not None and amount > left:
+        raise InvalidInput(
+            _("A refund cannot exceed what was paid (%(left)s left).") % {"left": format_yuan(max(left, 0))},
+            code="REFUND_EXCEEDS_PAYMENT",
+            field=field,
         )
-        if amount > case.paid_amount_fen - refunded:
-            raise InvalidInput(
-                _("A refund cannot exceed what was paid (%(left)s yuan left).")
-                % {"left": f"{(case.paid_amount_fen - refunded) / 100:.2f}"},
-                code="REFUND_EXCEEDS_PAYMENT",
-                field=field,
-            )
 
 
 def make_proposal(
@@ -465,7 +487,9 @@ def _start_remedy(
 ) -> list[str]:
     """A remedy to carry out. A return and refund waits for the goods: the consumer sends them
     back within `return_ship_window`, and the refund is due 7 days after the merchant receives
-    them (暂行办法 art. 13), so it has no refund deadline until then."""
+    them (暂行办法 art. 13), so it has no refund deadline until then. Never more refunded than
+    was paid, whatever started it."""
+    _check_remedy_amount(case, kind, amount, "amount")
     now = timezone.now()
     if kind == RemedyKind.RETURN_REFUND:
         due, ship_by = None, now + timeouts().return_ship_window
@@ -534,6 +558,13 @@ def execute_remedy(
             raise NotFound(_("No such remedy."), field="remedy_id")
         if remedy.status == Remedy.Status.DONE:
             raise Conflict(_("This remedy was already carried out."), code="REMEDY_DONE")
+        if remedy.status != Remedy.Status.PENDING:  # lapsed, or replaced by a new ruling
+            raise InvalidTransition(
+                _("This remedy is no longer to be carried out (%(status)s).")
+                % {"status": remedy.get_status_display()},
+                code="REMEDY_NOT_PENDING",
+            )
+        fields = _claim(case, actor, party)
         if remedy.kind in (RemedyKind.REFUND, RemedyKind.RETURN_REFUND, RemedyKind.COMPENSATION):
             remedy.payment_reference = _clean_text(payment_reference, "payment_reference", limit=64)
             remedy.refunded_to = case.order.payment_reference if case.order_id else ""
@@ -572,7 +603,6 @@ def execute_remedy(
                 "payment_reference": remedy.payment_reference,
             },
         )
-        fields = []
         if not case.remedies.filter(status=Remedy.Status.PENDING).exists():
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
         _save(case, fields)
@@ -607,6 +637,7 @@ def record_return_shipped(
         remedy = _pending_return(case, remedy_id)
         if remedy.received_at is not None:
             raise Conflict(_("The merchant has already received the goods."), code="RETURN_RECEIVED")
+        owner_fields = _claim(case, actor, party)
         carrier = _clean_text(carrier, "carrier", limit=50)
         tracking = _clean_text(tracking_number, "tracking_number", limit=50)
         first = remedy.return_shipped_at is None
@@ -628,7 +659,7 @@ def record_return_shipped(
             after={"remedy": remedy.pk, "carrier": carrier, "tracking_number": tracking},
         )
         _notify_merchant(case, "return_shipped")
-        _save(case, [])
+        _save(case, owner_fields)
     return remedy
 
 
@@ -644,8 +675,10 @@ def set_return_address(
         remedy = _pending_return(case, remedy_id)
         if remedy.return_shipped_at is not None:
             raise Conflict(_("The goods have already been sent back."), code="RETURN_SHIPPED")
+        owner_fields = _claim(case, actor, party)
         address = " ".join(_clean_text(address, "return_address", limit=300).split())
         if address == remedy.return_address:
+            _save(case, owner_fields)
             return remedy
         before = remedy.return_address
         remedy.return_address = address
@@ -661,7 +694,7 @@ def set_return_address(
         if case.consumer_id:
             _alert([case.consumer], case, "return_address_set", {"number": case.number})
         _tell_consumer(case, lambda: _return_text(remedy.return_ship_by, address))
-        _save(case, [])
+        _save(case, owner_fields)
     return remedy
 
 
@@ -682,7 +715,8 @@ def record_return_received(
             raise InvalidInput(
                 _("The goods cannot be received before they were sent back."), field="received_at"
             )
-        fields = _receive_return(case, remedy, received_at, actor=actor, party=party)
+        fields = _claim(case, actor, party)
+        fields += _receive_return(case, remedy, received_at, actor=actor, party=party)
         _save(case, fields)
     return remedy
 

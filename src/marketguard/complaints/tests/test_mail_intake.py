@@ -1,15 +1,26 @@
-"""E-mail intake: a new complaint from a known buyer, a threaded reply, attachments as evidence."""
+"""E-mail intake: a new complaint from a known buyer, a threaded reply, attachments as evidence;
+each message on its own (one bad message never holds up the others), replies to finished and
+merged cases, who may write into a case by e-mail, one reader per message."""
 
 import io
 import mailbox
+import os
+import uuid
+from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.db import OperationalError
+from django.utils import timezone
 from PIL import Image
 
-from marketguard.complaints import mailparse, services
-from marketguard.complaints.models import Case, CaseMessage
+from marketguard.catalog.models import Buyer
+from marketguard.complaints import mailparse, services, workflow
+from marketguard.complaints.models import Case, CaseEvent, CaseMessage, OutgoingMail
+from marketguard.complaints.services import mail as mail_service
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
@@ -80,3 +91,320 @@ def test_auto_replies_are_ignored():
     raw = _mail("zhangsan@example.com", "自动回复: 您的投诉", "我正在休假")
     result = services.ingest_email(raw=raw.replace(b"Subject:", b"Auto-Submitted: auto-replied\nSubject:", 1))
     assert result.action == "ignored" and result.reason == "auto_reply"
+
+
+# --- each message on its own; replies to finished cases -----------------------------------------------
+
+CONSUMER = "wangwu@example.com"
+
+
+def _msg(sender, subject, text, *, message_id=None, in_reply_to=None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "service@marketguard.invalid"
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@mail.example.com>"
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg.set_content(text)
+    return msg.as_bytes()
+
+
+@pytest.fixture
+def people():
+    consumer = factories.user(Role.CONSUMER, email=CONSUMER)
+    factories.buyer(user=consumer, email=CONSUMER)
+    agent = factories.user(Role.AGENT, email="agent.li@marketguard.invalid")
+    return consumer, agent
+
+
+def _filed(subject="吹风机不出热风", text="用了两次就只出冷风了", sender=CONSUMER) -> Case:
+    result = services.ingest_email(raw=_msg(sender, subject, text))
+    assert result.action == "created", result
+    return result.case
+
+
+def _reply(case, text, *, sender=CONSUMER, message_id=None) -> bytes:
+    return _msg(sender, f"Re: [{case.number}] {case.title}", text, message_id=message_id)
+
+
+def _mails_to_consumer(case) -> list[str]:
+    return [
+        mailparse.parse_message(row.raw.encode("ascii")).full_text
+        for row in OutgoingMail.objects.filter(case=case, notice=False).order_by("id")
+    ]
+
+
+def _unread(box: Path) -> list[str]:
+    return sorted(os.listdir(box / "new")) + sorted(
+        n for n in os.listdir(box / "cur") if not n.startswith(".") and "S" not in n.split(":2,")[-1]
+    )
+
+
+def _cur_flags(box: Path) -> list[str]:
+    return sorted(n.split(":2,")[-1] for n in os.listdir(box / "cur") if not n.startswith("."))
+
+
+def test_a_reply_to_a_withdrawn_case_does_not_stop_the_mail_behind_it(people, tmp_path):
+    consumer, _agent = people
+    old = _filed()
+    services.withdraw_case(actor=consumer, number=old.number)
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    box.add(_reply(old, "吹风机又冒烟了，我还是要投诉", message_id="<again-1@mail.example.com>"))
+    box.add(_msg(CONSUMER, "耳机没声音", "新买的耳机左边没有声音", message_id="<new-2@mail.example.com>"))
+
+    results = services.ingest_maildir(path=tmp_path / "inbox")
+
+    assert [(r.action, r.reason) for r in results] == [("created", "follow_up"), ("created", "")]
+    follow_up = results[0].case
+    assert results[0].related == old.number and follow_up.number != old.number
+    assert "又冒烟了" in follow_up.description and follow_up.consumer == consumer
+    old.refresh_from_db()
+    assert old.status == workflow.WITHDRAWN  # the withdrawn case stays as it was
+    assert CaseEvent.objects.get(case=old, type="follow_up_filed").data["case"] == follow_up.number
+    assert CaseEvent.objects.get(case=follow_up, type="follow_up_of").data["of"] == old.number
+    # the consumer is told what happened, naming both numbers
+    told = _mails_to_consumer(follow_up)
+    assert any(old.number in text and follow_up.number in text for text in told)
+    assert Case.objects.filter(title="耳机没声音").exists()
+    assert _unread(tmp_path / "inbox") == [] and services.ingest_maildir(path=tmp_path / "inbox") == []
+
+
+def test_the_next_reply_to_the_finished_case_goes_to_the_case_opened_for_it(people):
+    consumer, _agent = people
+    old = _filed()
+    services.withdraw_case(actor=consumer, number=old.number)
+    follow_up = services.ingest_email(raw=_reply(old, "还是冒烟")).case
+    again = services.ingest_email(raw=_reply(old, "补充：型号 HD-1800"))
+    assert (again.action, again.case, again.related) == ("threaded", follow_up, old.number)
+    assert CaseMessage.objects.filter(case=follow_up, party="consumer", body__contains="HD-1800").exists()
+    assert Case.objects.count() == 2
+
+
+def test_a_reply_to_a_merged_case_goes_to_the_case_it_was_merged_into_over_several_hops(people):
+    consumer, agent = people
+    first, second, third = _filed("一号"), _filed("二号"), _filed("三号")
+    services.merge_cases(actor=agent, primary=second.number, duplicate=first.number)
+    services.merge_cases(actor=agent, primary=third.number, duplicate=second.number)
+
+    result = services.ingest_email(raw=_reply(first, "快递单号 SF123"))
+
+    assert (result.action, result.case.number, result.related) == ("threaded", third.number, first.number)
+    message = CaseMessage.objects.get(case=third, body__contains="SF123")
+    assert message.party == "consumer" and message.channel == "email"
+    assert any(first.number in t and third.number in t for t in _mails_to_consumer(third))
+
+
+def test_a_reply_to_a_closed_case_within_the_reopen_window_reopens_it(people):
+    consumer, agent = people
+    case = _filed()
+    services.acknowledge_case(actor=agent, number=case.number)
+    services.resolve_case(actor=agent, number=case.number, reason="已安排换货")
+    services.rate_case(actor=consumer, number=case.number, score=4)
+    case.refresh_from_db()
+    assert case.status == workflow.CLOSED
+
+    mails_before = len(_mails_to_consumer(case))
+
+    result = services.ingest_email(raw=_reply(case, "换来的这台也冒烟了"))
+
+    assert (result.action, result.case.number) == ("reopened", case.number)
+    case.refresh_from_db()
+    assert case.status == workflow.ACKNOWLEDGED and case.closed_at is None
+    assert CaseMessage.objects.filter(case=case, party="consumer", body__contains="也冒烟了").exists()
+    assert CaseEvent.objects.filter(case=case, type="case_reopened").exists()
+    assert Case.objects.count() == 1
+    told = _mails_to_consumer(case)  # the consumer is told the case was reopened
+    assert len(told) == mails_before + 1 and case.number in told[-1]
+
+
+def test_a_reply_after_the_reopen_window_opens_a_new_case_naming_the_old_one(people):
+    consumer, agent = people
+    case = _filed()
+    services.acknowledge_case(actor=agent, number=case.number)
+    services.resolve_case(actor=agent, number=case.number, reason="已安排换货")
+    services.rate_case(actor=consumer, number=case.number, score=4)
+    days = services.rules().reopen_days
+
+    with time_machine.travel(timezone.now() + timedelta(days=days, hours=1), tick=False):
+        result = services.ingest_email(raw=_reply(case, "半个月后又坏了"))
+
+    assert (result.action, result.reason, result.related) == ("created", "follow_up", case.number)
+    case.refresh_from_db()
+    assert case.status == workflow.CLOSED
+    assert "半个月后又坏了" in result.case.description
+
+
+def test_a_service_refusal_is_recorded_flagged_and_does_not_stop_the_others(people, tmp_path):
+    consumer, _agent = people
+    case = _filed()
+    consumer.is_active = False  # the account was closed: the case no longer takes its mail
+    consumer.save()
+    other = factories.user(Role.CONSUMER, email="zhaoliu@example.com")
+    factories.buyer(user=other, email="zhaoliu@example.com")
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    box.add(_reply(case, "还在吗"))
+    box.add(_msg("zhaoliu@example.com", "鼠标失灵", "新鼠标经常失灵"))
+
+    results = services.ingest_maildir(path=tmp_path / "inbox")
+
+    assert [(r.action, r.reason) for r in results] == [("rejected", "CASE_NOT_FOUND"), ("created", "")]
+    assert not CaseMessage.objects.filter(case=case, body__contains="还在吗").exists()
+    event = CaseEvent.objects.get(case=case, type="mail_refused")
+    assert event.data["code"] == "CASE_NOT_FOUND" and event.visibility == "platform"
+    assert _cur_flags(tmp_path / "inbox") == ["FS", "S"]  # both seen; the refused one flagged
+    assert services.ingest_maildir(path=tmp_path / "inbox") == []
+
+
+def test_an_unexpected_error_fails_one_message_only(people, tmp_path, monkeypatch):
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    box.add(_msg(CONSUMER, "坏邮件", "第一封", message_id="<bad@mail.example.com>"))
+    box.add(_msg(CONSUMER, "好邮件", "第二封"))
+    real = mail_service.ingest_email
+
+    def ingest(*, raw):
+        if b"<bad@mail.example.com>" in raw:
+            raise RuntimeError("a defect")
+        return real(raw=raw)
+
+    monkeypatch.setattr(mail_service, "ingest_email", ingest)
+    results = services.ingest_maildir(path=tmp_path / "inbox")
+    assert sorted((r.action, r.reason) for r in results) == [("created", ""), ("failed", "RuntimeError")]
+    assert _cur_flags(tmp_path / "inbox") == ["FS", "S"]
+
+
+def test_when_the_database_is_away_the_message_waits_for_the_next_run(people, tmp_path, monkeypatch):
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    box.add(_msg(CONSUMER, "台灯闪烁", "台灯一直闪"))
+    box.add(_msg(CONSUMER, "风扇异响", "风扇声音很大"))
+    real = mail_service.submit_case
+
+    def database_down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(mail_service, "submit_case", database_down)
+    results = services.ingest_maildir(path=tmp_path / "inbox")
+    assert [(r.action, r.reason) for r in results] == [("deferred", "OperationalError")]
+    assert len(_unread(tmp_path / "inbox")) == 2  # put back, the second one not even read
+    assert not Case.objects.exists()
+
+    monkeypatch.setattr(mail_service, "submit_case", real)
+    results = services.ingest_maildir(path=tmp_path / "inbox")
+    assert [r.action for r in results] == ["created", "created"]
+    assert _unread(tmp_path / "inbox") == []
+
+
+# --- who may write into a case by e-mail --------------------------------------------------------------
+
+
+def test_a_forged_agent_address_does_not_write_into_the_case_or_reach_the_consumer(people):
+    consumer, agent = people
+    case = _filed()
+    mails_before = OutgoingMail.objects.filter(case=case).count()
+
+    result = services.ingest_email(
+        raw=_reply(case, "客服：请把货款转到 6222 0000 1111 退款", sender="agent.li@marketguard.invalid")
+    )
+
+    assert (result.action, result.reason) == ("refused", "staff_sender")
+    assert not CaseMessage.objects.filter(case=case, body__contains="6222").exists()
+    assert OutgoingMail.objects.filter(case=case).count() == mails_before  # nothing mailed on
+    event = CaseEvent.objects.get(case=case, type="mail_refused")
+    assert event.visibility == "platform" and event.data["from"] == "agent.li@marketguard.invalid"
+    case.refresh_from_db()
+    assert case.owner is None  # nor did the e-mail claim the case for the agent
+
+
+def test_a_merchant_address_does_not_write_into_the_case(people):
+    consumer, _agent = people
+    order = factories.order(buyer_obj=Buyer.objects.get(user=consumer))
+    merchant = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant, email="shop@example.com")
+    case = services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="return_refund",
+        order_external_id=order.external_id,
+        description="鞋子开胶",
+    ).case
+    assert case.merchant_id == merchant.merchant_id
+
+    result = services.ingest_email(raw=_reply(case, "商家：同意退款，请确认收货", sender="shop@example.com"))
+
+    assert (result.action, result.reason) == ("refused", "staff_sender")
+    assert not CaseMessage.objects.filter(case=case, party="merchant").exists()
+
+
+def test_a_stranger_quoting_a_case_number_does_not_write_into_it(people):
+    consumer, _agent = people
+    case = _filed()
+    other = factories.user(Role.CONSUMER, email="zhaoliu@example.com")
+    factories.buyer(user=other, email="zhaoliu@example.com")
+    for sender in ("stranger@example.net", "zhaoliu@example.com"):  # unknown, and another buyer
+        result = services.ingest_email(raw=_reply(case, f"我是 {sender}，撤销投诉吧", sender=sender))
+        assert (result.action, result.reason, result.case) == ("refused", "not_the_consumer", case)
+    assert not CaseMessage.objects.filter(case=case, body__contains="撤销").exists()
+    assert Case.objects.count() == 1
+    assert CaseEvent.objects.filter(case=case, type="mail_refused").count() == 2
+
+
+def test_a_buyer_without_an_account_files_by_mail_and_answers_from_the_same_address():
+    factories.buyer(email="sunqi@example.com")
+    case = _filed(sender="sunqi@example.com")
+    assert case.consumer is None and case.contact_email == "sunqi@example.com"
+    result = services.ingest_email(raw=_reply(case, "照片稍后补上", sender="SunQi@Example.com"))
+    assert (result.action, result.case) == ("threaded", case)
+    assert CaseMessage.objects.get(case=case, body__contains="照片稍后").party == "consumer"
+
+
+# --- one reader per message ---------------------------------------------------------------------------
+
+
+def test_two_readers_of_one_maildir_never_take_the_same_message(people, tmp_path, monkeypatch):
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    box.add(_msg(CONSUMER, "第一件", "第一件的问题", message_id="<one@mail.example.com>"))
+    box.add(_msg(CONSUMER, "第二件", "第二件的问题", message_id="<two@mail.example.com>"))
+    real = mail_service.ingest_email
+    handled: list[tuple[str, str]] = []
+    state = {"worker": "A"}
+
+    def ingest(*, raw):
+        worker = state["worker"]
+        handled.append((worker, mailparse.parse_message(raw).message_id))
+        if worker == "A" and len(handled) == 1:
+            # worker B runs while A holds its first message, before A has stored anything
+            state["worker"] = "B"
+            mail_service.ingest_maildir(path=tmp_path / "inbox")
+            state["worker"] = "A"
+        return real(raw=raw)
+
+    monkeypatch.setattr(mail_service, "ingest_email", ingest)
+    results = mail_service.ingest_maildir(path=tmp_path / "inbox")
+
+    assert sorted(mid for _w, mid in handled) == ["<one@mail.example.com>", "<two@mail.example.com>"]
+    first = handled[0]
+    assert first[0] == "A" and [w for w, mid in handled if mid != first[1]] == ["B"]
+    assert [r.action for r in results] == ["created"]  # A found the second message taken
+    assert Case.objects.count() == 2
+    assert _unread(tmp_path / "inbox") == [] and _cur_flags(tmp_path / "inbox") == ["S", "S"]
+
+
+def test_a_claim_whose_reader_died_is_taken_over_after_the_lease(tmp_path):
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    key = box.add(_msg(CONSUMER, "台灯", "台灯坏了"))
+    path = tmp_path / "inbox"
+    [dead] = list(mailparse.claim_messages(path, clock=lambda: 1_000_000))  # never finished
+    assert list(mailparse.iter_maildir(path)) == []  # a claimed message is nobody else's
+    assert list(mailparse.claim_messages(path, clock=lambda: 1_000_000 + 60)) == []  # still held
+    [taken] = list(mailparse.claim_messages(path))  # the lease ran out
+    assert taken.key == dead.key == key and taken.data == dead.data
+    assert mailparse.finish_claim(dead) is False  # the dead reader's claim is gone
+    assert mailparse.finish_claim(taken) is True
+    assert list(mailparse.claim_messages(path)) == [] and _cur_flags(path) == ["S"]
+
+
+def test_a_released_claim_is_read_again(tmp_path):
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    key = box.add(_msg(CONSUMER, "台灯", "台灯坏了"))
+    [claim] = list(mailparse.claim_messages(tmp_path / "inbox"))
+    assert mailparse.release_claim(claim) is True
+    assert [k for k, _raw in mailparse.iter_maildir(tmp_path / "inbox")] == [key]

@@ -25,27 +25,6 @@ from marketguard.core.testing import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world():
-    """A consumer with a paid, delivered order; the merchant's staff; platform people."""
-    consumer = factories.user(Role.CONSUMER, email="buyer@example.com")
-    buyer = factories.buyer(user=consumer, email="buyer@example.com")
-    order = factories.order(buyer_obj=buyer, paid_fen=19_900)
-    merchant = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant)
-    agent = factories.user(Role.AGENT)
-    agent2 = factories.user(Role.AGENT)
-    arbitrator = factories.user(Role.ARBITRATOR)
-    inspector = factories.user(Role.INSPECTOR)
-    admin = factories.user(Role.ADMIN)
-
-    class W:
-        pass
-
-    w = W()
-    w.__dict__.update(locals())
-    return w
-
-
 def _file(w, **kw):
     args = {
         "actor": w.consumer,

@@ -2,8 +2,10 @@
 who may see what, errors shown with their status, htmx fragments."""
 
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -975,10 +977,13 @@ def test_what_waits_for_the_consumer_follows_the_status_and_intervention_dates_o
     page = consumer.get(reverse("complaints:list")).content.decode()
     assert "You withdrew this case." in page and "Answer the proposal" not in page
     assert "Nothing waits for you." in consumer.get(reverse("web:home")).content.decode()
-    # the merchant has answered: intervention now needs a rejected offer, no date is promised
+    # the merchant wrote but nothing is agreed: the consumer may still ask from 24 h on (JD)
     other = _file(w, kind="exchange", problem_type="size_mismatch", description="尺码小了")
     services.post_message(actor=w.merchant, number=other.number, body="请提供尺码照片")
-    assert 'data-testid="intervention-from"' not in consumer.get(_detail(other)).content.decode()
+    assert 'data-testid="intervention-from"' in consumer.get(_detail(other)).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1), tick=False):
+        page = _client(w.consumer).get(_detail(other)).content.decode()  # a new sign-in, a day later
+        assert 'data-testid="intervention-from"' not in page and _act(other, "intervention") in page
 
 
 def test_the_intake_form_lists_what_to_send_and_files_each_upload_under_its_item(world):

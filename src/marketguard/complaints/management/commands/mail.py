@@ -7,7 +7,10 @@ from marketguard.core.context import acting
 
 
 class Command(BaseCommand):
-    help = "E-mail intake: read a maildir (new/ and cur/), open or thread cases, mark messages seen."
+    help = (
+        "E-mail intake: read a maildir (new/ and cur/), open or thread cases, mark messages seen "
+        "(and flagged when refused, rejected or failed)."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -20,5 +23,6 @@ class Command(BaseCommand):
         with acting(None, via="cli"):
             results = services.ingest_maildir(path=str(maildir))
         for r in results:
-            self.stdout.write(f"{r.action:9} {r.case.number if r.case else '-':18} {r.reason}")
+            about = f" (about {r.related})" if r.related else ""
+            self.stdout.write(f"{r.action:9} {r.case.number if r.case else '-':18} {r.reason}{about}")
         self.stdout.write(f"{len(results)} message(s)")

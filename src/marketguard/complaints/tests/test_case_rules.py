@@ -1,0 +1,349 @@
+"""Rules a review found broken, each kept by a test: merges only of one person's cases, never
+more refunded than paid, appeals after a ruling that resolved the case, intervention when nothing
+is agreed, the merchant's timers paused while the platform waits on the consumer, SLA warnings
+across weekends, marks and violations once per deadline, first-contact ownership on every agent
+step, webhooks without people's words, and records that cannot be deleted in bulk."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from marketguard.complaints import services, workflow
+from marketguard.complaints.models import (
+    Case,
+    CaseMessage,
+    ComplaintRules,
+    MerchantViolation,
+    Remedy,
+    SlaMark,
+    SlaPolicyRow,
+)
+from marketguard.complaints.sla import SlaPolicy
+from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition
+from marketguard.core.models import OutboxEvent, Role
+from marketguard.core.testing import factories
+
+from .test_services import _agreed_return, _file
+
+pytestmark = pytest.mark.django_db
+
+
+def _ruled(w, *, outcome="consumer_upheld", remedy="refund", amount="199.00", **kw):
+    case = _file(w, **kw).case
+    services.request_intervention(actor=w.merchant, number=case.number, reason="买家要求不合理")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome=outcome,
+        reasons="见证据",
+        remedy=remedy,
+        amount=amount,
+    )
+    case.refresh_from_db()
+    return case
+
+
+# --- merges -----------------------------------------------------------------------------------------
+
+
+def test_two_consumers_cases_are_never_merged(world):
+    w = world
+    mine = _file(w, kind="complaint", description="鞋子开胶").case
+    stranger = factories.user(Role.CONSUMER)
+    theirs_order = factories.order(buyer_obj=factories.buyer(user=stranger), paid_fen=5_000)
+    theirs = services.submit_case(
+        actor=stranger,
+        channel="web",
+        kind="complaint",
+        order_external_id=theirs_order.external_id,
+        description="私密信息：身份证 110101199003071234",
+    ).case
+    with pytest.raises(InvalidInput) as err:
+        services.merge_cases(actor=w.agent, primary=mine.number, duplicate=theirs.number)
+    assert err.value.errors[0].field == "duplicate"
+    assert (
+        CaseMessage.objects.filter(case=theirs).exists() and not Case.objects.get(pk=theirs.pk).merged_into_id
+    )
+    # the same consumer's other order is not a duplicate either
+    other_order = factories.order(buyer_obj=w.buyer, paid_fen=3_000)
+    other = _file(
+        w,
+        kind="complaint",
+        order_external_id=other_order.external_id,
+        description="鞋子开胶",
+        amount_claimed=None,
+    ).case
+    with pytest.raises(InvalidInput):
+        services.merge_cases(actor=w.agent, primary=mine.number, duplicate=other.number)
+
+
+def test_a_case_past_negotiation_is_not_merged_away(world):
+    w = world
+    case, _remedy = _agreed_return(w)  # executing, a return pending
+    again = _file(w, kind="complaint", description="还是漏水").case
+    with pytest.raises(InvalidTransition) as err:
+        services.merge_cases(actor=w.agent, primary=again.number, duplicate=case.number)
+    assert err.value.code == "NOT_MERGEABLE"
+    merged = services.merge_cases(actor=w.agent2, primary=case.number, duplicate=again.number)
+    again.refresh_from_db()
+    assert merged.number == case.number and again.status == workflow.MERGED
+    assert again.retain_until is not None  # kept like any finished case
+    assert OutboxEvent.objects.filter(event_type="case.closed", payload__number=again.number).exists()
+
+
+# --- money ------------------------------------------------------------------------------------------
+
+
+def test_a_remedy_replaced_by_a_new_ruling_cannot_be_carried_out(world):
+    w = world
+    case = _ruled(w)
+    first = Remedy.objects.get(case=case)
+    services.appeal_ruling(actor=w.merchant, number=case.number, reason="金额不对")
+    services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="consumer_upheld",
+        reasons="维持",
+        remedy="refund",
+        amount="199.00",
+    )
+    with pytest.raises(InvalidTransition) as err:
+        services.execute_remedy(
+            actor=w.merchant, number=case.number, remedy_id=first.pk, payment_reference="RF1"
+        )
+    assert err.value.code == "REMEDY_NOT_PENDING"
+    second = Remedy.objects.get(case=case, status=Remedy.Status.PENDING)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=second.pk, payment_reference="RF2"
+    )
+    paid = sum(
+        Remedy.objects.filter(case=case, status=Remedy.Status.DONE).values_list("amount_fen", flat=True)
+    )
+    assert paid == 19_900
+
+
+def test_automatic_approval_never_refunds_more_than_was_paid(world):
+    w = world
+    case = _file(w, kind="refund_only", description="未收到货", amount_claimed="199.00").case
+    with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1), tick=False):
+        services.sweep()
+    refund = Remedy.objects.get(case=case)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=refund.pk, payment_reference="RF1"
+    )
+    services.reopen_case(actor=w.consumer, number=case.number, reason="还是没收到")
+    services.forward_to_merchant(actor=w.agent, number=case.number)
+    case.refresh_from_db()
+    assert case.status == workflow.AWAITING_MERCHANT
+    with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=2), tick=False):
+        services.sweep()
+    case.refresh_from_db()
+    # everything was refunded already: no second refund, the platform looks at it instead
+    assert Remedy.objects.filter(case=case).count() == 1
+    assert case.status == workflow.ESCALATED
+
+
+def test_a_ruling_cannot_order_more_refund_than_is_left(world):
+    w = world
+    case = _file(w, kind="refund_only", description="未收到货", amount_claimed="150.00").case
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="150.00")
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    remedy = Remedy.objects.get(case=case)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
+    )
+    services.reopen_case(actor=w.consumer, number=case.number, reason="少退了")
+    services.forward_to_merchant(actor=w.agent, number=case.number)
+    services.request_intervention(actor=w.merchant, number=case.number, reason="已退款")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    with pytest.raises(InvalidInput) as err:
+        services.record_ruling(
+            actor=w.arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="x",
+            remedy="refund",
+            amount="60.00",
+        )
+    assert err.value.code == "REFUND_EXCEEDS_PAYMENT" and "¥49.00" in err.value.message
+
+
+# --- appeal and intervention -------------------------------------------------------------------------
+
+
+def test_the_losing_consumer_may_appeal_a_ruling_that_resolved_the_case(world):
+    w = world
+    case = _ruled(w, outcome="merchant_upheld", remedy="", amount=None)
+    assert case.status == workflow.RESOLVED
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        services.appeal_ruling(actor=w.consumer, number=case.number, reason="证据没有被考虑")
+        case.refresh_from_db()
+        assert case.status == workflow.PLATFORM_REVIEW and case.resolved_at is None
+        # the days it stood resolved do not count against the resolution clock
+        assert case.pauses.filter(reason="resolved").exists()
+        assert case.resolution_due > case.created_at + timedelta(hours=48)
+
+
+def test_an_appeal_after_the_ruling_was_carried_out_and_after_seven_days(world):
+    w = world
+    case = _ruled(w)
+    remedy = Remedy.objects.get(case=case)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
+    )
+    services.rate_case(actor=w.consumer, number=case.number, score=2)
+    case.refresh_from_db()
+    assert case.status == workflow.CLOSED
+    services.appeal_ruling(actor=w.merchant, number=case.number, reason="金额过高")
+    case.refresh_from_db()
+    assert case.status == workflow.PLATFORM_REVIEW and case.closed_at is None and case.retain_until is None
+    another = factories.order(buyer_obj=w.buyer, product_obj=w.order.items.first().product, paid_fen=19_900)
+    late = _ruled(w, outcome="merchant_upheld", remedy="", amount=None, order_external_id=another.external_id)
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=7, minutes=1), tick=False),
+        pytest.raises(InvalidTransition) as err,
+    ):
+        services.appeal_ruling(actor=w.consumer, number=late.number, reason="太晚了")
+    assert err.value.code == "APPEAL_WINDOW_CLOSED"
+
+
+def test_intervention_when_nothing_is_agreed_24_hours_on_even_if_the_merchant_wrote(world):
+    w = world
+    case = _file(w).case
+    services.post_message(actor=w.merchant, number=case.number, body="我们看一下")
+    with pytest.raises(InvalidTransition) as err:
+        services.request_intervention(actor=w.consumer, number=case.number, reason="没有进展")
+    assert err.value.code == "INTERVENTION_TOO_EARLY"
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=16), tick=False),
+        pytest.raises(InvalidTransition) as err,
+    ):
+        services.request_intervention(actor=w.consumer, number=case.number, reason="没有进展")
+    assert err.value.code == "INTERVENTION_WINDOW_CLOSED"  # says the window closed, not "too early"
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1), tick=False):
+        services.request_intervention(actor=w.consumer, number=case.number, reason="没有进展")
+    case.refresh_from_db()
+    assert case.status == workflow.ESCALATED
+    event = OutboxEvent.objects.filter(event_type="case.escalated", payload__number=case.number).get()
+    assert "reason" not in event.payload and "没有进展" not in str(event.payload)  # no people's words
+    assert event.payload["by"] == "consumer"
+
+
+def test_automatic_approval_waits_while_the_platform_waits_on_the_consumer(world):
+    w = world
+    case = _file(w, kind="refund_only", description="未收到货").case
+    due = case.auto_approve_at
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        services.request_materials(
+            actor=w.agent, number=case.number, items=["tracking_screenshot"], reason="需要物流截图"
+        )
+    with time_machine.travel(timezone.now() + timedelta(hours=73), tick=False):
+        services.sweep()
+        case.refresh_from_db()
+        assert (
+            case.status == workflow.AWAITING_MERCHANT
+            and not MerchantViolation.objects.filter(case=case).exists()
+        )
+        services.post_message(actor=w.consumer, number=case.number, body="截图见附件")
+    case.refresh_from_db()
+    assert abs(case.auto_approve_at - (due + timedelta(hours=72))) < timedelta(seconds=1)  # moved by the wait
+
+
+# --- the sweep ---------------------------------------------------------------------------------------
+
+
+def test_a_warning_long_before_a_deadline_after_the_weekend_is_given_on_time(world):
+    w = world
+    policy = SlaPolicy(
+        name="weekday_desk",
+        kinds=frozenset({"complaint"}),
+        first_response=timedelta(hours=16),
+        resolution=timedelta(hours=40),
+        business_hours=True,
+        warn_before=0.5,
+        order=5,
+    )
+    SlaPolicyRow.objects.create(name=policy.name, data=policy.to_dict(), order=5)
+    services.clear_cache()
+    friday = datetime(2026, 12, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(friday, tick=False):
+        case = _file(w, kind="complaint", description="包装破损").case
+    assert case.sla_policy == "weekday_desk"
+    view = services.policy_for(case).clock("first_response", case.created_at)
+    warn_at = view.warning_at(friday)
+    assert case.sla_warn_at == warn_at and case.first_response_due - warn_at > timedelta(days=1)
+    with time_machine.travel(warn_at - timedelta(minutes=1), tick=False):
+        assert services.sweep().warnings == 0
+    with time_machine.travel(warn_at + timedelta(minutes=1), tick=False):
+        assert services.sweep().warnings == 1  # not on Sunday, a day before the deadline
+        case.refresh_from_db()
+        assert case.sla_warn_at is None or case.sla_warn_at > timezone.now()  # not looked at every minute
+        assert services.sweep().warnings == 0
+
+
+def test_a_second_ruling_not_carried_out_is_a_second_violation(world):
+    w = world
+    case = _ruled(w)
+    with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
+        services.sweep()
+        services.appeal_ruling(actor=w.consumer, number=case.number, reason="商家仍未退款")
+        services.record_ruling(
+            actor=w.arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="维持",
+            remedy="refund",
+            amount="199.00",
+        )
+    with time_machine.travel(timezone.now() + timedelta(hours=50), tick=False):
+        services.sweep()
+        services.sweep()  # idempotent
+    assert MerchantViolation.objects.filter(case=case, kind="ruling_not_executed").count() == 2
+    assert SlaMark.objects.filter(case=case, target="execution", stage="breached").count() == 2
+
+
+# --- ownership, retention -----------------------------------------------------------------------------
+
+
+def test_another_agent_cannot_carry_out_the_remedy_of_a_case_someone_owns(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    services.take_case(actor=w.agent, number=case.number)
+    for step in (
+        lambda a: services.execute_remedy(
+            actor=a, number=case.number, remedy_id=remedy.pk, payment_reference="R"
+        ),
+        lambda a: services.record_return_received(actor=a, number=case.number, remedy_id=remedy.pk),
+        lambda a: services.set_return_address(
+            actor=a, number=case.number, remedy_id=remedy.pk, address="别处"
+        ),
+    ):
+        with pytest.raises(Conflict) as err:
+            step(w.agent2)
+        assert err.value.code == "OWNED_BY_ANOTHER_AGENT"
+    remedy.refresh_from_db()
+    assert remedy.status == Remedy.Status.PENDING and remedy.received_at is None
+
+
+def test_case_records_cannot_be_deleted_in_bulk_and_are_kept_three_years_at_least(world):
+    w = world
+    case = _file(w, kind="complaint", description="鞋子开胶").case
+    with pytest.raises(PermissionError):
+        CaseMessage.objects.filter(case=case).delete()
+    with pytest.raises(PermissionError):
+        Case.objects.filter(pk=case.pk).delete()
+    assert CaseMessage.objects.filter(case=case).exists()
+    rules = ComplaintRules.objects.get(id=1)
+    rules.retention_years = 0
+    with pytest.raises(ValidationError) as err:
+        rules.full_clean()
+    assert "retention_years" in err.value.message_dict
+    services.withdraw_case(actor=w.consumer, number=case.number, reason="已解决")
+    case.refresh_from_db()
+    assert case.retain_until is not None and case.retain_until.year == timezone.localdate().year + 3
+    assert OutboxEvent.objects.filter(event_type="case.closed", payload__status="withdrawn").exists()
