@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketguard.catalog.codes import mask_in_text
 from marketguard.catalog.models import Category
@@ -287,6 +288,27 @@ def _save(case: Case, fields: list[str]) -> None:
     case.save(update_fields=sorted({*fields, "version", "updated_at"}))
 
 
+#: Each move of the workflow as people read it (in refusals).
+MOVE_TEXT = {
+    "acknowledge": gettext_lazy("acknowledge the case"),
+    "route_to_merchant": gettext_lazy("send it to the merchant"),
+    "merchant_respond": gettext_lazy("answer as the merchant"),
+    "agree": gettext_lazy("agree"),
+    "auto_approve": gettext_lazy("approve it automatically"),
+    "start_execution": gettext_lazy("start the remedy"),
+    "resolve": gettext_lazy("resolve it"),
+    "close": gettext_lazy("close it"),
+    "request_intervention": gettext_lazy("ask the platform to step in"),
+    "start_review": gettext_lazy("start the review"),
+    "rule": gettext_lazy("rule on it"),
+    "appeal": gettext_lazy("appeal"),
+    "reopen": gettext_lazy("reopen it"),
+    "withdraw": gettext_lazy("withdraw it"),
+    "reject": gettext_lazy("reject it"),
+    "merge": gettext_lazy("merge it"),
+}
+
+
 def _move(
     case: Case, name: str, *, actor, party: str, reason: str = "", data: dict | None = None
 ) -> list[str]:
@@ -294,8 +316,8 @@ def _move(
     t = workflow.TRANSITIONS[name]
     if not workflow.allowed(name, case.status, party):
         raise InvalidTransition(
-            _("This case cannot do “%(move)s” now (it is %(status)s).")
-            % {"move": name, "status": case.get_status_display()},
+            _("You cannot %(move)s now: the case is %(status)s.")
+            % {"move": MOVE_TEXT.get(name, name), "status": case.get_status_display()},
             code="INVALID_TRANSITION",
         )
     if t.needs_reason and not (reason or "").strip():

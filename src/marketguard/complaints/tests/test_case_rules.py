@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from marketguard.complaints import services, workflow
 from marketguard.complaints.models import (
@@ -347,3 +347,18 @@ def test_case_records_cannot_be_deleted_in_bulk_and_are_kept_three_years_at_leas
     case.refresh_from_db()
     assert case.retain_until is not None and case.retain_until.year == timezone.localdate().year + 3
     assert OutboxEvent.objects.filter(event_type="case.closed", payload__status="withdrawn").exists()
+
+
+def test_a_refused_move_is_named_in_words_not_codes(world):
+    w = world
+    case = _file(w, kind="complaint", description="鞋子开胶").case
+    with pytest.raises(InvalidTransition) as err:
+        services.appeal_ruling(actor=w.consumer, number=case.number, reason="x")
+    # no ruling yet: no appeal deadline either
+    assert err.value.code == "APPEAL_WINDOW_CLOSED"
+    with translation.override("en"), pytest.raises(InvalidTransition) as err:
+        services.start_review(actor=w.arbitrator, number=case.number)
+    assert "start the review" in err.value.message and "start_review" not in err.value.message
+    with translation.override("zh-hans"), pytest.raises(InvalidTransition) as err:
+        services.start_review(actor=w.arbitrator, number=case.number)
+    assert "开始复核" in err.value.message

@@ -38,3 +38,9 @@ def test_the_published_diagram_is_generated_from_the_table():
     assert workflow.mermaid() in DOC.read_text(encoding="utf-8"), (
         "run: python -m marketguard.complaints.workflow > docs"
     )
+
+
+def test_every_move_has_words_for_people():
+    from marketguard.complaints.services.common import MOVE_TEXT
+
+    assert set(MOVE_TEXT) == set(workflow.TRANSITIONS)
