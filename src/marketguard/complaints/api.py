@@ -320,6 +320,8 @@ def return_received(request, number: str, remedy_id: int, payload: schemas.Retur
         number=number,
         remedy_id=remedy_id,
         received_at=payload.received_at,
+        intact=payload.intact,
+        note=payload.note,
         version=payload.version,
     )
 

@@ -110,6 +110,10 @@ class ReturnAddressIn(In):
 
 class ReturnReceivedIn(In):
     received_at: datetime | None = None
+    intact: bool = Field(
+        True, description="False: the goods came back damaged, used or incomplete (say how in note)"
+    )
+    note: str = ""
     version: Version = None
 
 

@@ -72,6 +72,7 @@ EVENT_TEXT = {
     "return_shipped": gettext_lazy("Goods sent back"),
     "return_tracking_corrected": gettext_lazy("Return tracking number corrected"),
     "return_address_set": gettext_lazy("Return address given"),
+    "return_disputed": gettext_lazy("Returned goods not intact: sent to the platform"),
     "mail_refused": gettext_lazy("E-mail not added to the case"),
     "follow_up_of": gettext_lazy("Filed from an e-mail about an earlier case"),
     "follow_up_filed": gettext_lazy("A later e-mail was filed as a new case"),
@@ -921,9 +922,14 @@ ACTIONS = {
     ),
     "return-received": (
         lambda r, n, f: services.record_return_received(
-            actor=r.user, number=n, remedy_id=f.integer("remedy_id"), version=f.version
+            actor=r.user,
+            number=n,
+            remedy_id=f.integer("remedy_id"),
+            intact=not f.flag("not_intact"),
+            note=f.text("note"),
+            version=f.version,
         ),
-        set(),
+        {"note"},
     ),
     "intervention": (
         lambda r, n, f: services.request_intervention(

@@ -94,6 +94,14 @@ TRANSITIONS: dict[str, Transition] = {
             "intervention_requested",
             needs_reason=True,
         ),
+        _t(
+            "dispute_return",
+            {EXECUTING},
+            ESCALATED,
+            {MERCHANT, AGENT},
+            "return_disputed",
+            needs_reason=True,
+        ),
         _t("start_review", {ESCALATED}, PLATFORM_REVIEW, {ARBITRATOR}, "review_started"),
         _t("rule", {PLATFORM_REVIEW}, RULED, {ARBITRATOR}, "ruling_recorded"),
         _t(

@@ -299,6 +299,7 @@ MOVE_TEXT = {
     "resolve": gettext_lazy("resolve it"),
     "close": gettext_lazy("close it"),
     "request_intervention": gettext_lazy("ask the platform to step in"),
+    "dispute_return": gettext_lazy("say the returned goods are not intact"),
     "start_review": gettext_lazy("start the review"),
     "rule": gettext_lazy("rule on it"),
     "appeal": gettext_lazy("appeal"),

@@ -46,10 +46,11 @@ from marketguard.complaints.services.common import (
     _tell_the_others,
     _when,
     case_link,
+    case_payload,
     consumer_language,
     timeouts,
 )
-from marketguard.core import audit
+from marketguard.core import audit, events
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
@@ -699,9 +700,20 @@ def set_return_address(
 
 
 def record_return_received(
-    *, actor, number: str, remedy_id: int, received_at: datetime | None = None, version: int | None = None
+    *,
+    actor,
+    number: str,
+    remedy_id: int,
+    received_at: datetime | None = None,
+    intact: bool = True,
+    note: str = "",
+    version: int | None = None,
 ) -> Remedy:
-    """The merchant has the returned goods: the refund is now due within 7 calendar days."""
+    """The merchant has the returned goods: the refund is now due within 7 calendar days. Goods
+    that came back damaged, used or incomplete (a 7-day return needs them intact: 暂行办法 art.
+    8-9) are recorded as such with what is wrong, and the platform decides: no refund falls due
+    until it has ruled."""
+    note = _clean_text(note, "note", required=not intact, limit=2000)
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.MERCHANT, Party.AGENT)
@@ -716,9 +728,44 @@ def record_return_received(
                 _("The goods cannot be received before they were sent back."), field="received_at"
             )
         fields = _claim(case, actor, party)
-        fields += _receive_return(case, remedy, received_at, actor=actor, party=party)
+        if intact:
+            fields += _receive_return(case, remedy, received_at, actor=actor, party=party)
+        else:
+            fields += _dispute_return(case, remedy, received_at, note, actor=actor, party=party)
         _save(case, fields)
     return remedy
+
+
+def _dispute_return(
+    case: Case, remedy: Remedy, received_at: datetime, note: str, *, actor, party
+) -> list[str]:
+    """The goods are back but not as they left: the receipt is kept, the return's pause ends, and
+    the case goes to the platform, whose ruling replaces the pending refund."""
+    remedy.received_at = received_at
+    remedy.due_at = None
+    remedy.save(update_fields=["received_at", "due_at"])
+    case.execution_due = None
+    fields = _move(case, "dispute_return", actor=actor, party=party, reason=note, data={"remedy": remedy.pk})
+    fields += _end_return_pause(case, min(received_at, timezone.now()), remedy)
+    case.escalated_at = timezone.now()
+    _alert(
+        User.objects.filter(role=Role.ARBITRATOR, is_active=True),
+        case,
+        "case_escalated",
+        {"number": case.number},
+    )
+    events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "by": party})
+    _tell_consumer(
+        case,
+        lambda: [
+            _("The merchant received the goods you sent back but says they are not intact: %(note)s")
+            % {"note": note},
+            _(
+                "The platform will look at both sides and decide on the refund. You can add photos or a reply on the case page."
+            ),
+        ],
+    )
+    return [*fields, "execution_due", "escalated_at"]
 
 
 def _end_return_pause(case: Case, at: datetime, remedy: Remedy | None = None) -> list[str]:

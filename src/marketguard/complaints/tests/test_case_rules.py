@@ -362,3 +362,40 @@ def test_a_refused_move_is_named_in_words_not_codes(world):
     with translation.override("zh-hans"), pytest.raises(InvalidTransition) as err:
         services.start_review(actor=w.arbitrator, number=case.number)
     assert "开始复核" in err.value.message
+
+
+def test_goods_returned_not_intact_go_to_the_platform_and_no_refund_falls_due(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF1"
+    )
+    with pytest.raises(InvalidInput) as err:  # say what is wrong
+        services.record_return_received(
+            actor=w.merchant, number=case.number, remedy_id=remedy.pk, intact=False
+        )
+    assert err.value.errors[0].field == "note"
+    services.record_return_received(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, intact=False, note="杯子已摔碎，配件缺失"
+    )
+    case.refresh_from_db()
+    remedy.refresh_from_db()
+    assert case.status == workflow.ESCALATED and case.execution_due is None
+    assert remedy.received_at is not None and remedy.due_at is None and remedy.status == Remedy.Status.PENDING
+    assert not case.pauses.filter(reason="return", ended_at__isnull=True).exists()
+    assert case.events.filter(type="return_disputed").exists()
+    with time_machine.travel(timezone.now() + timedelta(days=10), tick=False):
+        services.sweep()  # no refund overdue, no violation while the platform decides
+    assert not MerchantViolation.objects.filter(case=case).exists()
+    services.start_review(actor=w.arbitrator, number=case.number)
+    services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="partially_upheld",
+        reasons="部分损坏",
+        remedy="refund",
+        amount="120.00",
+    )
+    remedy.refresh_from_db()
+    assert remedy.status == Remedy.Status.SUPERSEDED
+    assert Remedy.objects.get(case=case, status=Remedy.Status.PENDING).amount_fen == 12_000

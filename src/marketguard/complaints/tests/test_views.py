@@ -1054,3 +1054,23 @@ def test_staff_read_the_sla_policy_by_its_label_in_their_language(world):
     client.force_login(world.agent)
     assert 'data-testid="sla-policy">默认<' in client.get(_detail(case)).content.decode()
     assert 'data-testid="sla-policy"' not in _client(world.consumer).get(_detail(case)).content.decode()
+
+
+def test_the_merchant_says_returned_goods_are_not_intact_on_the_case_page(world):
+    w = world
+    case = _file(w)
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    case.refresh_from_db()
+    remedy = case.remedies.get()
+    merchant = _client(w.merchant)
+    assert "The goods came back damaged, used or incomplete?" in merchant.get(_detail(case)).content.decode()
+    form = {"version": case.version, "remedy_id": remedy.pk, "not_intact": "1", "note": ""}
+    response = merchant.post(_act(case, "return-received"), form)
+    assert response.status_code == 422 and 'id="err-return-received-note"' in response.content.decode()
+    response = merchant.post(_act(case, "return-received"), {**form, "note": "鞋盒缺失，鞋底有明显磨损"})
+    assert response.status_code == 302
+    html = _client(w.consumer).get(_detail(case)).content.decode()
+    assert "Returned goods not intact: sent to the platform" in html and "鞋底有明显磨损" in html
