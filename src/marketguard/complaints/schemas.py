@@ -373,17 +373,32 @@ class CaseDetailOut(Schema):
 
 
 class MetricsOut(Schema):
+    """Service figures (see `selectors.metrics` for each definition)."""
+
     cases: int
     orders: int
     complaint_rate: float | None
     first_response_avg_hours: float | None
+    # the shares within the case's own SLA target (24 h and 48 h by default), over the cases
+    # decided: met, or missed; the cases still inside their window are pending, not counted yet
     first_response_within_24h: float | None
+    first_response_met: int = 0
+    first_response_missed: int = 0
+    first_response_pending: int = 0
     resolved: int
     resolved_within_48h: float | None
+    resolution_met: int = 0
+    resolution_missed: int = 0
+    resolution_pending: int = 0
     csat: float | None
     csat_mean: float | None
     ratings: int
+    # disputed orders / valid orders placed in [intervention_since, intervention_until)
     intervention_rate: float | None
+    valid_orders: int = 0
+    disputed_orders: int = 0
+    intervention_since: datetime | None = None
+    intervention_until: datetime | None = None
     by_status: dict
     by_merchant: list[dict]
     by_product: list[dict]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketguard.catalog.models import Order, OrderItem
+from marketguard.catalog.models import Order, OrderItem, OrderStatus
 from marketguard.complaints import services, sla, workflow
 from marketguard.complaints.models import (
     AssistantSession,
@@ -26,6 +26,7 @@ from marketguard.complaints.models import (
     Case,
     CaseEvent,
     CaseMessage,
+    CasePause,
     CaseStatus,
     Evidence,
     MerchantViolation,
@@ -422,10 +423,121 @@ def _share(n: int, d: int) -> float | None:
     return round(n / d, 4) if d else None
 
 
+# Within the SLA targets. A case's first response and resolution are measured against the case's
+# own targets, as the sweep measures them when it records a breach (services/sweep.py): the
+# deadline of its SLA policy (24 h and 48 h by default, P1 faster; business hours where the policy
+# says so), shifted by the time the clock stood still (waiting for the consumer's materials,
+# returned goods on their way).
+
+#: The targets the service figures measure: the case's stored deadline, when it was met, and what
+#: else stops its clock without meeting it (resolved without an answer; ended without being
+#: resolved: withdrawn, rejected).
+_KPI_TARGETS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "first_response": ("first_response_due", "first_responded_at", ("resolved_at", "closed_at")),
+    "resolution": ("resolution_due", "resolved_at", ("closed_at",)),
+}
+_OUTCOMES = ("met", "missed", "pending")
+
+
+def _outcome_filters(target: str, now: datetime) -> dict[str, Q]:
+    """The outcome of `target` on a case whose clock never paused, from its stored deadline:
+    ``met`` (in time), ``missed`` (late, overdue now, ended after its deadline without meeting
+    it, or a breach recorded by the sweep) or ``pending`` (still running inside its window).
+    A case in none of them is not counted: ended in time without needing it (withdrawn, rejected,
+    resolved before an answer was due), or no such target in its policy."""
+    due, met, stops = _KPI_TARGETS[target]
+    marked = Q(Exists(SlaMark.objects.filter(case=OuterRef("pk"), target=target, stage="breached")))
+    unmet = Q(**{f"{met}__isnull": True})
+    running, stopped_late = Q(), []
+    for stop in stops:
+        stopped_late.append(running & Q(**{f"{stop}__gt": F(due)}))
+        running &= Q(**{f"{stop}__isnull": True})
+    late = (
+        Q(**{f"{met}__gt": F(due)})
+        | (unmet & functools.reduce(lambda a, b: a | b, stopped_late))
+        | (unmet & running & Q(**{f"{due}__lt": now}))
+    )
+    return {
+        "met": ~marked & Q(**{f"{met}__lte": F(due)}),
+        "missed": marked | late,
+        "pending": ~marked & unmet & running & Q(**{f"{due}__gte": now}),
+    }
+
+
+def _clock_outcome(case: Case, target: str, now: datetime, calendar, marked: bool) -> str | None:
+    """The same outcome for a case whose clock paused, on its SLA clock (the stored deadline of
+    such a case is only as fresh as its last pause, see `_recompute_deadlines`)."""
+    due, met, stops = _KPI_TARGETS[target]
+    if marked:
+        return "missed"
+    policy = services.policy_for(case)
+    if getattr(case, due) is None or policy.target(target) is None:
+        return None
+    met_at = getattr(case, met)
+    stopped = met_at or next((v for v in (getattr(case, f) for f in stops) if v is not None), None)
+    at = stopped or now
+    pauses = [(p.started_at, p.ended_at) for p in case.pauses.all()]
+    clock = policy.clock(target, case.created_at, pauses=pauses, business_calendar=calendar)
+    if at > clock.deadline(at):
+        return "missed"
+    if met_at is not None:
+        return "met"
+    return None if stopped is not None else "pending"
+
+
+def _sla_tallies(cases, now: datetime, by=None) -> dict:
+    """``{group: {target: {"met": n, "missed": n, "pending": n}}}`` over `cases` as of `now`;
+    `by` is None (one group, key None) or (an SQL expression, the same as a function of a case).
+    The cases whose clock never paused (most) are counted in one grouped query on their stored
+    deadlines; the few that paused are read with their pauses and run on their clocks."""
+    paused = Exists(CasePause.objects.filter(case=OuterRef("pk")))
+    counts = {
+        f"{target}_{outcome}": Count("pk", filter=q)
+        for target in _KPI_TARGETS
+        for outcome, q in _outcome_filters(target, now).items()
+    }
+    tallies: dict = {}
+
+    def add(key, target: str, outcome: str, n: int = 1) -> None:
+        group = tallies.setdefault(key, {t: dict.fromkeys(_OUTCOMES, 0) for t in _KPI_TARGETS})
+        group[target][outcome] += n
+
+    plain = cases.filter(~Q(paused))
+    if by is None:
+        rows = [{"grp": None, **plain.aggregate(**counts)}]
+    else:
+        rows = plain.annotate(grp=by[0]).values("grp").annotate(**counts).order_by()
+    for row in rows:
+        for target in _KPI_TARGETS:
+            for outcome in _OUTCOMES:
+                add(row["grp"], target, outcome, row[f"{target}_{outcome}"])
+    with_pauses = list(cases.filter(paused).prefetch_related("pauses"))
+    if with_pauses:
+        marks = set(
+            SlaMark.objects.filter(case__in=cases.filter(paused), stage="breached").values_list(
+                "case_id", "target"
+            )
+        )
+        calendar = get_calendar()
+        for case in with_pauses:
+            for target in _KPI_TARGETS:
+                outcome = _clock_outcome(case, target, now, calendar, (case.pk, target) in marks)
+                if outcome is not None:
+                    add(None if by is None else by[1](case), target, outcome)
+    return tallies
+
+
+def _within(tally: dict | None) -> float | None:
+    """The share in time of the cases decided: met / (met + missed); None before any is."""
+    tally = tally or {}
+    return _share(tally.get("met", 0), tally.get("met", 0) + tally.get("missed", 0))
+
+
 def _agent_figures(since: datetime | None, until: datetime | None) -> list[dict]:
     """Per active agent: open cases owned now and how many of them missed a deadline; cases
-    resolved in the period and the share within 48 h; satisfaction of the ratings given in the
-    period. Four grouped queries, whatever the number of agents; most at risk first."""
+    resolved in the period; of the agent's cases filed in the period, the share resolved within
+    its target (as :func:`metrics`); satisfaction of the ratings given in the period. Grouped
+    queries, whatever the number of agents; most at risk first."""
     agents = {u.pk: u for u in User.objects.filter(role=Role.AGENT, is_active=True)}
     owned_open = Case.objects.filter(owner__in=list(agents), status__in=list(workflow.OPEN))
     breached = Exists(SlaMark.objects.filter(case=OuterRef("pk"), stage="breached"))
@@ -433,14 +545,14 @@ def _agent_figures(since: datetime | None, until: datetime | None) -> list[dict]
         r["owner"]: r
         for r in owned_open.values("owner").annotate(n=Count("id"), late=Count("id", filter=Q(breached)))
     }
-    resolved_rows = {
-        r["owner"]: r
-        for r in _period(Case.objects.filter(owner__in=list(agents)), since, until, "resolved_at")
-        .values("owner")
-        .annotate(
-            n=Count("id"), in_48=Count("id", filter=Q(resolved_at__lte=F("created_at") + timedelta(hours=48)))
-        )
-    }
+    resolved_rows = dict(
+        _period(Case.objects.filter(owner__in=list(agents)), since, until, "resolved_at")
+        .values_list("owner")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    owned = _period(Case.objects.filter(owner__in=list(agents)).exclude(status=workflow.MERGED), since, until)
+    within = _sla_tallies(owned, timezone.now(), by=(F("owner_id"), lambda case: case.owner_id))
     rating_rows = {
         r["case__owner"]: r
         for r in _period(Rating.objects.filter(case__owner__in=list(agents)), since, until)
@@ -449,21 +561,29 @@ def _agent_figures(since: datetime | None, until: datetime | None) -> list[dict]
     }
     rows = []
     for pk, user in agents.items():
-        o, r, g = open_rows.get(pk, {}), resolved_rows.get(pk, {}), rating_rows.get(pk, {})
+        o, g = open_rows.get(pk, {}), rating_rows.get(pk, {})
         rows.append(
             {
                 "agent": user.get_username(),
                 "name": str(user),
                 "open": o.get("n", 0),
                 "open_late": o.get("late", 0),
-                "resolved": r.get("n", 0),
-                "resolved_within_48h": _share(r.get("in_48", 0), r.get("n", 0)),
+                "resolved": resolved_rows.get(pk, 0),
+                "resolved_within_48h": _within(within.get(pk, {}).get("resolution")),
                 "ratings": g.get("n", 0),
                 "csat": _share(g.get("good", 0), g.get("n", 0)),
             }
         )
     rows.sort(key=lambda r: (-r["open_late"], -r["open"], r["agent"]))
     return rows
+
+
+#: The intervention rate covers the last this many days when no period is given: JD counts it per
+#: month, and a rolling month always holds a month of orders (a calendar month would start empty
+#: on the 1st).
+INTERVENTION_DEFAULT_DAYS = 30
+#: Orders that are not valid orders for the intervention rate: never paid, or cancelled.
+NOT_VALID_ORDER_STATUSES = (OrderStatus.PENDING, OrderStatus.CANCELLED)
 
 
 def metrics(
@@ -474,28 +594,70 @@ def metrics(
     merchant_id: int | None = None,
     top: int = 10,
 ) -> dict:
-    """Service metrics from the data: first response, share resolved within 48 h, CSAT,
-    intervention rate, complaint rate per merchant, product and category."""
+    """Service metrics from the data, over the cases filed and the orders placed in the period
+    (`since` included, `until` excluded; each open end unbounded), as of now.
+
+    * ``first_response_within_24h`` and ``resolved_within_48h`` (names kept for the API): of
+      the cases filed in the period whose target is decided, the share that met the case's own
+      first-response or resolution target, as the sweep judges breaches: the deadline of the
+      case's SLA policy (24 h and 48 h by default; P1 faster; business hours where the policy
+      says so), shifted by the time its clock stood still. Decided means met, or missed: met
+      late, still not met after the deadline, the case ended (withdrawn, rejected; for the first
+      response also resolved) after the deadline without meeting it, or a breach recorded by the
+      sweep. Cases still inside their window are not counted yet (``*_pending``); nor are cases
+      that ended in time without needing it. None until a case is decided. The KPI goal of the
+      resolution share is ``targets.resolved_within_48h`` (sla.RESOLUTION_KPI_GOAL).
+    * ``intervention_rate`` (JD: disputed orders / valid orders per month), counted as the
+      marketplaces count it (disputes of the last 30 days over orders of the last 30 days):
+      ``disputed_orders``, the orders with a case that went to the platform (intervention asked
+      for: escalated, then platform review) in the period, whenever the order was placed, over
+      ``valid_orders``, the orders placed in the period that were paid (neither awaiting payment
+      nor cancelled). Without `since` and `until` the period is the last 30 days
+      (:data:`INTERVENTION_DEFAULT_DAYS`); ``intervention_since`` and ``intervention_until`` say
+      which period it covers.
+    * ``complaint_rate``: of the orders placed in the period, the share with a case.
+    * ``first_response_avg_hours``, CSAT: over the cases answered, rated."""
     own = merchant_scope(actor)
     if own is not None:
         merchant_id = own
+    now = timezone.now()
     cases = _period(Case.objects.exclude(status=workflow.MERGED), since, until)
     orders = _period(Order.objects.all(), since, until, "placed_at")
+    # the intervention period: the one given, else the last 30 days up to now (included)
+    default_period = since is None and until is None
+    intervention_since = now - timedelta(days=INTERVENTION_DEFAULT_DAYS) if default_period else since
+    intervention_until = until
+    valid_orders = _period(
+        Order.objects.exclude(status__in=NOT_VALID_ORDER_STATUSES),
+        intervention_since,
+        intervention_until,
+        "placed_at",
+    )
     if merchant_id is not None:
         cases = cases.filter(merchant_id=merchant_id)
         orders = orders.filter(merchant_id=merchant_id)
+        valid_orders = valid_orders.filter(merchant_id=merchant_id)
     if own is not None:  # a merchant counts only the cases it has been given, as it sees them
         cases = cases.filter(merchant_since__isnull=False)
     total = cases.count()
     responded = cases.filter(first_responded_at__isnull=False)
     avg_first = responded.aggregate(a=Avg(F("first_responded_at") - F("created_at")))["a"]
-    first_in_24 = responded.filter(first_responded_at__lte=F("created_at") + timedelta(hours=24)).count()
+    in_time = _sla_tallies(cases, now).get(None, {})
+    first, resolution = in_time.get("first_response", {}), in_time.get("resolution", {})
     resolved = cases.filter(resolved_at__isnull=False)
-    resolved_48 = resolved.filter(resolved_at__lte=F("created_at") + timedelta(hours=48)).count()
     ratings = Rating.objects.filter(case__in=cases)
     rated = ratings.count()
     satisfied = ratings.filter(score__gte=4).count()
-    escalated = cases.filter(escalated_at__isnull=False).count()
+    went_to_platform = _period(
+        Case.objects.filter(order=OuterRef("pk"), escalated_at__isnull=False).exclude(status=workflow.MERGED),
+        intervention_since,
+        intervention_until,
+        "escalated_at",
+    )
+    disputed_orders = Order.objects.filter(Exists(went_to_platform))
+    if merchant_id is not None:
+        disputed_orders = disputed_orders.filter(merchant_id=merchant_id)
+    valid_count, disputed_count = valid_orders.count(), disputed_orders.count()
     order_count = orders.count()
 
     # Complaint rate, cohort definition: of the orders placed in the period, the share that has
@@ -573,13 +735,19 @@ def metrics(
         "complaint_rate": _share(complained_orders, order_count),
         "orders_with_case": complained_orders,
         "first_response_avg_hours": round(avg_first.total_seconds() / 3600, 2) if avg_first else None,
-        "first_response_within_24h": _share(first_in_24, responded.count()),
+        "first_response_within_24h": _within(first),
+        **{f"first_response_{outcome}": first.get(outcome, 0) for outcome in _OUTCOMES},
         "resolved": resolved.count(),
-        "resolved_within_48h": _share(resolved_48, resolved.count()),
+        "resolved_within_48h": _within(resolution),
+        **{f"resolution_{outcome}": resolution.get(outcome, 0) for outcome in _OUTCOMES},
         "csat": _share(satisfied, rated),
         "csat_mean": round(ratings.aggregate(a=Avg("score"))["a"] or 0, 2) if rated else None,
         "ratings": rated,
-        "intervention_rate": _share(escalated, total),
+        "intervention_rate": _share(disputed_count, valid_count),
+        "valid_orders": valid_count,
+        "disputed_orders": disputed_count,
+        "intervention_since": intervention_since,
+        "intervention_until": now if default_period else intervention_until,
         "by_status": dict(cases.values_list("status").annotate(n=Count("id")).order_by()),
         "by_merchant": _rate_by("merchant"),
         "by_product": _rate_by("product"),
@@ -596,25 +764,24 @@ def metrics(
 
 
 def daily_series(actor, *, days: int = 30) -> dict:
-    """Cases opened, resolved within 48 h share and CSAT per local day, for the charts: two
-    grouped queries, whatever the number of days. Merchant staff see their own merchant's."""
+    """Per local day, for the charts: cases opened, the share of that day's cases resolved within
+    their target (decided as of now, as :func:`metrics` counts ``resolved_within_48h``: a case
+    still inside its window is not counted yet, so recent days show None or a partial share) and
+    CSAT. A few grouped queries, whatever the number of days. Merchant staff see their own
+    merchant's."""
     own = merchant_scope(actor)
     tz = timezone.get_current_timezone()
-    first = timezone.localdate() - timedelta(days=days - 1)
+    now = timezone.now()
+    first = timezone.localdate(now) - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
     cases = Case.objects.filter(created_at__gte=start).exclude(status=workflow.MERGED)
     if own is not None:
         cases = cases.filter(merchant_id=own, merchant_since__isnull=False)
-    per_case = {
-        row["day"]: row
-        for row in cases.annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(
-            opened=Count("id"),
-            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
-            in_48=Count("id", filter=Q(resolved_at__lte=F("created_at") + timedelta(hours=48))),
-        )
-    }
+    day_of = TruncDate("created_at", tzinfo=tz)
+    per_day = dict(cases.annotate(day=day_of).values_list("day").annotate(n=Count("id")).order_by())
+    in_time = _sla_tallies(
+        cases, now, by=(day_of, lambda case: timezone.localtime(case.created_at, tz).date())
+    )
     per_rating = {
         row["day"]: row
         for row in Rating.objects.filter(case__in=cases)
@@ -625,11 +792,12 @@ def daily_series(actor, *, days: int = 30) -> dict:
     labels, opened, resolved_share, csat = [], [], [], []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        c = per_case.get(day, {})
+        resolution = in_time.get(day, {}).get("resolution", {})
         r = per_rating.get(day, {})
         labels.append(day.isoformat())
-        opened.append(c.get("opened", 0))
-        resolved_share.append(round(c["in_48"] / c["resolved"], 3) if c.get("resolved") else None)
+        opened.append(per_day.get(day, 0))
+        decided = resolution.get("met", 0) + resolution.get("missed", 0)
+        resolved_share.append(round(resolution["met"] / decided, 3) if decided else None)
         csat.append(round(r["good"] / r["rated"], 3) if r.get("rated") else None)
     return {"days": labels, "opened": opened, "resolved_within_48h": resolved_share, "csat": csat}
 

@@ -1130,14 +1130,16 @@ def dashboard(request):
             figures["first_response_within_24h"],
             targets["first_response_within_24h"],
             higher_is_better=True,
-            target_text=_("target: all"),
+            target_text=_("target: all · %(pending)s not yet due")
+            % {"pending": figures["first_response_pending"]},
         ),
         _ratio_card(
             _("Resolved within 48 h"),
             figures["resolved_within_48h"],
             targets["resolved_within_48h"],
             higher_is_better=True,
-            target_text=_("target ≥ %(n)s") % {"n": _percent(targets["resolved_within_48h"])},
+            target_text=_("target ≥ %(n)s · %(pending)s not yet due")
+            % {"n": _percent(targets["resolved_within_48h"]), "pending": figures["resolution_pending"]},
         ),
         _ratio_card(
             _("Satisfaction (CSAT)"),
@@ -1158,7 +1160,8 @@ def dashboard(request):
             figures["intervention_rate"],
             None,
             higher_is_better=False,
-            target_text=_("cases the platform had to decide"),
+            target_text=_("%(disputed)s of %(orders)s paid orders went to the platform")
+            % {"disputed": figures["disputed_orders"], "orders": figures["valid_orders"]},
         ),
         {
             "label": _("Cases"),
