@@ -1253,3 +1253,5 @@ class _Runner:
             elif remedy.kind == "repair":
                 extra["repair_due"] = timezone.localdate() + timedelta(days=7)
             services.execute_remedy(actor=actor, number=case.number, remedy_id=remedy.pk, **extra)
+            if remedy.kind == "repair":  # scheduled above; the repaired goods go back
+                services.execute_remedy(actor=actor, number=case.number, remedy_id=remedy.pk)

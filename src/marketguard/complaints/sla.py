@@ -656,6 +656,7 @@ TIMEOUT_ANCHORS: dict[str, str] = {
     "appeal_window": "the ruling was notified to the parties",
     "return_ship_window": "a return and refund was agreed (or ruled) and the goods are to be sent back",
     "return_receipt_window": "the consumer recorded the return shipment (carrier and tracking number)",
+    "repair_window": "the merchant scheduled the repair (the date it will be done by may be at most this far)",
 }
 
 
@@ -686,6 +687,8 @@ class Timeouts:
     #: The merchant confirms receipt of returned goods within this of their dispatch, or they are
     #: deemed received (Taobao practice: 10 days) and the refund falls due.
     return_receipt_window: timedelta = timedelta(days=10)
+    #: A repair is done within this (三包规定: a repair takes at most 15 days from hand-over).
+    repair_window: timedelta = timedelta(days=15)
 
     #: Timeouts counted on the business calendar.
     BUSINESS_HOURS: ClassVar[frozenset[str]] = frozenset({"extra_evidence"})

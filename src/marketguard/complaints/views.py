@@ -32,6 +32,7 @@ from marketguard.complaints.models import (
     Priority,
     ProblemType,
     Proposal,
+    Remedy,
     RemedyKind,
     Ruling,
 )
@@ -73,6 +74,7 @@ EVENT_TEXT = {
     "return_tracking_corrected": gettext_lazy("Return tracking number corrected"),
     "return_address_set": gettext_lazy("Return address given"),
     "return_disputed": gettext_lazy("Returned goods not intact: sent to the platform"),
+    "repair_scheduled": gettext_lazy("Repair scheduled"),
     "mail_refused": gettext_lazy("E-mail not added to the case"),
     "follow_up_of": gettext_lazy("Filed from an e-mail about an earlier case"),
     "follow_up_filed": gettext_lazy("A later e-mail was filed as a new case"),
@@ -171,6 +173,7 @@ DONE_TEXT = {
     "ruling": gettext_lazy("Ruling recorded."),
 }
 
+REPAIR_SCHEDULED_TEXT = gettext_lazy("Repair date recorded: the consumer has been told.")
 PARTY_TEXT = dict(Party.choices)
 PROBLEM_TEXT = dict(ProblemType.choices)
 KIND_TEXT = dict(CaseKind.choices)
@@ -1012,7 +1015,12 @@ def case_action(request, number: str, action: str):
         response = render(request, "complaints/_timeline.html", {**_case_context(request, cv), "oob": True})
         response["X-Case-Version"] = str(cv.case.version)
         return response
-    messages.success(request, DONE_TEXT[action])
+    scheduled = (
+        isinstance(result, Remedy)
+        and result.kind == RemedyKind.REPAIR
+        and result.status == Remedy.Status.PENDING
+    )
+    messages.success(request, REPAIR_SCHEDULED_TEXT if scheduled else DONE_TEXT[action])
     target = result.number if isinstance(result, Case) else number
     return redirect(
         reverse("complaints:detail", args=[target]) + ("#timeline" if action == "message" else "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -550,7 +550,9 @@ def execute_remedy(
     version: int | None = None,
 ) -> Remedy:
     """Record the remedy as done: refund to the original payment (reference kept), reshipment
-    with tracking, repair with its due date, compensation. When all are done the case resolves."""
+    with tracking, compensation. A repair takes two steps: first the date it will be done by
+    (the remedy's deadline from then, watched by the sweep), then that it is done (with the
+    tracking number when the goods go back by carrier). When all are done the case resolves."""
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.MERCHANT, Party.AGENT)
@@ -572,12 +574,13 @@ def execute_remedy(
         if remedy.kind in (RemedyKind.EXCHANGE, RemedyKind.RESHIPMENT):
             remedy.carrier = _clean_text(carrier, "carrier", limit=50)
             remedy.tracking_number = _clean_text(tracking_number, "tracking_number", limit=50)
+        if remedy.kind == RemedyKind.REPAIR and remedy.repair_due is None:
+            fields += _schedule_repair(case, remedy, repair_due, actor=actor, party=party)
+            _save(case, fields)
+            return remedy
         if remedy.kind == RemedyKind.REPAIR:
-            if repair_due is None:
-                raise InvalidInput(_("Give the date the repair will be done."), field="repair_due")
-            if repair_due < timezone.localdate():
-                raise InvalidInput(_("The repair date is in the past."), field="repair_due")
-            remedy.repair_due = repair_due
+            remedy.carrier = _clean_text(carrier, "carrier", required=False, limit=50)
+            remedy.tracking_number = _clean_text(tracking_number, "tracking_number", required=False, limit=50)
         remedy.status, remedy.executed_by, remedy.executed_at = Remedy.Status.DONE, actor, timezone.now()
         remedy.save()
         _event(
@@ -608,6 +611,37 @@ def execute_remedy(
             fields += _resolve(case, actor=None, party=Party.SYSTEM)
         _save(case, fields)
     return remedy
+
+
+def _schedule_repair(case: Case, remedy: Remedy, repair_due: date | None, *, actor, party) -> list[str]:
+    """The merchant says by when the repair will be done: that day's end becomes the remedy's
+    deadline (overdue → escalated like any remedy), and the consumer is told."""
+    if repair_due is None:
+        raise InvalidInput(_("Give the date the repair will be done."), field="repair_due")
+    if repair_due < timezone.localdate():
+        raise InvalidInput(_("The repair date is in the past."), field="repair_due")
+    longest = timeouts().repair_window
+    if repair_due > timezone.localdate() + longest:
+        raise InvalidInput(
+            _("A repair may take at most %(days)s days.") % {"days": longest.days}, field="repair_due"
+        )
+    remedy.repair_due = repair_due
+    end_of_day = datetime.combine(repair_due + timedelta(days=1), time.min)
+    remedy.due_at = timezone.make_aware(end_of_day, timezone.get_current_timezone())
+    remedy.save(update_fields=["repair_due", "due_at"])
+    case.execution_due = remedy.due_at
+    _event(case, "repair_scheduled", actor, party, {"repair_due": repair_due})
+    audit.record(
+        actor=actor,
+        action="repair_scheduled",
+        obj=case,
+        after={"remedy": remedy.pk, "repair_due": repair_due},
+    )
+    _tell_consumer(
+        case,
+        lambda: [_("The merchant will have the repair done by %(date)s.") % {"date": repair_due.isoformat()}],
+    )
+    return ["execution_due"]
 
 
 def _pending_return(case: Case, remedy_id: int) -> Remedy:

@@ -399,3 +399,36 @@ def test_goods_returned_not_intact_go_to_the_platform_and_no_refund_falls_due(wo
     remedy.refresh_from_db()
     assert remedy.status == Remedy.Status.SUPERSEDED
     assert Remedy.objects.get(case=case, status=Remedy.Status.PENDING).amount_fen == 12_000
+
+
+def test_a_repair_is_scheduled_then_done_and_an_overdue_one_is_escalated(world):
+    w = world
+    case = _file(w, kind="repair", description="开机没反应，需要维修", amount_claimed=None).case
+    proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="repair")
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    remedy = Remedy.objects.get(case=case)
+    today = timezone.localdate()
+    with pytest.raises(InvalidInput) as err:  # 三包: at most 15 days
+        services.execute_remedy(
+            actor=w.merchant, number=case.number, remedy_id=remedy.pk, repair_due=today + timedelta(days=20)
+        )
+    assert err.value.errors[0].field == "repair_due"
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, repair_due=today + timedelta(days=5)
+    )
+    remedy.refresh_from_db()
+    case.refresh_from_db()
+    # a promise, not the repair: still to do, due at the end of that day
+    assert remedy.status == Remedy.Status.PENDING and remedy.repair_due == today + timedelta(days=5)
+    assert case.status == workflow.EXECUTING and case.execution_due == remedy.due_at
+    assert timezone.localtime(remedy.due_at).date() == today + timedelta(days=6)
+    with time_machine.travel(remedy.due_at + timedelta(minutes=1), tick=False):
+        services.sweep()
+    assert SlaMark.objects.filter(case=case, target="execution", stage="breached").exists()
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, carrier="顺丰", tracking_number="SF77"
+    )
+    remedy.refresh_from_db()
+    case.refresh_from_db()
+    assert remedy.status == Remedy.Status.DONE and remedy.tracking_number == "SF77"
+    assert case.status == workflow.RESOLVED
