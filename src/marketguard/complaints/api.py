@@ -61,6 +61,7 @@ def submit(request, payload: schemas.CaseIn):
         order_external_id=payload.order,
         item_external_id=payload.item,
         buyer_external_id=payload.buyer,
+        buyer_phone=payload.buyer_phone,
         amount_claimed=payload.amount_claimed,
         contact_email=payload.contact_email,
         safety_confirmed=payload.safety_confirmed,

@@ -32,6 +32,10 @@ class CaseIn(In):
     order: Annotated[str | None, StringConstraints(max_length=64)] = None
     item: Annotated[str | None, StringConstraints(max_length=80)] = None
     buyer: Annotated[str | None, StringConstraints(max_length=64)] = None
+    buyer_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] = Field(
+        "",
+        description="staff: find the buyer by the caller's phone number (when no order or buyer id is given)",
+    )
     amount_claimed: Amount | None = None
     contact_email: Annotated[str, StringConstraints(max_length=254)] = ""
     safety_confirmed: bool = Field(False, description="the consumer says someone was hurt or in danger")

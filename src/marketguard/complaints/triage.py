@@ -113,6 +113,7 @@ __all__ = [
     "STRONG_KEYWORD_SCORE",
     "TIE_ORDER",
     "TYPE_WEIGHTS",
+    "Assessment",
     "Channel",
     "Hit",
     "Kind",
@@ -123,8 +124,10 @@ __all__ = [
     "ReasonCode",
     "Triage",
     "TriageRules",
+    "assess",
     "evaluate",
     "normalise",
+    "prioritise",
     "raise_priority",
     "triage",
 ]
@@ -1033,11 +1036,44 @@ def triage(
 
     ``classifier``: a trained :class:`~marketguard.complaints.classifier.Classifier`, the shipped
     one (default) or ``None`` for the keyword rules alone.
+
+    The same as :func:`assess` then :func:`prioritise`, for a caller that needs the problem type
+    before it can count the repeat complaints (intake asks the database once for both).
     """
+    _check_text(text, kind, problem_type)
+    _check_priority_inputs(amount_fen, category_risk, repeat_count, channel)
+    return prioritise(
+        _assess(text, kind, problem_type, lexicon, classifier),
+        amount_fen=amount_fen,
+        category_risk=category_risk,
+        repeat_count=repeat_count,
+        channel=channel,
+        rules=rules,
+    )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the text (and the consumer's choice) say, before priority: :func:`assess`."""
+
+    problem_type: str
+    safety: bool
+    reasons: tuple[Reason, ...]
+    matched: list[str]
+    negated: list[str]
+    suggested_problem_type: str
+    scores: dict[str, float]
+    classifier: dict | None
+
+
+def _check_text(text, kind, problem_type) -> None:
     if not isinstance(text, str):
         raise ValueError(f"text: expected a string, got {type(text).__name__}")
     _check(kind, KINDS, "kind")
     _check(problem_type, PROBLEM_TYPES, "problem_type")
+
+
+def _check_priority_inputs(amount_fen, category_risk, repeat_count, channel) -> None:
     _check(category_risk, CATEGORY_RISKS, "category_risk")
     _check(channel, CHANNELS, "channel")
     if amount_fen is not None and (
@@ -1047,6 +1083,56 @@ def triage(
     if not isinstance(repeat_count, int) or isinstance(repeat_count, bool) or repeat_count < 0:
         raise ValueError(f"repeat_count: expected a non-negative integer, got {repeat_count!r}")
 
+
+def assess(
+    text: str,
+    *,
+    kind: str | None = None,
+    problem_type: str | None = None,
+    lexicon: Lexicon = DEFAULT_LEXICON,
+    classifier=DEFAULT_CLASSIFIER,
+) -> Assessment:
+    """The first half of :func:`triage`: problem type, safety flag and their reasons (steps 1-7)."""
+    _check_text(text, kind, problem_type)
+    return _assess(text, kind, problem_type, lexicon, classifier)
+
+
+def prioritise(
+    assessment: Assessment,
+    *,
+    amount_fen: int | None = None,
+    category_risk: str | None = None,
+    repeat_count: int = 0,
+    channel: str | None = None,
+    rules: TriageRules = DEFAULT_RULES,
+) -> Triage:
+    """The second half of :func:`triage`: the priority (step 8) of an :func:`assess` result."""
+    _check_priority_inputs(amount_fen, category_risk, repeat_count, channel)
+    reasons = list(assessment.reasons)
+    priority = _priority(
+        assessment.problem_type,
+        assessment.safety,
+        amount_fen=amount_fen,
+        category_risk=category_risk,
+        repeat_count=repeat_count,
+        channel=channel,
+        rules=rules,
+        reasons=reasons,
+    )
+    return Triage(
+        problem_type=assessment.problem_type,
+        priority=priority,
+        safety=assessment.safety,
+        reasons=reasons,
+        matched=list(assessment.matched),
+        negated=list(assessment.negated),
+        suggested_problem_type=assessment.suggested_problem_type,
+        scores=dict(assessment.scores),
+        classifier=assessment.classifier,
+    )
+
+
+def _assess(text: str, kind, problem_type, lexicon: Lexicon, classifier) -> Assessment:
     norm = normalise(text)
     hits = lexicon.hits(norm)
     reasons: list[Reason] = []
@@ -1131,21 +1217,10 @@ def triage(
         reasons.extend(text_reasons)
     reasons.extend(Reason(ReasonCode.NEGATED_KEYWORD, {"keyword": t}) for t in negated)
 
-    priority = _priority(
-        final,
-        safety,
-        amount_fen=amount_fen,
-        category_risk=category_risk,
-        repeat_count=repeat_count,
-        channel=channel,
-        rules=rules,
-        reasons=reasons,
-    )
-    return Triage(
+    return Assessment(
         problem_type=final,
-        priority=priority,
         safety=safety,
-        reasons=reasons,
+        reasons=tuple(reasons),
         matched=matched,
         negated=negated,
         suggested_problem_type="safety" if safety_terms or clf_safety else text_type,

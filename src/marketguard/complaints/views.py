@@ -145,6 +145,8 @@ TRIAGE_TEXT = {
     "CLASSIFIER_SAFETY": gettext_lazy(
         "The trained classifier reads a personal-safety risk (probability %(probability)s)"
     ),
+    "NO_REASON_ELIGIBLE": gettext_lazy("7-day no-reason return possible until %(deadline)s"),
+    "NO_REASON_NOT_ELIGIBLE": gettext_lazy("7-day no-reason return not possible: %(why)s"),
 }
 
 DONE_TEXT = {
@@ -174,6 +176,26 @@ DONE_TEXT = {
 }
 
 REPAIR_SCHEDULED_TEXT = gettext_lazy("Repair date recorded: the consumer has been told.")
+RETURN_DISPUTED_TEXT = gettext_lazy("Recorded as not intact: the platform decides on the refund.")
+#: reasons the system gives for a move (codes in the timeline's data), in the reader's language
+SYSTEM_REASON_TEXT = {
+    "nothing_left_to_refund": gettext_lazy("Nothing is left to refund: the platform decides."),
+    "sla_breached:first_response": gettext_lazy("No first response in time"),
+    "sla_breached:merchant_response": gettext_lazy("The merchant did not answer in time"),
+    "sla_breached:resolution": gettext_lazy("Not resolved in time"),
+}
+
+
+def _done_text(action: str, result) -> str:
+    """What the page says after an action went through."""
+    if isinstance(result, Remedy) and result.status == Remedy.Status.PENDING:
+        if action == "execute" and result.kind == RemedyKind.REPAIR:
+            return REPAIR_SCHEDULED_TEXT  # a date promised, not the repair done
+        if action == "return-received" and result.due_at is None:
+            return RETURN_DISPUTED_TEXT
+    return DONE_TEXT[action]
+
+
 PARTY_TEXT = dict(Party.choices)
 PROBLEM_TEXT = dict(ProblemType.choices)
 KIND_TEXT = dict(CaseKind.choices)
@@ -270,6 +292,8 @@ def _triage_reasons(case: Case) -> list[str]:
                 params[key] = _money_text(value)
             elif key == "probability" and isinstance(value, int | float):
                 params[key] = f"{value:.0%}"
+            elif key == "why" and isinstance(value, list):
+                params[key] = "; ".join(str(services.NO_REASON_TEXT.get(v, v)) for v in value)
             elif isinstance(value, list):
                 params[key] = "、".join(str(v) for v in value)
             else:
@@ -351,7 +375,8 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return str(CHANNEL_TEXT.get(data.get("channel"), ""))
     if t == "case_routed_to_merchant" or t == "case_triaged":
         return ""
-    return data.get("reason", "")
+    reason = data.get("reason", "")
+    return str(SYSTEM_REASON_TEXT.get(reason, reason))
 
 
 #: Timeline events that name an agent (by username, in "owner" or "to").
@@ -740,6 +765,7 @@ def case_new(request):
             order_external_id=order,
             item_external_id=item,
             buyer_external_id=form.optional("buyer") if staff else None,
+            buyer_phone=form.text("buyer_phone") if staff else "",
             contact_email=form.text("contact_email").strip() if staff else "",
             amount_claimed=form.optional("amount_claimed"),
             safety_confirmed=form.flag("safety_confirmed"),
@@ -762,6 +788,7 @@ def case_new(request):
                 data=upload.read(),
                 declared_type=upload.content_type,
                 material_code=code,
+                with_intake=True,
             )
         except DomainError as exc:
             messages.error(request, f"{upload.name}: {exc.message}")
@@ -1015,12 +1042,7 @@ def case_action(request, number: str, action: str):
         response = render(request, "complaints/_timeline.html", {**_case_context(request, cv), "oob": True})
         response["X-Case-Version"] = str(cv.case.version)
         return response
-    scheduled = (
-        isinstance(result, Remedy)
-        and result.kind == RemedyKind.REPAIR
-        and result.status == Remedy.Status.PENDING
-    )
-    messages.success(request, REPAIR_SCHEDULED_TEXT if scheduled else DONE_TEXT[action])
+    messages.success(request, _done_text(action, result))
     target = result.number if isinstance(result, Case) else number
     return redirect(
         reverse("complaints:detail", args=[target]) + ("#timeline" if action == "message" else "")

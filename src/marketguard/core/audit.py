@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from marketguard.core import context
@@ -75,14 +75,30 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys if k in before}, {k: after.get(k) for k in keys if k in after}
 
 
-def _lock_head() -> AuditHead:
-    head = AuditHead.objects.select_for_update().filter(id=1).first()
-    if head is None:  # the very first entry (or a flushed test database)
+def _head_sql() -> tuple[str, str]:
+    """The two statements on the chain head: read it locked, and move it. Plain SQL: they run on
+    every append, and the ORM would compile the same two statements again each time."""
+    quote, column = connection.ops.quote_name, AuditHead._meta.get_field
+    table = quote(AuditHead._meta.db_table)
+    seq, digest, pk = (quote(column(name).column) for name in ("last_seq", "last_digest", "id"))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {seq}, {digest} FROM {table} WHERE {pk} = 1{lock}",  # noqa: S608 - our names
+        f"UPDATE {table} SET {seq} = %s, {digest} = %s WHERE {pk} = 1",  # noqa: S608 - our names
+    )
+
+
+def _lock_head(cursor, select: str) -> tuple[int, str]:
+    """(last sequence number, last digest), the head row locked until the transaction ends."""
+    cursor.execute(select)
+    row = cursor.fetchone()
+    if row is None:  # the very first entry (or a flushed test database)
         AuditHead.objects.bulk_create(
             [AuditHead(id=1, last_seq=0, last_digest=GENESIS)], ignore_conflicts=True
         )
-        head = AuditHead.objects.select_for_update().get(id=1)
-    return head
+        cursor.execute(select)
+        row = cursor.fetchone()
+    return row[0], row[1]
 
 
 def entry(
@@ -127,16 +143,16 @@ def append(entries: list[AuditEntry]) -> list[AuditEntry]:
     if not entries:
         return entries
     # savepoint=False: entries belong to the caller's transaction and fail with it
-    with transaction.atomic(savepoint=False):
-        head = _lock_head()
-        seq, digest = head.last_seq, head.last_digest
+    select, update = _head_sql()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, digest = _lock_head(cursor, select)
         now = timezone.now()
         for e in entries:
             seq += 1
             e.seq, e.at, e.prev_digest = seq, now, digest
             e.digest = digest = entry_digest(e.prev_digest, _payload(e))
         AuditEntry.objects.bulk_create(entries)
-        AuditHead.objects.filter(id=1).update(last_seq=seq, last_digest=digest)
+        cursor.execute(update, [seq, digest])
     return entries
 
 

@@ -31,6 +31,7 @@ EVENT_TYPES = {
     "case.ruled": _("A ruling was recorded on a complaint case."),
     "case.closed": _("A complaint case ended (closed, withdrawn, rejected or merged): see its status."),
     "case.remedy_overdue": _("A remedy on a complaint case was not carried out in time."),
+    "case.reopened": _("A complaint case that had ended was taken up again (reopened or appealed)."),
     "merchant.violation_recorded": _(
         "A merchant's after-sales violation was recorded (e.g. a ruling not executed)."
     ),

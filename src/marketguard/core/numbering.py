@@ -7,6 +7,7 @@ transaction the counter row stays locked until commit; a rolled-back number is r
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -50,7 +51,11 @@ def next_number(prefix: str, *, when: datetime | None = None) -> str:
         f"INSERT INTO {table} (prefix, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
         f"ON CONFLICT (prefix, day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Outside a transaction the one statement is a transaction of its own (autocommit): the
+    # counter row is locked only while it runs, and no BEGIN and COMMIT round trips are spent.
+    # Inside one, a savepoint: a failure leaves the caller's transaction usable.
+    scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with scope, connection.cursor() as cursor:
         cursor.execute(sql, [prefix, connection.ops.adapt_datefield_value(day)])
         (seq,) = cursor.fetchone()
     return format_number(prefix, day, seq)

@@ -30,6 +30,7 @@ from marketguard.complaints.services.common import (
     _require_party,
     _save,
     _tell_consumer,
+    _to_platform,
     _when,
     case_payload,
     timeouts,
@@ -103,13 +104,7 @@ def request_intervention(*, actor, number: str, reason: str, version: int | None
 
 def _escalate(case: Case, *, actor, party: str, reason: str) -> list[str]:
     fields = _move(case, "request_intervention", actor=actor, party=party, reason=reason)
-    case.escalated_at = timezone.now()
-    case.auto_approve_at = None
-    arbitrators = User.objects.filter(role=Role.ARBITRATOR, is_active=True)
-    _alert(arbitrators, case, "case_escalated", {"number": case.number})
-    # outside systems get the case's codes, never the people's words (they may hold personal data)
-    events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "by": party})
-    return [*fields, "escalated_at", "auto_approve_at"]
+    return [*fields, *_to_platform(case, party)]
 
 
 def start_review(*, actor, number: str, version: int | None = None) -> Case:
@@ -145,6 +140,14 @@ def record_ruling(
         _require_party(party, Party.ARBITRATOR)
         # a ruling after an appeal replaces what the earlier one ordered and was not yet done (its
         # amount no longer counts against what was paid; all of it is undone if this one fails)
+        if (
+            remedy == RemedyKind.RETURN_REFUND
+            and case.remedies.filter(status=Remedy.Status.PENDING, received_at__isnull=False).exists()
+        ):
+            raise InvalidInput(
+                _("The merchant already has the goods back: rule a refund (of the amount due)."),
+                field="remedy",
+            )
         replaced = case.remedies.filter(status=Remedy.Status.PENDING).update(status=Remedy.Status.SUPERSEDED)
         if remedy:
             _check_remedy_amount(case, remedy, fen, "amount")

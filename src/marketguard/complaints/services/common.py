@@ -29,7 +29,7 @@ from marketguard.complaints.models import (
     RemedyKind,
     SlaPolicyRow,
 )
-from marketguard.core import audit, languages
+from marketguard.core import audit, events, languages
 from marketguard.core.calendars import get_calendar
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.jsonsafe import jsonable
@@ -394,7 +394,8 @@ def _due(case: Case, target: str, start: datetime) -> datetime | None:
     now = timezone.now()
     # the sweep looks at a case from its next warning on, however many days (weekends,
     # holidays) lie between that and the deadline
-    warn = clock.warning_at(now)
+    # (a paused clock has no warning time yet: the sweep or the end of the pause sets it)
+    warn = None if clock.paused_at(now) else clock.warning_at(now)
     pending = case.sla_warn_at if case.sla_warn_at is not None and case.sla_warn_at > now else None
     if warn is not None:
         case.sla_warn_at = min(warn, pending) if pending is not None else warn
@@ -421,12 +422,30 @@ RESOLVED_PAUSE = "resolved"
 
 def _back_to_work(case: Case) -> list[str]:
     """A resolved or closed case taken up again (reopened, appealed): the time it stood resolved
-    does not count against its resolution clock, and it is no longer finished."""
+    does not count against its resolution clock, it is no longer finished, and outside systems
+    that were told it closed are told it is open again (`case.reopened`)."""
     now = timezone.now()
     if case.resolved_at is not None:
         CasePause.objects.create(case=case, started_at=case.resolved_at, ended_at=now, reason=RESOLVED_PAUSE)
     case.resolved_at = case.closed_at = case.retain_until = None
+    events.publish("case.reopened", aggregate=case, payload=case_payload(case))
     return ["resolved_at", "closed_at", "retain_until", *_recompute_deadlines(case)]
+
+
+def _to_platform(case: Case, party: str) -> list[str]:
+    """The case is now the platform's to decide (intervention asked for, returned goods
+    disputed): the arbitrators are alerted and outside systems told (`case.escalated`, with the
+    case's codes, never the people's words), and the merchant's automatic approval stops."""
+    case.escalated_at = timezone.now()
+    case.auto_approve_at = None
+    _alert(
+        User.objects.filter(role=Role.ARBITRATOR, is_active=True),
+        case,
+        "case_escalated",
+        {"number": case.number},
+    )
+    events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "by": party})
+    return ["escalated_at", "auto_approve_at"]
 
 
 def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -51,6 +53,7 @@ from marketguard.complaints.services.common import (
 from marketguard.core import audit, events, languages, numbering
 from marketguard.core.errors import InvalidInput, PermissionDenied
 from marketguard.core.models import Role, User
+from marketguard.core.money import format_yuan
 
 # --- intake -------------------------------------------------------------------------------------------
 
@@ -65,12 +68,28 @@ class Intake:
     duplicate_of: Case | None
 
 
-def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external_id):
+#: What a case needs of an order item: its order with the buyer and merchant, its product and category.
+_ITEM_RELATED = ("order__buyer", "order__merchant", "product__category")
+
+
+def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external_id, buyer_phone=""):
     order = item = buyer = None
+    items: list[OrderItem] = []
     if order_external_id:
-        order = (
-            Order.objects.select_related("buyer", "merchant").filter(external_id=order_external_id).first()
-        )
+        # One query in the usual case: the item named (or, none named, up to two items of the
+        # order) with its order; the order alone only when that finds no item. External ids are
+        # unique: the first row is the only one.
+        found = OrderItem.objects.select_related(*_ITEM_RELATED).filter(order__external_id=order_external_id)
+        if item_external_id:
+            items = list(found.filter(external_id=item_external_id)[:1])
+        else:
+            items = list(found.order_by()[:2])
+        if items:
+            order = items[0].order
+        else:
+            order = _first(
+                Order.objects.select_related("buyer", "merchant").filter(external_id=order_external_id)
+            )
         if order is None:
             raise InvalidInput(_("No such order."), field="order")
         if actor is not None and actor.role == Role.CONSUMER and order.buyer.user_id != actor.pk:
@@ -81,48 +100,48 @@ def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external
     if item_external_id:
         if order is None:
             raise InvalidInput(_("Give the order of this item."), field="order")
-        item = (
-            OrderItem.objects.select_related("product__category")
-            .filter(external_id=item_external_id, order=order)
-            .first()
-        )
+        item = items[0] if items else None
         if item is None:
             raise InvalidInput(_("This item is not part of the order."), field="item")
     elif order is not None:
         # no item named: the order's only item, if it has one; with several, the case is about
         # the order as a whole (its paid total is the limit of a claim, no product is blamed)
-        items = list(OrderItem.objects.select_related("product__category").filter(order=order).order_by()[:2])
         item = items[0] if len(items) == 1 else None
     if buyer is None and buyer_external_id:
-        buyer = Buyer.objects.filter(external_id=buyer_external_id).first()
+        buyer = _first(Buyer.objects.filter(external_id=buyer_external_id))
         if buyer is None:
             raise InvalidInput(_("No such buyer."), field="buyer")
     if buyer is None and actor is not None and actor.role == Role.CONSUMER:
-        buyer = Buyer.objects.filter(user=actor).first()
+        buyer = _first(Buyer.objects.filter(user=actor))
+    if buyer is None and buyer_phone and actor is not None and actor.role != Role.CONSUMER:
+        buyer = _buyer_by_phone(actor, buyer_phone)
     return order, item, buyer
 
 
-def _repeat_count(case: Case) -> int:
-    """Cases in the last 30 days by the same buyer, plus others' cases on the same product."""
-    by_buyer = Q(buyer_id=case.buyer_id) if case.buyer_id else None
-    by_others = Q(product_id=case.product_id) & ~Q(buyer_id=case.buyer_id) if case.product_id else None
-    counts = {}
-    if by_buyer is not None:
-        counts["buyer"] = Count("pk", filter=by_buyer)
-    if by_others is not None:
-        counts["others"] = Count("pk", filter=by_others)
-    if not counts:
-        return 0
-    who = Q(buyer_id=case.buyer_id) if case.buyer_id else Q()
-    if case.product_id:
-        who = who | Q(product_id=case.product_id) if case.buyer_id else Q(product_id=case.product_id)
-    since = timezone.now() - timedelta(days=30)
-    found = Case.objects.filter(who, created_at__gte=since).aggregate(**counts)
-    return sum(found.values())
+def _buyer_by_phone(actor, phone: str) -> Buyer:
+    """The caller of a hotline case, found by the number they call from (staff only)."""
+    from marketguard.catalog import services as catalog
+
+    found = catalog.buyers_by_phone(actor, phone)
+    if not found:
+        raise InvalidInput(_("No buyer has this phone number."), field="buyer_phone")
+    if len(found) > 1:
+        raise InvalidInput(
+            _("%(n)s buyers have this phone number: give the order or the buyer's id.") % {"n": len(found)},
+            code="SEVERAL_BUYERS",
+            field="buyer_phone",
+        )
+    return found[0]
 
 
-def _find_duplicate(case: Case) -> Case | None:
-    window = timezone.now() - timedelta(hours=rules().duplicate_window_hours)
+def _first(queryset):
+    """The row of a lookup by a unique key, or None: `.first()` without its ORDER BY."""
+    return next(iter(queryset[:1]), None)
+
+
+def _duplicate_filter(case: Case, problem_type: str, now: datetime) -> Q | None:
+    """A likely duplicate: an open case of the same person (buyer, account or e-mail address),
+    order (or none) and problem type filed within the rules' window. None: nobody to compare."""
     who = Q()
     if case.buyer_id:
         who |= Q(buyer_id=case.buyer_id)
@@ -132,13 +151,44 @@ def _find_duplicate(case: Case) -> Case | None:
         who |= Q(contact_email__iexact=case.contact_email)
     if not who:
         return None
-    candidates = Case.objects.filter(who, created_at__gte=window, status__in=list(workflow.OPEN))
+    window = now - timedelta(hours=rules().duplicate_window_hours)
+    found = who & Q(created_at__gte=window, status__in=list(workflow.OPEN))
     if case.pk is not None:
-        candidates = candidates.exclude(pk=case.pk)
-    candidates = (
-        candidates.filter(order_id=case.order_id) if case.order_id else candidates.filter(order__isnull=True)
-    )
-    return candidates.filter(problem_type=case.problem_type).order_by("created_at").first()
+        found &= ~Q(pk=case.pk)
+    found &= Q(order_id=case.order_id) if case.order_id else Q(order__isnull=True)
+    return found & Q(problem_type=problem_type)
+
+
+def _recent_cases(case: Case, problem_type: str) -> tuple[int, Case | None]:
+    """What earlier cases say about a case being filed, in one query: the repeat count (cases
+    in the last 30 days by the same buyer, plus others' cases on the same product) and the likely
+    duplicate (see `_duplicate_filter`), the earliest one, fetched only when there is one.
+
+    The query reads the cases of the same buyer, product or order (a case without an order: the
+    likely duplicates themselves), which any counted case is, through their indexes; each count
+    keeps of them what its own whole condition says."""
+    now = timezone.now()
+    since = Q(created_at__gte=now - timedelta(days=30))
+    rows, counts = [], {}
+    if case.buyer_id:
+        rows.append(Q(buyer_id=case.buyer_id))
+        counts["buyer"] = Count("pk", filter=Q(buyer_id=case.buyer_id) & since)
+    if case.product_id:
+        rows.append(Q(product_id=case.product_id))
+        counts["others"] = Count(
+            "pk", filter=Q(product_id=case.product_id) & ~Q(buyer_id=case.buyer_id) & since
+        )
+    duplicates = _duplicate_filter(case, problem_type, now)
+    if duplicates is not None:
+        rows.append(Q(order_id=case.order_id) if case.order_id else duplicates)
+        counts["duplicates"] = Count("pk", filter=duplicates)
+    if not rows:
+        return 0, None
+    found = Case.objects.filter(reduce(operator.or_, rows)).aggregate(**counts)
+    duplicate = None
+    if found.pop("duplicates", 0):
+        duplicate = Case.objects.filter(duplicates).order_by("created_at").first()
+    return sum(found.values()), duplicate
 
 
 TITLE_LENGTH = 60
@@ -162,6 +212,7 @@ def submit_case(
     order_external_id: str | None = None,
     item_external_id: str | None = None,
     buyer_external_id: str | None = None,
+    buyer_phone: str = "",
     amount_claimed=None,
     contact_email: str = "",
     safety_confirmed: bool = False,
@@ -194,6 +245,7 @@ def submit_case(
         order_external_id=order_external_id,
         item_external_id=item_external_id,
         buyer_external_id=buyer_external_id,
+        buyer_phone=(buyer_phone or "").strip(),
     )
     if kind in AFTER_SALES_KINDS and order is None:
         raise InvalidInput(_("After-sales requests need the order."), field="order")
@@ -202,7 +254,7 @@ def submit_case(
     )
     if amount is not None and paid is not None and amount > paid and kind != CaseKind.COMPENSATION:
         raise InvalidInput(
-            _("You cannot claim more than you paid (%(paid)s).") % {"paid": paid / 100},
+            _("You cannot claim more than you paid (%(paid)s).") % {"paid": format_yuan(paid)},
             field="amount_claimed",
         )
     product = item.product if item is not None else None
@@ -211,7 +263,8 @@ def submit_case(
     if consumer is None and buyer is None and not contact_email:
         # a hotline or chat case needs someone to answer to
         raise InvalidInput(
-            _("Give the order, the buyer's id or an e-mail address to answer the consumer."), field="buyer"
+            _("Give the order, the buyer's id or phone number, or an e-mail address to answer the consumer."),
+            field="buyer",
         )
     no_reason = None
     if problem_type == ProblemType.NO_REASON_RETURN and order is not None and item is None:
@@ -259,13 +312,19 @@ def submit_case(
         # audit records collected meanwhile are written after it, one statement per table.
         case._pending = _Pending()
         case._no_pauses = True  # a case being filed has no pause rows yet: spare the lookups
-        result = triage.triage(
+        # triage in two halves: the problem type decides which earlier case is a likely
+        # duplicate, so the repeat count (for the priority) and the duplicate come in one query
+        assessment = triage.assess(
             f"{title}\n{description}",
             kind=kind,
             problem_type=ProblemType.SAFETY if safety_confirmed else (problem_type or None),
+        )
+        repeat_count, duplicate = _recent_cases(case, assessment.problem_type)
+        result = triage.prioritise(
+            assessment,
             amount_fen=amount or paid,
             category_risk=category.risk_level if category else None,
-            repeat_count=_repeat_count(case),
+            repeat_count=repeat_count,
             channel=channel,
             **({"rules": triage.TriageRules.from_dict(rules().triage)} if rules().triage else {}),
         )
@@ -273,6 +332,18 @@ def submit_case(
         case.priority = result.priority
         case.safety = result.safety
         case.triage = result.to_dict()
+        if no_reason is None and case.problem_type == ProblemType.NO_REASON_RETURN and order is not None:
+            # read from the text, not chosen: the check is recorded for the agent and the merchant
+            # (the consumer is not refused for a type they did not pick)
+            no_reason = check_no_reason_return(order=order, category=category)
+            case.triage["reasons"].append(
+                {"code": "NO_REASON_NOT_ELIGIBLE", "params": {"why": list(no_reason.reasons)}}
+                if not no_reason.eligible
+                else {
+                    "code": "NO_REASON_ELIGIBLE",
+                    "params": {"deadline": no_reason.deadline.date().isoformat()},
+                }
+            )
         if no_reason is not None:
             case.triage["no_reason_return"] = no_reason.to_dict()
         case.sla_policy = sla.match_policy(policies(), _facts(case)).name
@@ -285,7 +356,6 @@ def submit_case(
         _event(
             case, "case_triaged", None, Party.SYSTEM, case.triage, visibility=CaseEvent.Visibility.PLATFORM
         )
-        duplicate = _find_duplicate(case)
         if duplicate is not None:
             case.possible_duplicate_of = duplicate
             _event(

@@ -119,7 +119,10 @@ def ingest_email(*, raw: bytes) -> MailResult:
 
 
 def _already_ingested(mail) -> bool:
-    return bool(mail.message_id) and CaseMessage.objects.filter(email_message_id=mail.message_id).exists()
+    # compared as stored: a Message-ID is kept to its first 300 characters
+    return (
+        bool(mail.message_id) and CaseMessage.objects.filter(email_message_id=mail.message_id[:300]).exists()
+    )
 
 
 def _new_case(mail) -> MailResult:

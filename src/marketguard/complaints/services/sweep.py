@@ -65,6 +65,10 @@ class SweepReport:
     returns_deemed_received: int = 0
 
 
+#: reasons the system gives for a move, as codes (the timeline says them in the reader's language)
+NOTHING_LEFT_TO_REFUND = "nothing_left_to_refund"
+SLA_BREACHED = "sla_breached"
+
 TARGET_FIELDS = {
     "first_response": ("first_response_due", "first_responded_at"),
     "merchant_response": ("merchant_response_due", "merchant_responded_at"),
@@ -202,7 +206,7 @@ def _sweep_case(number: str, now: datetime, report: SweepReport) -> None:
                 continue
             start = case.merchant_since if target == "merchant_response" else case.created_at
             clock = policy.clock(target, start, pauses=_pauses(case), business_calendar=get_calendar())
-            warn_at = clock.warning_at(now)
+            warn_at = None if clock.paused_at(now) else clock.warning_at(now)
             if warn_at is not None and warn_at > now:
                 upcoming.append(warn_at)
             state = clock.state(now)
@@ -219,8 +223,10 @@ def _sweep_case(number: str, now: datetime, report: SweepReport) -> None:
                 fields += _apply_actions(case, target, stage, actions)
         next_warning = min(upcoming, default=None)
         if case.sla_warn_at != next_warning:
+            # the sweep's own bookkeeping: not a change anyone made, so the version stays (forms
+            # open on the case are not refused for it)
             case.sla_warn_at = next_warning
-            fields.append("sla_warn_at")
+            Case.objects.filter(pk=case.pk).update(sla_warn_at=next_warning)
         if fields:
             _save(case, fields)
 
@@ -314,7 +320,7 @@ def _apply_actions(case: Case, target: str, stage: str, actions) -> list[str]:
             action == "platform_intervention"
             and case.status in workflow.TRANSITIONS["request_intervention"].sources
         ):
-            fields += _escalate(case, actor=None, party=Party.SYSTEM, reason=f"SLA {target} breached")
+            fields += _escalate(case, actor=None, party=Party.SYSTEM, reason=f"{SLA_BREACHED}:{target}")
     return fields
 
 
@@ -339,7 +345,7 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
         _violation(case, MerchantViolation.Kind.SILENT_ON_REFUND, {"amount_fen": amount}, due=missed)
         if amount is None or amount <= 0:
             # everything paid was refunded already: nothing to approve, the platform looks at it
-            fields = _escalate(case, actor=None, party=Party.SYSTEM, reason="nothing left to refund")
+            fields = _escalate(case, actor=None, party=Party.SYSTEM, reason=NOTHING_LEFT_TO_REFUND)
             _save(case, [*fields, "auto_approve_at"])
             return
         fields = _move(case, "auto_approve", actor=None, party=Party.SYSTEM, data={"after_hours": hours})

@@ -44,13 +44,13 @@ from marketguard.complaints.services.common import (
     _save,
     _tell_consumer,
     _tell_the_others,
+    _to_platform,
     _when,
     case_link,
-    case_payload,
     consumer_language,
     timeouts,
 )
-from marketguard.core import audit, events
+from marketguard.core import audit
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
@@ -218,15 +218,15 @@ def _merchant_answered(case: Case, actor) -> list[str]:
 
 def _end_pause(case: Case) -> list[str]:
     """The consumer answered: the clocks run again, and the merchant's own timers (automatic
-    approval, the consumer's right to ask for intervention) are moved on by the time the platform
-    waited on the consumer."""
+    approval, the consumer's right to ask for intervention and its 15 days) are moved on by the
+    time the platform waited on the consumer."""
     now = timezone.now()
     # the materials pause only: returned goods may still be on their way
     case.pauses.filter(ended_at__isnull=True).exclude(reason=RETURN_PAUSE).update(ended_at=now)
     since = case.waiting_on_consumer_since
     moved = []
     if since is not None:
-        for name in ("auto_approve_at", "intervention_allowed_at"):
+        for name in ("auto_approve_at", "intervention_allowed_at", "intervention_deadline"):
             at = getattr(case, name)
             if at is not None and at > since:
                 setattr(case, name, at + (now - since))
@@ -307,8 +307,11 @@ def add_evidence(
     internal: bool = False,
     on_behalf_of: str | None = None,
     version: int | None = None,
+    with_intake: bool = False,
 ):
-    """Store a file once (by SHA-256), check its type by content, make a thumbnail for images."""
+    """Store a file once (by SHA-256), check its type by content, make a thumbnail for images.
+    `with_intake`: the files sent with the form that filed the case (the agent recording a call
+    does not become its owner by them, nor is refused when a safety case went to another agent)."""
     from marketguard.complaints import evidence_store
 
     with transaction.atomic():
@@ -321,7 +324,7 @@ def add_evidence(
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform adds internal evidence."), code="NOT_YOUR_MOVE")
-        fields = _claim(case, actor, party)
+        fields = [] if with_intake else _claim(case, actor, party)
         evidence = evidence_store.store(
             case=case,
             actor=actor,
@@ -748,6 +751,11 @@ def record_return_received(
     8-9) are recorded as such with what is wrong, and the platform decides: no refund falls due
     until it has ruled."""
     note = _clean_text(note, "note", required=not intact, limit=2000)
+    if intact and note:
+        raise InvalidInput(
+            _("A note is for goods that came back not intact: tick that box, or leave the note empty."),
+            field="note",
+        )
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.MERCHANT, Party.AGENT)
@@ -781,14 +789,7 @@ def _dispute_return(
     case.execution_due = None
     fields = _move(case, "dispute_return", actor=actor, party=party, reason=note, data={"remedy": remedy.pk})
     fields += _end_return_pause(case, min(received_at, timezone.now()), remedy)
-    case.escalated_at = timezone.now()
-    _alert(
-        User.objects.filter(role=Role.ARBITRATOR, is_active=True),
-        case,
-        "case_escalated",
-        {"number": case.number},
-    )
-    events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "by": party})
+    fields += _to_platform(case, party)
     _tell_consumer(
         case,
         lambda: [
@@ -799,7 +800,7 @@ def _dispute_return(
             ),
         ],
     )
-    return [*fields, "execution_due", "escalated_at"]
+    return [*fields, "execution_due"]
 
 
 def _end_return_pause(case: Case, at: datetime, remedy: Remedy | None = None) -> list[str]:

@@ -146,6 +146,7 @@ def test_automatic_approval_never_refunds_more_than_was_paid(world):
     # everything was refunded already: no second refund, the platform looks at it instead
     assert Remedy.objects.filter(case=case).count() == 1
     assert case.status == workflow.ESCALATED
+    assert case.events.get(type="intervention_requested").data["reason"] == "nothing_left_to_refund"
 
 
 def test_a_ruling_cannot_order_more_refund_than_is_left(world):
@@ -202,6 +203,7 @@ def test_an_appeal_after_the_ruling_was_carried_out_and_after_seven_days(world):
     services.appeal_ruling(actor=w.merchant, number=case.number, reason="金额过高")
     case.refresh_from_db()
     assert case.status == workflow.PLATFORM_REVIEW and case.closed_at is None and case.retain_until is None
+    assert OutboxEvent.objects.filter(event_type="case.reopened", payload__number=case.number).exists()
     another = factories.order(buyer_obj=w.buyer, product_obj=w.order.items.first().product, paid_fen=19_900)
     late = _ruled(w, outcome="merchant_upheld", remedy="", amount=None, order_external_id=another.external_id)
     with (
@@ -388,6 +390,16 @@ def test_goods_returned_not_intact_go_to_the_platform_and_no_refund_falls_due(wo
         services.sweep()  # no refund overdue, no violation while the platform decides
     assert not MerchantViolation.objects.filter(case=case).exists()
     services.start_review(actor=w.arbitrator, number=case.number)
+    with pytest.raises(InvalidInput) as err:  # the goods are back already: no second return
+        services.record_ruling(
+            actor=w.arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="x",
+            remedy="return_refund",
+            amount="199.00",
+        )
+    assert err.value.errors[0].field == "remedy"
     services.record_ruling(
         actor=w.arbitrator,
         number=case.number,
@@ -432,3 +444,89 @@ def test_a_repair_is_scheduled_then_done_and_an_overdue_one_is_escalated(world):
     case.refresh_from_db()
     assert remedy.status == Remedy.Status.DONE and remedy.tracking_number == "SF77"
     assert case.status == workflow.RESOLVED
+
+
+def test_an_agent_finds_the_caller_by_phone_on_a_hotline_case(world):
+    w = world
+    w.buyer.phone = "138-1234-5678"
+    w.buyer.save(update_fields=["phone"])
+    hotline = {"channel": "hotline", "kind": "complaint", "description": "来电投诉：快递员态度很差"}
+    case = services.submit_case(actor=w.agent, buyer_phone="+86 138 1234 5678", **hotline).case
+    assert case.buyer == w.buyer and case.consumer == w.consumer and case.contact_email == "buyer@example.com"
+    with pytest.raises(InvalidInput) as err:
+        services.submit_case(actor=w.agent, buyer_phone="13900000000", **hotline)
+    assert err.value.errors[0].field == "buyer_phone"
+    factories.buyer(phone="13812345678")  # two buyers share the number: the agent must say which
+    with pytest.raises(InvalidInput) as err:
+        services.submit_case(actor=w.agent, buyer_phone="13812345678", **hotline)
+    assert err.value.errors[0].field == "buyer_phone" and err.value.code == "SEVERAL_BUYERS"
+    # a consumer cannot look anybody up: the case is their own whatever they send
+    mine = services.submit_case(
+        actor=w.consumer, buyer_phone="13812345678", **{**hotline, "channel": "web"}
+    ).case
+    assert mine.buyer == w.buyer
+
+
+def test_the_sweep_does_not_change_a_case_under_the_peoples_feet(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    case.refresh_from_db()
+    seen = case.version
+    start = timezone.now() + timedelta(hours=25)
+    for minute in range(4):  # the goods travel back: the sweep looks at the case every minute
+        with time_machine.travel(start + timedelta(minutes=minute), tick=False):
+            services.sweep()
+    case.refresh_from_db()
+    assert case.version == seen
+    services.record_return_shipped(
+        actor=w.consumer,
+        number=case.number,
+        remedy_id=remedy.pk,
+        carrier="SF",
+        tracking_number="SF1",
+        version=seen,
+    )
+
+
+def test_the_wait_on_the_consumer_moves_the_intervention_window_too(world):
+    w = world
+    case = _file(w).case
+    allowed, deadline = case.intervention_allowed_at, case.intervention_deadline
+    services.request_materials(
+        actor=w.agent, number=case.number, items=["defect_photos"], reason="照片不清楚"
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
+        services.post_message(actor=w.consumer, number=case.number, body="已补拍")
+    case.refresh_from_db()
+    assert abs(case.intervention_allowed_at - allowed - timedelta(days=3)) < timedelta(seconds=2)
+    assert abs(case.intervention_deadline - deadline - timedelta(days=3)) < timedelta(seconds=2)
+
+
+def test_a_note_on_goods_received_intact_is_refused_not_dropped(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    with pytest.raises(InvalidInput) as err:
+        services.record_return_received(
+            actor=w.merchant, number=case.number, remedy_id=remedy.pk, note="鞋盒压坏"
+        )
+    assert err.value.errors[0].field == "note"
+    remedy.refresh_from_db()
+    assert remedy.received_at is None
+
+
+def test_a_no_reason_return_read_from_the_text_is_checked_and_the_check_shown(world):
+    w = world
+    shipment = w.order.shipments.get()
+    shipment.signed_at = timezone.now() - timedelta(days=20)
+    shipment.save()
+    case = _file(w, kind="return_refund", description="不想要了，申请七天无理由退货").case
+    assert case.problem_type == "no_reason_return_7day"  # read from the text; not refused
+    assert case.triage["no_reason_return"]["eligible"] is False
+    assert "WINDOW_EXPIRED" in case.triage["no_reason_return"]["reasons"]
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(w.agent)
+    page = client.get(reverse("complaints:detail", args=[case.number])).content.decode()
+    assert "7-day no-reason return not possible: the 7 days after signing for it have passed" in page

@@ -1072,5 +1072,44 @@ def test_the_merchant_says_returned_goods_are_not_intact_on_the_case_page(world)
     assert response.status_code == 422 and 'id="err-return-received-note"' in response.content.decode()
     response = merchant.post(_act(case, "return-received"), {**form, "note": "鞋盒缺失，鞋底有明显磨损"})
     assert response.status_code == 302
+    assert "the platform decides on the refund" in merchant.get(response["Location"]).content.decode()
     html = _client(w.consumer).get(_detail(case)).content.decode()
     assert "Returned goods not intact: sent to the platform" in html and "鞋底有明显磨损" in html
+
+
+def test_files_sent_with_a_hotline_safety_case_are_kept_when_another_agent_gets_it(world):
+    w = world
+    factories.user(Role.AGENT)  # a second agent, with no cases
+    busy = _file(w)  # the recording agent already owns a case: the safety case goes to the other one
+    services.take_case(actor=w.agent, number=busy.number)
+    agent = _client(w.agent)
+    response = agent.post(
+        reverse("complaints:new"),
+        {
+            "channel": "hotline",
+            "kind": "complaint",
+            "buyer": w.buyer.external_id,
+            "description": "来电：电暖器使用时起火，手被烫伤",
+            "files": [
+                SimpleUploadedFile("call-notes.txt", "通话记录：起火".encode(), content_type="text/plain")
+            ],
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.exclude(pk=busy.pk).get(buyer=w.buyer, channel="hotline")
+    assert case.safety and case.owner != w.agent
+    assert Evidence.objects.filter(case=case, filename="call-notes.txt").exists()
+
+
+def test_the_hotline_form_finds_the_caller_by_phone(world):
+    w = world
+    w.buyer.phone = "13987654321"
+    w.buyer.save(update_fields=["phone"])
+    agent = _client(w.agent)
+    assert 'name="buyer_phone"' in agent.get(reverse("complaints:new")).content.decode()
+    form = {"channel": "hotline", "kind": "complaint", "description": "来电：商品有异味"}
+    response = agent.post(reverse("complaints:new"), {**form, "buyer_phone": "139 0000 0000"})
+    assert response.status_code == 422 and "No buyer has this phone number." in response.content.decode()
+    response = agent.post(reverse("complaints:new"), {**form, "buyer_phone": "+86 139-8765-4321"})
+    assert response.status_code == 302
+    assert Case.objects.get(channel="hotline").buyer == w.buyer
