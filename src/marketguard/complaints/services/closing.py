@@ -29,6 +29,7 @@ from marketguard.complaints.services.common import (
     case_payload,
     party_of,
     rules,
+    same_person,
 )
 from marketguard.core import audit, events
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -179,16 +180,9 @@ def merge_refusal(main: Case, dup: Case) -> InvalidInput | InvalidTransition | N
     e-mail address), the same order (or neither about one) and merchant, and the duplicate not
     yet agreed, escalated or ruled on. Merging moves every message and file into the other case,
     so two people's cases must never be merged."""
-    same_person = (
-        (main.buyer_id is not None and main.buyer_id == dup.buyer_id)
-        or (main.consumer_id is not None and main.consumer_id == dup.consumer_id)
-        or (
-            not (main.buyer_id or dup.buyer_id or main.consumer_id or dup.consumer_id)
-            and bool(main.contact_email)
-            and main.contact_email.strip().lower() == dup.contact_email.strip().lower()
-        )
-    )
-    if not same_person or (main.buyer_id and dup.buyer_id and main.buyer_id != dup.buyer_id):
+    who = same_person(main)
+    one_person = who is not None and Case.objects.filter(who, pk=dup.pk).exists()
+    if not one_person or (main.buyer_id and dup.buyer_id and main.buyer_id != dup.buyer_id):
         return InvalidInput(_("Only cases of the same consumer can be merged."), field="duplicate")
     if main.order_id != dup.order_id or main.merchant_id != dup.merchant_id:
         return InvalidInput(_("Only cases about the same order can be merged."), field="duplicate")

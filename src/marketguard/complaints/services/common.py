@@ -416,6 +416,23 @@ def _recompute_deadlines(case: Case) -> list[str]:
     return fields
 
 
+def same_person(case: Case) -> Q | None:
+    """The cases of the same person as `case`: the same buyer or the same account; by e-mail
+    address only between cases that have neither (a shared family address does not make two
+    buyers one person). None: nobody to compare with. Duplicates are looked for, and merges
+    allowed, only within this."""
+    if case.buyer_id or case.consumer_id:
+        who = Q()
+        if case.buyer_id:
+            who |= Q(buyer_id=case.buyer_id)
+        if case.consumer_id:
+            who |= Q(consumer_id=case.consumer_id)
+        return who
+    if (case.contact_email or "").strip():
+        return Q(contact_email__iexact=case.contact_email.strip(), buyer__isnull=True, consumer__isnull=True)
+    return None
+
+
 #: the reason of a pause for the time a case stood resolved before it was reopened or appealed
 RESOLVED_PAUSE = "resolved"
 

@@ -49,6 +49,7 @@ from marketguard.complaints.services.common import (
     consumer_language,
     policies,
     rules,
+    same_person,
 )
 from marketguard.core import audit, events, languages, numbering
 from marketguard.core.errors import InvalidInput, PermissionDenied
@@ -140,16 +141,10 @@ def _first(queryset):
 
 
 def _duplicate_filter(case: Case, problem_type: str, now: datetime) -> Q | None:
-    """A likely duplicate: an open case of the same person (buyer, account or e-mail address),
-    order (or none) and problem type filed within the rules' window. None: nobody to compare."""
-    who = Q()
-    if case.buyer_id:
-        who |= Q(buyer_id=case.buyer_id)
-    if case.consumer_id:
-        who |= Q(consumer_id=case.consumer_id)
-    if case.contact_email:
-        who |= Q(contact_email__iexact=case.contact_email)
-    if not who:
+    """A likely duplicate: an open case of the same person (:func:`same_person`), order (or none)
+    and problem type filed within the rules' window. None: nobody to compare."""
+    who = same_person(case)
+    if who is None:
         return None
     window = now - timedelta(hours=rules().duplicate_window_hours)
     found = who & Q(created_at__gte=window, status__in=list(workflow.OPEN))

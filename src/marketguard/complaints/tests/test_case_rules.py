@@ -530,3 +530,38 @@ def test_a_no_reason_return_read_from_the_text_is_checked_and_the_check_shown(wo
     client.force_login(w.agent)
     page = client.get(reverse("complaints:detail", args=[case.number])).content.decode()
     assert "7-day no-reason return not possible: the 7 days after signing for it have passed" in page
+
+
+def test_one_rule_says_who_is_the_same_person_for_duplicates_and_merges(world):
+    w = world
+    family = factories.buyer(email="buyer@example.com")  # another buyer, the same family address
+    family_order = factories.order(buyer_obj=family, paid_fen=5_000)
+    first = services.submit_case(
+        actor=w.agent,
+        channel="hotline",
+        kind="complaint",
+        order_external_id=family_order.external_id,
+        description="鞋子开胶",
+    )
+    assert first.case.buyer == family
+    # an e-mail case with no buyer: a duplicate only of other cases that have no buyer either
+    by_mail = services.submit_case(
+        actor=None,
+        channel="email",
+        kind="complaint",
+        description="快递太慢",
+        contact_email="Someone@Example.com",
+    )
+    again = services.submit_case(
+        actor=None,
+        channel="email",
+        kind="complaint",
+        description="快递太慢",
+        contact_email="someone@example.com",
+    )
+    assert by_mail.duplicate_of is None and again.duplicate_of == by_mail.case
+    services.merge_cases(actor=w.agent, primary=by_mail.case.number, duplicate=again.case.number)
+    mine = _file(w, kind="complaint", description="快递太慢", amount_claimed=None, order_external_id=None)
+    assert mine.duplicate_of is None  # the consumer's own case is not the stranger's e-mail case
+    with pytest.raises(InvalidInput):
+        services.merge_cases(actor=w.agent, primary=mine.case.number, duplicate=by_mail.case.number)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from marketguard.complaints import services, triage, workflow
 from marketguard.complaints.models import Case
-from marketguard.complaints.services.common import rules
+from marketguard.complaints.services.common import rules, same_person
 from marketguard.complaints.services.intake import _recent_cases
 from marketguard.core.errors import InvalidInput
 from marketguard.core.models import NumberSequence, Role
@@ -51,14 +51,8 @@ def _reference_repeat_count(case: Case) -> int:
 
 def _reference_duplicate(case: Case) -> Case | None:
     window = timezone.now() - timedelta(hours=rules().duplicate_window_hours)
-    who = Q()
-    if case.buyer_id:
-        who |= Q(buyer_id=case.buyer_id)
-    if case.consumer_id:
-        who |= Q(consumer_id=case.consumer_id)
-    if case.contact_email:
-        who |= Q(contact_email__iexact=case.contact_email)
-    if not who:
+    who = same_person(case)  # the rule of who is the same person is shared (tested on its own)
+    if who is None:
         return None
     candidates = Case.objects.filter(who, created_at__gte=window, status__in=list(workflow.OPEN))
     if case.pk is not None:
