@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from marketguard.catalog import schemas
+from marketguard.catalog import codes, schemas
 from marketguard.catalog.attributes import clean_attributes, dump_attributes, merge_templates
 from marketguard.catalog.models import Buyer, Category, Merchant, Order, OrderItem, Product, Shipment, Store
 from marketguard.core import audit
@@ -134,7 +134,10 @@ def _build_product(row, refs, ctx):
 
 
 def _build_buyer(row, refs, ctx):
-    return {k: row[k] for k in ("external_id", "name", "phone", "email", "address")}
+    return {
+        **{k: row[k] for k in ("external_id", "name", "phone", "email", "address")},
+        "phone_key": codes.phone_key(row["phone"]),
+    }
 
 
 def _build_order(row, refs, ctx):
@@ -239,7 +242,7 @@ KINDS: dict[str, KindSpec] = {
             schemas.BuyerIn,
             {},
             _build_buyer,
-            ["name", "phone", "email", "address", "updated_at"],
+            ["name", "phone", "phone_key", "email", "address", "updated_at"],
         ),
         KindSpec(
             "orders",

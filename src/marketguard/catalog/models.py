@@ -174,6 +174,8 @@ class Buyer(Timestamped):
     )
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    #: the phone as digits to find a caller by, however it was written (`codes.phone_key`)
+    phone_key = models.CharField(max_length=30, blank=True, db_index=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
 
@@ -184,6 +186,14 @@ class Buyer(Timestamped):
 
     def __str__(self) -> str:
         return self.external_id
+
+    def save(self, *args, **kwargs):
+        from marketguard.catalog.codes import phone_key
+
+        self.phone_key = phone_key(self.phone)
+        if kwargs.get("update_fields") is not None and "phone" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "phone_key"}
+        super().save(*args, **kwargs)
 
 
 class OrderStatus(models.TextChoices):

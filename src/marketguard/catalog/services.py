@@ -133,8 +133,7 @@ def buyers_by_phone(actor, phone: str) -> list[Buyer]:
     key = codes.phone_key(phone)
     if len(key) < 7:
         raise InvalidInput(_("Enter the whole phone number."), field="buyer_phone")
-    candidates = visible_buyers(actor).filter(phone__endswith=key[-4:]).order_by("external_id")
-    return [b for b in candidates[:200] if codes.phone_key(b.phone) == key]
+    return list(visible_buyers(actor).filter(phone_key=key).order_by("external_id")[:20])
 
 
 def visible_orders(actor) -> QuerySet[Order]:

@@ -305,3 +305,16 @@ def test_a_store_feed_without_the_return_address_keeps_the_one_on_file(codes):
     )
     stores = {s.external_id: (s.name, s.return_address) for s in Store.objects.all()}
     assert stores == {"S1": ("甲店新名", "杭州市退货仓"), "S2": ("乙店", "宁波市退货仓"), "S3": ("丙店", "")}
+
+
+def test_a_buyer_feed_keeps_the_phone_findable_however_it_is_written():
+    from marketguard.catalog.models import Buyer
+
+    services.upsert_many(
+        actor=None, kind="buyers", rows=[{"external_id": "B1", "name": "王五", "phone": "+86 139-0000 1111"}]
+    )
+    assert Buyer.objects.get(external_id="B1").phone_key == "13900001111"
+    services.upsert_many(
+        actor=None, kind="buyers", rows=[{"external_id": "B1", "name": "王五", "phone": "13900002222"}]
+    )
+    assert Buyer.objects.get(external_id="B1").phone_key == "13900002222"
