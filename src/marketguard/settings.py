@@ -11,6 +11,8 @@ Environment variables:
   MARKETGUARD_VAR      folder for the SQLite file, secret key, media (default <repo>/var)
   MEDIA_ROOT           uploaded evidence (default $MARKETGUARD_VAR/media)
   COMPLAINTS_MAILDIR   a maildir the worker reads complaints from (e-mail intake)
+  COMPLAINTS_MAIL_VERIFIER  the authserv-id our receiving mail server writes in Authentication-Results:
+                       when set, a reply is added to a case only if it passed DMARC (else DKIM) there
   EMAIL_BACKEND        default: files in $MARKETGUARD_VAR/mail-out; SMTP with
                        django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST, EMAIL_PORT,
                        EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL
@@ -244,6 +246,7 @@ LOGGING = {
 
 # Complaints: a maildir the worker reads for e-mail intake (empty: off); outgoing mail.
 COMPLAINTS_MAILDIR = os.environ.get("COMPLAINTS_MAILDIR", "")
+COMPLAINTS_MAIL_VERIFIER = os.environ.get("COMPLAINTS_MAIL_VERIFIER", "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail-out"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

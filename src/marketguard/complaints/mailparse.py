@@ -110,6 +110,19 @@ class ParsedMail:
     is_auto_reply: bool = False
     auto_reply_reason: str | None = None
     case_number: str | None = None
+    #: Authentication-Results headers (RFC 8601): (authserv-id, {method: result}), in order
+    auth_results: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def sender_verified(self, authserv_id: str) -> bool:
+        """Whether the receiving server `authserv_id` (ours: only its own header is trusted)
+        found the From domain authentic: DMARC pass, or DKIM pass when it checked no DMARC."""
+        for server, results in self.auth_results:
+            if server.lower() != authserv_id.lower():
+                continue
+            if "dmarc" in results:
+                return results["dmarc"] == "pass"
+            return results.get("dkim") == "pass"
+        return False
 
 
 # --------------------------------------------------------------------------- decoding
@@ -647,6 +660,29 @@ def _date(msg: email.message.Message) -> datetime | None:
         return None
 
 
+_RESINFO = re.compile(r"^\s*([A-Za-z0-9-]+)\s*=\s*([A-Za-z]+)")
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def authentication_results(values: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Parse Authentication-Results header values (RFC 8601): the authserv-id and, per method
+    (spf, dkim, dmarc ...), its first result, lower-cased. Malformed parts are skipped."""
+    out = []
+    for value in values:
+        text = _COMMENT.sub("", _UNFOLD.sub("", value or ""))
+        server, _sep, rest = text.partition(";")
+        server = server.strip().split()[0] if server.strip() else ""
+        if not server:
+            continue
+        results: dict[str, str] = {}
+        for part in rest.split(";"):
+            match = _RESINFO.match(part)
+            if match and match[1].lower() != "none":
+                results.setdefault(match[1].lower(), match[2].lower())
+        out.append((server, results))
+    return out
+
+
 def parse_message(raw: bytes, *, case_prefix: str = DEFAULT_CASE_PREFIX) -> ParsedMail:
     """Parse one raw RFC 5322 message. Never raises on malformed mail (it degrades field by field);
     raises ``TypeError`` only when ``raw`` is not bytes."""
@@ -684,6 +720,7 @@ def parse_message(raw: bytes, *, case_prefix: str = DEFAULT_CASE_PREFIX) -> Pars
         is_auto_reply=reason is not None,
         auto_reply_reason=reason,
         case_number=find_case_number(subject, [*in_reply_to, *reversed(references)], prefix=case_prefix),
+        auth_results=authentication_results(_raw_headers(msg, "authentication-results")),
     )
 
 

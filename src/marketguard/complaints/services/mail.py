@@ -86,6 +86,9 @@ _REFUSED_TEXT = {
     "not_the_consumer": gettext_lazy(
         "E-mail from %(sender)s was not added: only the consumer of this case may write into it by e-mail."
     ),
+    "unverified_sender": gettext_lazy(
+        "E-mail from %(sender)s was not added: our mail server could not confirm it comes from that address."
+    ),
 }
 
 
@@ -150,7 +153,7 @@ def _new_case(mail) -> MailResult:
 
 def _reply(quoted: Case, mail) -> MailResult:
     sender = mail.from_address
-    refusal = _refusal(quoted, sender)
+    refusal = _refusal(quoted, sender) or _unverified(mail)
     if refusal is not None:
         return _refuse(quoted, mail, refusal)
     case = _destination(quoted, sender)
@@ -194,6 +197,16 @@ def _account(case: Case) -> User | None:
     if case.consumer_id:
         return case.consumer
     return case.buyer.user if case.buyer_id and case.buyer.user_id else None
+
+
+def _unverified(mail) -> str | None:
+    """With `COMPLAINTS_MAIL_VERIFIER` set (the authserv-id our receiving mail server writes in
+    Authentication-Results), a message writes into a case only if that server found its From
+    domain authentic (DMARC, else DKIM): a forged consumer address is refused."""
+    verifier = (getattr(settings, "COMPLAINTS_MAIL_VERIFIER", "") or "").strip()
+    if verifier and not mail.sender_verified(verifier):
+        return "unverified_sender"
+    return None
 
 
 def _refusal(case: Case, sender: str) -> str | None:

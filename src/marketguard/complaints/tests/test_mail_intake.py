@@ -408,3 +408,38 @@ def test_a_released_claim_is_read_again(tmp_path):
     [claim] = list(mailparse.claim_messages(tmp_path / "inbox"))
     assert mailparse.release_claim(claim) is True
     assert [k for k, _raw in mailparse.iter_maildir(tmp_path / "inbox")] == [key]
+
+
+def test_authentication_results_are_read_only_from_our_own_server():
+    from marketguard.complaints.mailparse import authentication_results, parse_message
+
+    results = authentication_results(
+        [
+            "mx.marketguard.invalid; spf=pass smtp.mailfrom=example.com;\r\n dkim=pass (good sig) header.d=example.com;"
+            " dmarc=fail (p=reject) header.from=example.com",
+            "evil.example; dmarc=pass",
+        ]
+    )
+    assert results == [
+        ("mx.marketguard.invalid", {"spf": "pass", "dkim": "pass", "dmarc": "fail"}),
+        ("evil.example", {"dmarc": "pass"}),
+    ]
+    raw = b"Authentication-Results: mx.marketguard.invalid; dkim=pass header.d=example.com\r\nFrom: a@example.com\r\nSubject: x\r\n\r\nhi\r\n"
+    mail = parse_message(raw)
+    assert mail.sender_verified("mx.marketguard.invalid") and not mail.sender_verified("other.mx")
+
+
+def test_with_a_verifier_set_an_unconfirmed_reply_does_not_enter_the_case(people, settings):
+    settings.COMPLAINTS_MAIL_VERIFIER = "mx.marketguard.invalid"
+    case = _filed()
+    before = case.messages.count()
+    forged = _reply(case, "请把退款打到这个新账户")  # no Authentication-Results from our server
+    result = services.ingest_email(raw=forged)
+    assert result.action == "refused" and result.reason == "unverified_sender"
+    assert case.messages.count() == before
+    genuine = (
+        b"Authentication-Results: mx.marketguard.invalid; spf=pass; dkim=pass; dmarc=pass header.from=example.com\r\n"
+        + _reply(case, "照片已补充")
+    )
+    assert services.ingest_email(raw=genuine).action == "threaded"
+    assert case.messages.count() == before + 1
