@@ -532,3 +532,51 @@ def test_return_leg_consumer_ships_back_merchant_receives_and_refunds(page, open
     timeline = page.get_by_test_id("timeline")
     for step in ("商品已寄回", "已收到退货：须在期限内退款", "售后方案已执行"):
         expect(timeline).to_contain_text(step)
+
+
+def test_goods_back_not_intact_go_to_the_platform_which_rules_a_partial_refund(page, open_page, live_server):
+    consumer, order, merchant = _world()
+    arbitrator = factories.user(Role.ARBITRATOR)
+    case = services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="return_refund",
+        order_external_id=order.external_id,
+        problem_type="size_mismatch",
+        description="鞋子偏小一码，想退货退款",
+        amount_claimed="129.00",
+    ).case
+    proposal = services.make_proposal(
+        actor=merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    remedy_id = case.remedies.get().pk
+    services.record_return_shipped(
+        actor=consumer, number=case.number, remedy_id=remedy_id, carrier="顺丰", tracking_number="SF1"
+    )
+
+    _sign_in(page, live_server, merchant)  # zh-CN
+    page.goto(f"{live_server.url}/cases/{case.number}/")
+    page.locator("details.not-intact summary").click()
+    page.get_by_label("商品不完好：由平台决定退款").check()
+    page.get_by_label("商品存在的问题").fill("鞋底已磨损，鞋盒缺失")
+    page.get_by_test_id("return-received").click()
+    expect(page.locator("ul.messages")).to_contain_text("已记录为商品不完好：由平台决定退款。")
+    expect(_status(page)).to_have_attribute("data-status", "escalated")
+    expect(page.locator("#timeline")).to_contain_text("退回商品不完好")
+
+    judge = open_page()
+    _sign_in(judge, live_server, arbitrator)
+    judge.goto(f"{live_server.url}/cases/{case.number}/")
+    expect(judge.locator("#timeline")).to_contain_text("鞋底已磨损")
+    judge.get_by_test_id("start-review").click()
+    expect(_status(judge)).to_have_attribute("data-status", "platform_review")
+    judge.select_option("#ruling-outcome", "partially_upheld")
+    judge.select_option("#ruling-remedy", "refund")
+    judge.fill("#ruling-amount", "80.00")
+    judge.fill("#ruling-reasons", "鞋底磨损属二次销售受损，部分退款。")
+    judge.click("#act-ruling button[type=submit]")
+    expect(_status(judge)).to_have_attribute("data-status", "executing")
+    expect(judge.get_by_test_id("remedy").filter(has_text="¥80.00")).to_have_attribute(
+        "data-status", "pending"
+    )
