@@ -110,19 +110,30 @@ class ParsedMail:
     is_auto_reply: bool = False
     auto_reply_reason: str | None = None
     case_number: str | None = None
-    #: Authentication-Results headers (RFC 8601): (authserv-id, {method: result}), in order
-    auth_results: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    #: Authentication-Results headers (RFC 8601): (authserv-id, [(method, result, {property: value})])
+    auth_results: list[tuple[str, list[tuple[str, str, dict[str, str]]]]] = field(default_factory=list)
 
     def sender_verified(self, authserv_id: str) -> bool:
-        """Whether the receiving server `authserv_id` (ours: only its own header is trusted)
-        found the From domain authentic: DMARC pass, or DKIM pass when it checked no DMARC."""
-        for server, results in self.auth_results:
-            if server.lower() != authserv_id.lower():
-                continue
-            if "dmarc" in results:
-                return results["dmarc"] == "pass"
-            return results.get("dkim") == "pass"
-        return False
+        """Whether the receiving server `authserv_id` (ours: only its own headers are trusted)
+        found the From address authentic: every DMARC result it gave is pass for the From
+        domain; with no DMARC result, a DKIM pass signed by the From domain (or a parent of it)
+        and no other DKIM result against it."""
+        domain = self.from_address.rpartition("@")[2].lower()
+        if not domain:
+            return False
+        results = [r for server, rs in self.auth_results if server.lower() == authserv_id.lower() for r in rs]
+        dmarc = [(result, props) for method, result, props in results if method == "dmarc"]
+        if dmarc:
+            return all(
+                result == "pass" and props.get("header.from", domain).lower() == domain
+                for result, props in dmarc
+            )
+        signed = [
+            result
+            for method, result, props in results
+            if method == "dkim" and _aligned(props.get("header.d", "").lower(), domain)
+        ]
+        return bool(signed) and all(result == "pass" for result in signed)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -661,24 +672,58 @@ def _date(msg: email.message.Message) -> datetime | None:
 
 
 _RESINFO = re.compile(r"^\s*([A-Za-z0-9-]+)\s*=\s*([A-Za-z]+)")
-_COMMENT = re.compile(r"\([^()]*\)")
+_PROPERTY = re.compile(r"([A-Za-z0-9-]+\.[A-Za-z0-9._-]+)\s*=\s*(\S+)")
 
 
-def authentication_results(values: list[str]) -> list[tuple[str, dict[str, str]]]:
-    """Parse Authentication-Results header values (RFC 8601): the authserv-id and, per method
-    (spf, dkim, dmarc ...), its first result, lower-cased. Malformed parts are skipped."""
+def _aligned(signer: str, domain: str) -> bool:
+    return bool(signer) and (domain == signer or domain.endswith("." + signer))
+
+
+def _plain(value: str) -> str:
+    """The header value without comments (nested ones too) and with quoted strings emptied, so
+    that neither can smuggle in a "; dmarc=pass" of their own."""
+    out, depth, quoted, escaped = [], 0, False, False
+    for ch in value:
+        if escaped:
+            escaped = False
+            continue
+        if ch == "\\" and (quoted or depth):
+            escaped = True
+        elif quoted:
+            quoted = ch != '"'
+            if not quoted:
+                out.append('"')
+        elif ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif depth:
+            continue
+        elif ch == '"':
+            quoted = True
+            out.append('"')
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def authentication_results(values: list[str]) -> list[tuple[str, list[tuple[str, str, dict[str, str]]]]]:
+    """Parse Authentication-Results header values (RFC 8601): the authserv-id and each result
+    (method, result, its properties such as header.d or header.from), lower-cased. Comments and
+    quoted strings are dropped first; malformed parts are skipped; never raises."""
     out = []
     for value in values:
-        text = _COMMENT.sub("", _UNFOLD.sub("", value or ""))
+        text = _plain(_UNFOLD.sub("", value or ""))
         server, _sep, rest = text.partition(";")
         server = server.strip().split()[0] if server.strip() else ""
         if not server:
             continue
-        results: dict[str, str] = {}
+        results = []
         for part in rest.split(";"):
             match = _RESINFO.match(part)
             if match and match[1].lower() != "none":
-                results.setdefault(match[1].lower(), match[2].lower())
+                props = {k.lower(): v.strip('"').lower() for k, v in _PROPERTY.findall(part[match.end() :])}
+                results.append((match[1].lower(), match[2].lower(), props))
         out.append((server, results))
     return out
 

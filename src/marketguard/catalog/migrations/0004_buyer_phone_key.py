@@ -2,7 +2,7 @@
 
 import re
 
-from django.db import migrations, models
+from django.db import migrations, models, transaction
 
 
 _JUNK = re.compile(r"[\s\-().]")
@@ -20,19 +20,28 @@ def _phone_key(s):
 
 
 def fill_phone_keys(apps, schema_editor):
+    """In batches, each committed on its own (the migration is not atomic), by plain UPDATEs:
+    the buyer table is never locked for the whole fill, and the index is built afterwards."""
     Buyer = apps.get_model("catalog", "Buyer")
-    batch = []
-    for buyer in Buyer.objects.exclude(phone="").only("pk", "phone").iterator(chunk_size=5000):
-        buyer.phone_key = _phone_key(buyer.phone)
-        batch.append(buyer)
-        if len(batch) >= 5000:
-            Buyer.objects.bulk_update(batch, ["phone_key"])
-            batch = []
-    if batch:
-        Buyer.objects.bulk_update(batch, ["phone_key"])
+    connection = schema_editor.connection
+    sql = 'UPDATE "catalog_buyer" SET "phone_key" = %s WHERE "id" = %s'  # the table as of this migration
+    last = 0
+    while True:
+        rows = list(
+            Buyer.objects.filter(pk__gt=last)
+            .exclude(phone="")
+            .order_by("pk")
+            .values_list("pk", "phone")[:2000]
+        )
+        if not rows:
+            break
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.executemany(sql, [(_phone_key(phone), pk) for pk, phone in rows])
+        last = rows[-1][0]
 
 
 class Migration(migrations.Migration):
+    atomic = False
     dependencies = [
         ("catalog", "0003_return_address"),
     ]
@@ -41,7 +50,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="buyer",
             name="phone_key",
-            field=models.CharField(blank=True, db_index=True, editable=False, max_length=30),
+            field=models.CharField(blank=True, editable=False, max_length=30),
         ),
         migrations.RunPython(fill_phone_keys, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="buyer",
+            name="phone_key",
+            field=models.CharField(blank=True, db_index=True, editable=False, max_length=30),
+        ),
     ]

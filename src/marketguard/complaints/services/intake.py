@@ -327,7 +327,7 @@ def submit_case(
         case.priority = result.priority
         case.safety = result.safety
         case.triage = result.to_dict()
-        if no_reason is None and case.problem_type == ProblemType.NO_REASON_RETURN and order is not None:
+        if no_reason is None and case.problem_type == ProblemType.NO_REASON_RETURN and item is not None:
             # read from the text, not chosen: the check is recorded for the agent and the merchant
             # (the consumer is not refused for a type they did not pick)
             no_reason = check_no_reason_return(order=order, category=category)
@@ -336,7 +336,7 @@ def submit_case(
                 if not no_reason.eligible
                 else {
                     "code": "NO_REASON_ELIGIBLE",
-                    "params": {"deadline": no_reason.deadline.date().isoformat()},
+                    "params": {"deadline": _last_day(no_reason.deadline)},
                 }
             )
         if no_reason is not None:
@@ -408,6 +408,11 @@ NO_REASON_TEXT = {
     "REQUESTED_BEFORE_SIGNING": gettext_lazy("the parcel has not been signed for yet"),
     "NO_DELIVERY": gettext_lazy("the order has not been delivered"),
 }
+
+
+def _last_day(deadline: datetime) -> str:
+    """The last local day before an exclusive deadline at local midnight, as YYYY-MM-DD."""
+    return (timezone.localtime(deadline) - timedelta(microseconds=1)).date().isoformat()
 
 
 def check_no_reason_return(*, order: Order | None, category: Category | None, now: datetime | None = None):

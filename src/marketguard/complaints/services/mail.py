@@ -136,6 +136,9 @@ def _new_case(mail) -> MailResult:
     )
     if user is None and buyer is None:
         return MailResult("ignored", None, "unknown_sender")
+    if _unverified(mail):
+        # it would be filed in a consumer's name and answered to them: not on a forged From
+        return MailResult("ignored", None, "unverified_sender")
     intake = submit_case(
         actor=user,
         channel=Channel.EMAIL,

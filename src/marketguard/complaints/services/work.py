@@ -324,7 +324,7 @@ def add_evidence(
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform adds internal evidence."), code="NOT_YOUR_MOVE")
-        fields = [] if with_intake else _claim(case, actor, party)
+        fields = [] if with_intake and _filed_just_now_by(case, actor) else _claim(case, actor, party)
         evidence = evidence_store.store(
             case=case,
             actor=actor,
@@ -373,6 +373,15 @@ def refundable_left(case: Case) -> int | None:
         or 0
     )
     return case.paid_amount_fen - refunded
+
+
+def _filed_just_now_by(case: Case, actor) -> bool:
+    """Whether `actor` filed this case a moment ago (the files sent with the intake form)."""
+    return (
+        actor is not None
+        and timezone.now() - case.created_at < timedelta(minutes=10)
+        and case.events.filter(type="case_submitted", actor=actor).exists()
+    )
 
 
 def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str) -> None:

@@ -567,3 +567,13 @@ def test_one_rule_says_who_is_the_same_person_for_duplicates_and_merges(world):
     assert mine.duplicate_of is None  # the consumer's own case is not the stranger's e-mail case
     with pytest.raises(InvalidInput):
         services.merge_cases(actor=w.agent, primary=mine.case.number, duplicate=by_mail.case.number)
+
+
+def test_only_who_filed_the_case_adds_its_files_without_owning_it(world):
+    w = world
+    case = _file(w, kind="complaint", description="鞋子开胶").case
+    services.take_case(actor=w.agent, number=case.number)
+    with pytest.raises(Conflict):  # the intake flag is not a way round another agent's ownership
+        services.add_evidence(
+            actor=w.agent2, number=case.number, filename="n.txt", data=b"notes", with_intake=True
+        )

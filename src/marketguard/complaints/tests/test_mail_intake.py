@@ -410,7 +410,7 @@ def test_a_released_claim_is_read_again(tmp_path):
     assert [k for k, _raw in mailparse.iter_maildir(tmp_path / "inbox")] == [key]
 
 
-def test_authentication_results_are_read_only_from_our_own_server():
+def test_authentication_results_are_read_only_from_our_own_server_and_cannot_be_smuggled():
     from marketguard.complaints.mailparse import authentication_results, parse_message
 
     results = authentication_results(
@@ -420,18 +420,38 @@ def test_authentication_results_are_read_only_from_our_own_server():
             "evil.example; dmarc=pass",
         ]
     )
-    assert results == [
-        ("mx.marketguard.invalid", {"spf": "pass", "dkim": "pass", "dmarc": "fail"}),
-        ("evil.example", {"dmarc": "pass"}),
-    ]
-    raw = b"Authentication-Results: mx.marketguard.invalid; dkim=pass header.d=example.com\r\nFrom: a@example.com\r\nSubject: x\r\n\r\nhi\r\n"
-    mail = parse_message(raw)
-    assert mail.sender_verified("mx.marketguard.invalid") and not mail.sender_verified("other.mx")
+    assert results[0] == (
+        "mx.marketguard.invalid",
+        [
+            ("spf", "pass", {"smtp.mailfrom": "example.com"}),
+            ("dkim", "pass", {"header.d": "example.com"}),
+            ("dmarc", "fail", {"header.from": "example.com"}),
+        ],
+    )
+
+    def verified(header: str, sender: str = "a@example.com") -> bool:
+        raw = f"Authentication-Results: {header}\r\nFrom: {sender}\r\nSubject: x\r\n\r\nhi\r\n".encode()
+        return parse_message(raw).sender_verified("mx.marketguard.invalid")
+
+    assert verified("mx.marketguard.invalid; dkim=pass header.d=example.com")
+    assert verified("mx.marketguard.invalid; dmarc=pass header.from=example.com")
+    assert not verified("other.mx; dmarc=pass header.from=example.com")  # not our server
+    assert not verified("mx.marketguard.invalid; dkim=pass header.d=evil.example")  # signed by someone else
+    assert not verified(
+        "mx.marketguard.invalid; dmarc=pass header.from=example.com", sender="a@victim.example"
+    )
+    # a quoted value or a nested comment cannot add a result of its own
+    assert not verified(
+        'mx.marketguard.invalid; spf=pass smtp.mailfrom="x;dmarc=pass"@evil.example; dmarc=fail'
+    )
+    assert not verified("mx.marketguard.invalid; spf=pass (helo (x); dmarc=pass) x; dmarc=fail")
+    for odd in ["", ";", "mx.marketguard.invalid", "mx.marketguard.invalid; (unterminated", '"\\', "\x00;="]:
+        authentication_results([odd])  # never raises
 
 
 def test_with_a_verifier_set_an_unconfirmed_reply_does_not_enter_the_case(people, settings):
-    settings.COMPLAINTS_MAIL_VERIFIER = "mx.marketguard.invalid"
     case = _filed()
+    settings.COMPLAINTS_MAIL_VERIFIER = "mx.marketguard.invalid"
     before = case.messages.count()
     forged = _reply(case, "请把退款打到这个新账户")  # no Authentication-Results from our server
     result = services.ingest_email(raw=forged)
@@ -443,3 +463,10 @@ def test_with_a_verifier_set_an_unconfirmed_reply_does_not_enter_the_case(people
     )
     assert services.ingest_email(raw=genuine).action == "threaded"
     assert case.messages.count() == before + 1
+
+
+def test_with_a_verifier_set_an_unconfirmed_new_complaint_is_not_filed_in_a_consumers_name(people, settings):
+    settings.COMPLAINTS_MAIL_VERIFIER = "mx.marketguard.invalid"
+    result = services.ingest_email(raw=_msg(CONSUMER, "退款", "请把退款打到新账户"))
+    assert result.action == "ignored" and result.reason == "unverified_sender"
+    assert not Case.objects.exists()
