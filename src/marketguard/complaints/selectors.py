@@ -464,20 +464,19 @@ def _outcome_filters(target: str, now: datetime) -> dict[str, Q]:
     }
 
 
-def _clock_outcome(case: Case, target: str, now: datetime, calendar, marked: bool) -> str | None:
+def _clock_outcome(
+    case: Case, target: str, now: datetime, clock: sla.Clock | None, marked: bool
+) -> str | None:
     """The same outcome for a case whose clock paused, on its SLA clock (the stored deadline of
     such a case is only as fresh as its last pause, see `_recompute_deadlines`)."""
     due, met, stops = _KPI_TARGETS[target]
     if marked:
         return "missed"
-    policy = services.policy_for(case)
-    if getattr(case, due) is None or policy.target(target) is None:
+    if getattr(case, due) is None or clock is None:
         return None
     met_at = getattr(case, met)
     stopped = met_at or next((v for v in (getattr(case, f) for f in stops) if v is not None), None)
     at = stopped or now
-    pauses = [(p.started_at, p.ended_at) for p in case.pauses.all()]
-    clock = policy.clock(target, case.created_at, pauses=pauses, business_calendar=calendar)
     if at > clock.deadline(at):
         return "missed"
     if met_at is not None:
@@ -518,10 +517,11 @@ def _sla_tallies(cases, now: datetime, by=None) -> dict:
                 "case_id", "target"
             )
         )
-        calendar = get_calendar()
         for case in with_pauses:
+            case_clocks = clocks(case, now)
             for target in _KPI_TARGETS:
-                outcome = _clock_outcome(case, target, now, calendar, (case.pk, target) in marks)
+                marked = (case.pk, target) in marks
+                outcome = _clock_outcome(case, target, now, case_clocks.get(target), marked)
                 if outcome is not None:
                     add(None if by is None else by[1](case), target, outcome)
     return tallies

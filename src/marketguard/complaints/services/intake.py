@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from marketguard.catalog import services as catalog
 from marketguard.catalog.models import Buyer, Category, Order, OrderItem
 from marketguard.complaints import materials, sla, triage, workflow
 from marketguard.complaints.models import (
@@ -121,8 +122,6 @@ def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external
 
 def _buyer_by_phone(actor, phone: str) -> Buyer:
     """The caller of a hotline case, found by the number they call from (staff only)."""
-    from marketguard.catalog import services as catalog
-
     found = catalog.buyers_by_phone(actor, phone)
     if not found:
         raise InvalidInput(_("No buyer has this phone number."), field="buyer_phone")
@@ -336,7 +335,7 @@ def submit_case(
                 if not no_reason.eligible
                 else {
                     "code": "NO_REASON_ELIGIBLE",
-                    "params": {"deadline": _last_day(no_reason.deadline)},
+                    "params": {"deadline": no_reason.last_day.isoformat() if no_reason.last_day else ""},
                 }
             )
         if no_reason is not None:
@@ -408,11 +407,6 @@ NO_REASON_TEXT = {
     "REQUESTED_BEFORE_SIGNING": gettext_lazy("the parcel has not been signed for yet"),
     "NO_DELIVERY": gettext_lazy("the order has not been delivered"),
 }
-
-
-def _last_day(deadline: datetime) -> str:
-    """The last local day before an exclusive deadline at local midnight, as YYYY-MM-DD."""
-    return (timezone.localtime(deadline) - timedelta(microseconds=1)).date().isoformat()
 
 
 def check_no_reason_return(*, order: Order | None, category: Category | None, now: datetime | None = None):

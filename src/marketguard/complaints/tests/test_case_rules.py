@@ -36,16 +36,15 @@ def _ruled(w, *, outcome="consumer_upheld", remedy="refund", amount="199.00", **
     case = _file(w, **kw).case
     services.request_intervention(actor=w.merchant, number=case.number, reason="买家要求不合理")
     services.start_review(actor=w.arbitrator, number=case.number)
-    services.record_ruling(
-        actor=w.arbitrator,
-        number=case.number,
-        outcome=outcome,
-        reasons="见证据",
-        remedy=remedy,
-        amount=amount,
-    )
+    _rule(w, case, outcome, remedy, amount, reasons="见证据")
     case.refresh_from_db()
     return case
+
+
+def _rule(w, case, outcome, remedy, amount, *, reasons="维持"):
+    return services.record_ruling(
+        actor=w.arbitrator, number=case.number, outcome=outcome, reasons=reasons, remedy=remedy, amount=amount
+    )
 
 
 # --- merges -----------------------------------------------------------------------------------------
@@ -104,14 +103,7 @@ def test_a_remedy_replaced_by_a_new_ruling_cannot_be_carried_out(world):
     case = _ruled(w)
     first = Remedy.objects.get(case=case)
     services.appeal_ruling(actor=w.merchant, number=case.number, reason="金额不对")
-    services.record_ruling(
-        actor=w.arbitrator,
-        number=case.number,
-        outcome="consumer_upheld",
-        reasons="维持",
-        remedy="refund",
-        amount="199.00",
-    )
+    _rule(w, case, "consumer_upheld", "refund", "199.00", reasons="维持")
     with pytest.raises(InvalidTransition) as err:
         services.execute_remedy(
             actor=w.merchant, number=case.number, remedy_id=first.pk, payment_reference="RF1"
@@ -163,14 +155,7 @@ def test_a_ruling_cannot_order_more_refund_than_is_left(world):
     services.request_intervention(actor=w.merchant, number=case.number, reason="已退款")
     services.start_review(actor=w.arbitrator, number=case.number)
     with pytest.raises(InvalidInput) as err:
-        services.record_ruling(
-            actor=w.arbitrator,
-            number=case.number,
-            outcome="consumer_upheld",
-            reasons="x",
-            remedy="refund",
-            amount="60.00",
-        )
+        _rule(w, case, "consumer_upheld", "refund", "60.00", reasons="x")
     assert err.value.code == "REFUND_EXCEEDS_PAYMENT" and "¥49.00" in err.value.message
 
 
@@ -294,14 +279,7 @@ def test_a_second_ruling_not_carried_out_is_a_second_violation(world):
     with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
         services.sweep()
         services.appeal_ruling(actor=w.consumer, number=case.number, reason="商家仍未退款")
-        services.record_ruling(
-            actor=w.arbitrator,
-            number=case.number,
-            outcome="consumer_upheld",
-            reasons="维持",
-            remedy="refund",
-            amount="199.00",
-        )
+        _rule(w, case, "consumer_upheld", "refund", "199.00", reasons="维持")
     with time_machine.travel(timezone.now() + timedelta(hours=50), tick=False):
         services.sweep()
         services.sweep()  # idempotent
@@ -391,23 +369,9 @@ def test_goods_returned_not_intact_go_to_the_platform_and_no_refund_falls_due(wo
     assert not MerchantViolation.objects.filter(case=case).exists()
     services.start_review(actor=w.arbitrator, number=case.number)
     with pytest.raises(InvalidInput) as err:  # the goods are back already: no second return
-        services.record_ruling(
-            actor=w.arbitrator,
-            number=case.number,
-            outcome="consumer_upheld",
-            reasons="x",
-            remedy="return_refund",
-            amount="199.00",
-        )
+        _rule(w, case, "consumer_upheld", "return_refund", "199.00", reasons="x")
     assert err.value.errors[0].field == "remedy"
-    services.record_ruling(
-        actor=w.arbitrator,
-        number=case.number,
-        outcome="partially_upheld",
-        reasons="部分损坏",
-        remedy="refund",
-        amount="120.00",
-    )
+    _rule(w, case, "partially_upheld", "refund", "120.00", reasons="部分损坏")
     remedy.refresh_from_db()
     assert remedy.status == Remedy.Status.SUPERSEDED
     assert Remedy.objects.get(case=case, status=Remedy.Status.PENDING).amount_fen == 12_000
