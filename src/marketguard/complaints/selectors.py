@@ -582,7 +582,8 @@ def _agent_figures(since: datetime | None, until: datetime | None) -> list[dict]
 #: month, and a rolling month always holds a month of orders (a calendar month would start empty
 #: on the 1st).
 INTERVENTION_DEFAULT_DAYS = 30
-#: Orders that are not valid orders for the intervention rate: never paid, or cancelled.
+#: Orders that are not valid orders for the complaint and intervention rates: never paid, or
+#: cancelled.
 NOT_VALID_ORDER_STATUSES = (OrderStatus.PENDING, OrderStatus.CANCELLED)
 
 
@@ -615,14 +616,15 @@ def metrics(
       nor cancelled). Without `since` and `until` the period is the last 30 days
       (:data:`INTERVENTION_DEFAULT_DAYS`); ``intervention_since`` and ``intervention_until`` say
       which period it covers.
-    * ``complaint_rate``: of the orders placed in the period, the share with a case.
+    * ``complaint_rate``: of the valid orders placed in the period (``orders``: paid, whatever
+      happened after, neither awaiting payment nor cancelled), the share with a case.
     * ``first_response_avg_hours``, CSAT: over the cases answered, rated."""
     own = merchant_scope(actor)
     if own is not None:
         merchant_id = own
     now = timezone.now()
     cases = _period(Case.objects.exclude(status=workflow.MERGED), since, until)
-    orders = _period(Order.objects.all(), since, until, "placed_at")
+    orders = _period(Order.objects.exclude(status__in=NOT_VALID_ORDER_STATUSES), since, until, "placed_at")
     # the intervention period: the one given, else the last 30 days up to now (included)
     default_period = since is None and until is None
     intervention_since = now - timedelta(days=INTERVENTION_DEFAULT_DAYS) if default_period else since

@@ -1196,7 +1196,7 @@ def dashboard(request):
         {
             "label": _("Cases"),
             "value": figures["cases"],
-            "target": _("%(n)s orders") % {"n": figures["orders"]},
+            "target": _("%(n)s paid orders") % {"n": figures["orders"]},
             "met": None,
         },
         {

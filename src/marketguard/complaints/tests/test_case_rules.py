@@ -273,6 +273,42 @@ def test_a_warning_long_before_a_deadline_after_the_weekend_is_given_on_time(wor
         assert services.sweep().warnings == 0
 
 
+def test_a_case_opened_before_the_stored_warning_gets_it_on_time_after_the_migration(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("marketguard.complaints.migrations.0019_sla_warning_of_open_cases")
+    w = world
+    policy = SlaPolicy(
+        name="weekday_desk",
+        kinds=frozenset({"complaint"}),
+        first_response=timedelta(hours=16),
+        resolution=timedelta(hours=40),
+        business_hours=True,
+        warn_before=0.5,
+        order=5,
+    )
+    SlaPolicyRow.objects.create(name=policy.name, data=policy.to_dict(), order=5)
+    services.clear_cache()
+    friday = datetime(2026, 12, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(friday, tick=False):
+        case = _file(w, kind="complaint", description="包装破损").case
+        closed = _file(w, kind="complaint", description="客服态度差").case
+        services.withdraw_case(actor=w.consumer, number=closed.number, reason="已解决")
+    Case.objects.filter(pk__in=[case.pk, closed.pk]).update(sla_warn_at=None)  # as before the field
+    warn_at = services.policy_for(case).clock("first_response", case.created_at).warning_at(friday)
+    with time_machine.travel(friday + timedelta(hours=1), tick=False):
+        migration.sweep_open_cases_once(apps, None)
+        closed.refresh_from_db()
+        assert closed.sla_warn_at is None  # finished cases are left alone
+        services.sweep()
+        case.refresh_from_db()
+        assert case.sla_warn_at == warn_at  # the sweep stored the real next warning
+    with time_machine.travel(warn_at + timedelta(minutes=1), tick=False):
+        assert services.sweep().warnings == 1  # on Friday evening's business time, not on Sunday
+
+
 def test_a_second_ruling_not_carried_out_is_a_second_violation(world):
     w = world
     case = _ruled(w)
