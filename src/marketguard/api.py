@@ -14,10 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from marketguard.core import languages
 from marketguard.core.errors import DomainError
+from marketguard.core.text import plain_data
 from marketguard.core.tokens import user_for_token
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,17 @@ def anonymous(request: HttpRequest):
 PUBLIC = [BearerAuth(), CookieSession(), anonymous]
 
 
+class PlainTextParser(Parser):
+    """JSON bodies, query strings and form fields with control characters removed from every
+    string (core.text), before any schema or service sees them."""
+
+    def parse_body(self, request):
+        return plain_data(super().parse_body(request))
+
+    def parse_querydict(self, data, list_fields, request):
+        return plain_data(super().parse_querydict(data, list_fields, request))
+
+
 api = NinjaAPI(
     title="MarketGuard API",
     version="1",
@@ -67,6 +80,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=[BearerAuth(), CookieSession()],
+    parser=PlainTextParser(),
 )
 
 

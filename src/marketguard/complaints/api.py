@@ -20,7 +20,6 @@ from marketguard.complaints.models import Party
 from marketguard.core.errors import InvalidInput
 
 router = Router(tags=["complaints"])
-MAX_UPLOAD = 100 * 1024 * 1024
 
 
 def _detail(view: selectors.CaseView) -> dict:
@@ -198,8 +197,7 @@ def upload_evidence(
         int | None, Query(ge=1, description="the case version you saw; 409 if it changed")
     ] = None,
 ):
-    if file.size is not None and file.size > MAX_UPLOAD:
-        raise InvalidInput(_("The file is too large."), code="EVIDENCE_TOO_LARGE", field="file")
+    services.refuse_oversized(file.size)
     evidence = services.add_evidence(
         actor=request.auth,
         number=number,
@@ -215,10 +213,10 @@ def upload_evidence(
 
 @router.get("/cases/{number}/evidence/{evidence_id}", summary="Download an evidence file")
 def download_evidence(request, number: str, evidence_id: int):
-    evidence = selectors.evidence_file(request.auth, evidence_id, number=number)
+    evidence, download = selectors.evidence_download(request.auth, evidence_id, number=number)
     response = FileResponse(
-        evidence.blob.file.open("rb"),
-        content_type=evidence.blob.mime,
+        download.file.open("rb"),
+        content_type=download.mime,
         as_attachment=evidence.kind != "image",
         filename=evidence.filename,
     )

@@ -6,6 +6,9 @@ back transaction leaves at most an unreferenced file, never a row without its fi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -28,19 +31,34 @@ MESSAGES = {
 }
 
 
+#: the format of a copy without metadata (evidence_files.strip_metadata) by its first bytes
+_SHOWN_FORMATS = ((b"\xff\xd8", "jpg", "image/jpeg"), (b"RIFF", "webp", "image/webp"))
+
+
+def _extension_of(data: bytes) -> str:
+    return next((ext for magic, ext, _mime in _SHOWN_FORMATS if data.startswith(magic)), "png")
+
+
+def _save_once(path: str, data: bytes) -> str:
+    """Files are named by their content: one already there is the same file."""
+    return path if default_storage.exists(path) else default_storage.save(path, ContentFile(data))
+
+
+def _save_shown(sha256: str, shown: bytes) -> str:
+    return _save_once("shown/" + evidence_files.storage_path(sha256, _extension_of(shown)), shown)
+
+
 def _blob(data: bytes, inspected) -> Blob:
     existing = Blob.objects.filter(sha256=inspected.sha256).first()
     if existing is not None:
         return existing
-    path = evidence_files.storage_path(inspected.sha256, inspected.extension)
-    if not default_storage.exists(path):
-        default_storage.save(path, ContentFile(data))
-    thumb = ""
+    thumb = shown = ""
     if inspected.kind == "image":
-        thumb_path = "thumbs/" + evidence_files.storage_path(inspected.sha256, "jpg")
-        if not default_storage.exists(thumb_path):
-            default_storage.save(thumb_path, ContentFile(evidence_files.thumbnail(data)))
-        thumb = thumb_path
+        # decoded in full before anything is written: a damaged picture is refused here
+        shown_data, thumb_data = evidence_files.strip_metadata(data), evidence_files.thumbnail(data)
+        shown = _save_shown(inspected.sha256, shown_data)
+        thumb = _save_once("thumbs/" + evidence_files.storage_path(inspected.sha256, "jpg"), thumb_data)
+    path = _save_once(evidence_files.storage_path(inspected.sha256, inspected.extension), data)
     try:
         with transaction.atomic():
             return Blob.objects.create(
@@ -50,9 +68,43 @@ def _blob(data: bytes, inspected) -> Blob:
                 kind=inspected.kind,
                 file=path,
                 thumbnail=thumb,
+                shown_file=shown,
             )
     except IntegrityError:  # the same file uploaded at the same moment by someone else
         return Blob.objects.get(sha256=inspected.sha256)
+
+
+@dataclass(frozen=True)
+class Download:
+    file: File
+    mime: str
+
+
+def shown_to(blob: Blob, *, platform: bool) -> Download:
+    """The file a reader gets: the original for the platform; for consumers and merchants, an
+    image without its metadata (where the photo was taken, when, with what), made now for files
+    stored before such copies were kept."""
+    if platform or blob.kind != "image":
+        return Download(blob.file, blob.mime)
+    if not blob.shown_file:
+        with blob.file.open("rb") as fh:
+            shown = evidence_files.strip_metadata(fh.read())
+        path = _save_shown(blob.sha256, shown)
+        Blob.objects.filter(pk=blob.pk, shown_file="").update(shown_file=path)
+        blob.shown_file = path
+    return Download(blob.shown_file, _mime_of(blob.shown_file.name))
+
+
+def _mime_of(path: str) -> str:
+    ext = path.rsplit(".", 1)[-1]
+    return next((mime for _magic, e, mime in _SHOWN_FORMATS if e == ext), "image/png")
+
+
+def refuse_oversized(size: int | None) -> None:
+    """Before an upload is read into memory: refuse one larger than any kind may be (each kind's
+    own limit is checked on the content)."""
+    if size is not None and size > evidence_files.DEFAULT_LIMITS.largest:
+        raise InvalidInput(str(MESSAGES["TOO_LARGE"]), code="EVIDENCE_TOO_LARGE", field="file")
 
 
 def store(
@@ -75,11 +127,11 @@ def store(
         raise InvalidInput(_("The file needs a name."), field="file")
     try:
         inspected = evidence_files.inspect(data, filename=name, declared_type=declared_type)
+        blob = _blob(data, inspected)
     except evidence_files.EvidenceRejected as exc:
         raise InvalidInput(
             str(MESSAGES.get(exc.code, exc.message)), code=f"EVIDENCE_{exc.code}", field="file"
         ) from None
-    blob = _blob(data, inspected)
     return Evidence.objects.create(
         case=case,
         blob=blob,

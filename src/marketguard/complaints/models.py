@@ -314,6 +314,9 @@ class Blob(models.Model):
     kind = models.CharField(max_length=10)
     file = models.FileField(max_length=200)
     thumbnail = models.FileField(max_length=200, blank=True)
+    #: images: the copy consumers and merchants get, without EXIF (GPS, time, camera) or other
+    #: metadata; the original stays the evidence of record, for the platform
+    shown_file = models.FileField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def delete(self, *args, **kwargs):

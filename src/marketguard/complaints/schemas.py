@@ -275,6 +275,11 @@ class EventOut(Schema):
     def resolve_actor(obj):
         return obj.actor.get_username() if obj.actor_id else None
 
+    @staticmethod
+    def resolve_data(obj, context):
+        # reasons and notes are free text people wrote: masked like messages
+        return {k: _viewer_text(v, context) if isinstance(v, str) else v for k, v in (obj.data or {}).items()}
+
 
 class MessageOut(Schema):
     id: int
@@ -321,6 +326,10 @@ class ProposalOut(Schema):
     status: str
     created_at: datetime
 
+    @staticmethod
+    def resolve_note(obj, context):
+        return _viewer_text(obj.note, context)
+
 
 class RemedyOut(Schema):
     id: int
@@ -352,6 +361,10 @@ class RulingOut(Schema):
     created_at: datetime
     execute_due: datetime | None
     appeal_deadline: datetime
+
+    @staticmethod
+    def resolve_reasons(obj, context):
+        return _viewer_text(obj.reasons, context)
 
 
 class ClockOut(Schema):

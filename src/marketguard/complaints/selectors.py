@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketguard.catalog.models import Order, OrderItem, OrderStatus
-from marketguard.complaints import services, sla, workflow
+from marketguard.complaints import evidence_store, services, sla, workflow
 from marketguard.complaints.models import (
     AssistantSession,
     AssistantTurn,
@@ -361,8 +361,7 @@ def case_view(actor, number: str) -> CaseView:
     )
 
 
-def evidence_file(actor, evidence_id: int, *, number: str | None = None) -> Evidence:
-    """An evidence row the actor may download (NotFound otherwise), of case `number` when given."""
+def _readable_evidence(actor, evidence_id: int, number: str | None) -> tuple[Evidence, str]:
     evidence = Evidence.objects.select_related("case", "blob").filter(pk=evidence_id).first()
     if evidence is None:
         raise NotFound(field="evidence_id")
@@ -371,7 +370,20 @@ def evidence_file(actor, evidence_id: int, *, number: str | None = None) -> Evid
         raise NotFound(field="evidence_id")
     if number is not None and evidence.case.number != number:
         raise InvalidInput(_("This file belongs to another case."), field="evidence_id")
-    return evidence
+    return evidence, party
+
+
+def evidence_file(actor, evidence_id: int, *, number: str | None = None) -> Evidence:
+    """An evidence row the actor may download (NotFound otherwise), of case `number` when given."""
+    return _readable_evidence(actor, evidence_id, number)[0]
+
+
+def evidence_download(actor, evidence_id: int, *, number: str) -> tuple[Evidence, evidence_store.Download]:
+    """An evidence file to send to the actor: the original to the platform, images without their
+    metadata to consumers and merchants (evidence_store.shown_to)."""
+    evidence, party = _readable_evidence(actor, evidence_id, number)
+    platform = party not in (Party.CONSUMER, Party.MERCHANT)
+    return evidence, evidence_store.shown_to(evidence.blob, platform=platform)
 
 
 # --- metrics -------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from marketguard.complaints.models import (
 from marketguard.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
+from marketguard.core.text import plain
 
 PAGE_SIZE = 25
 OBSERVER = "observer"
@@ -232,10 +233,10 @@ class _Input:
         self.data = data
 
     def text(self, name: str) -> str:
-        return self.data.get(name, "")
+        return plain(self.data.get(name, ""))  # no control characters (core.text)
 
     def optional(self, name: str) -> str | None:
-        return self.data.get(name, "").strip() or None
+        return self.text(name).strip() or None
 
     def flag(self, name: str) -> bool:
         return self.data.get(name, "") in ("1", "on", "true", "yes")
@@ -818,6 +819,7 @@ def _upload(request, number, form):
     last = None
     for i, upload in enumerate(files):
         try:
+            services.refuse_oversized(upload.size)
             last = services.add_evidence(
                 actor=request.user,
                 number=number,
@@ -1051,18 +1053,23 @@ def case_action(request, number: str, action: str):
 
 def _stream(request, number: str, evidence_id: int, *, thumbnail: bool):
     try:
-        evidence = selectors.evidence_file(request.user, evidence_id, number=number)
+        if thumbnail:
+            evidence = selectors.evidence_file(request.user, evidence_id, number=number)
+        else:
+            evidence, download = selectors.evidence_download(request.user, evidence_id, number=number)
     except DomainError:
         raise Http404 from None
-    blob = evidence.blob
     if thumbnail:
-        if not blob.thumbnail:
+        if not evidence.blob.thumbnail:
             raise Http404
-        response = FileResponse(blob.thumbnail.open("rb"), content_type="image/jpeg")
+        response = FileResponse(evidence.blob.thumbnail.open("rb"), content_type="image/jpeg")
     else:
         inline = evidence.kind == "image"
         response = FileResponse(
-            blob.file.open("rb"), content_type=blob.mime, as_attachment=not inline, filename=evidence.filename
+            download.file.open("rb"),
+            content_type=download.mime,
+            as_attachment=not inline,
+            filename=evidence.filename,
         )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"

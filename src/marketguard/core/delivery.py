@@ -23,11 +23,15 @@ sent again once its lease expires: delivery is at least once, and receivers drop
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import logging
+import socket
+import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -102,28 +106,51 @@ def _claim(*, now: datetime, limit: int) -> tuple[str, list[WebhookDelivery]]:
     return token, list(rows)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer other than 2xx: it counts as a failed attempt, never followed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """(HTTP status or None, error text). Never raises."""
+    """(HTTP status or None, error text). Never raises. Redirects are not followed (an answer
+    other than 2xx is a failed attempt). The whole attempt, from connecting to the last byte of
+    the answer's head, takes at most TIMEOUT_SECONDS: a receiver that answers a byte at a time
+    is cut off then (a timeout per read alone would let it hold the worker for ever)."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    conn = None
+    watchdog = None
+    cut = threading.Event()
     try:
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-        opener = urllib.request.build_opener(_NoRedirect)
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None, f"ValueError: not an http(s) URL: {url[:200]}"
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
+            )
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+        conn.connect()  # bounded by the timeout itself
+
+        def cut_off():
+            cut.set()
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+        watchdog = threading.Timer(max(deadline - time.monotonic(), 0), cut_off)
+        watchdog.daemon = True
+        watchdog.start()
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("POST", path, body=body, headers={**headers, "Content-Length": str(len(body))})
+        response = conn.getresponse()
+        if 200 <= response.status < 300:
             return response.status, ""
-    except urllib.error.HTTPError as exc:
-        try:
-            detail = exc.read(500).decode("utf-8", "replace")
-        except Exception:
-            detail = ""
-        return exc.code, f"HTTP {exc.code} {exc.reason}: {detail}".strip(": ")
+        detail = response.read(500).decode("utf-8", "replace")
+        return response.status, f"HTTP {response.status} {response.reason}: {detail}".strip(": ")
     except Exception as exc:  # refused, timed out, DNS, TLS, bad URL: a failed attempt, not a crash
+        if cut.is_set():
+            return None, f"TimeoutError: no complete answer within {TIMEOUT_SECONDS} s"
         return None, f"{type(exc).__name__}: {exc}"
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        if conn is not None:
+            conn.close()
 
 
 def _attempt(row: WebhookDelivery, *, token: str, now: datetime) -> str:

@@ -36,6 +36,7 @@ from marketguard.core.jsonsafe import jsonable
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan, parse_yuan
 from marketguard.core.permissions import sees_personal_text
+from marketguard.core.text import plain
 
 logger = logging.getLogger(__name__)
 
@@ -321,7 +322,8 @@ def _move(
             % {"move": MOVE_TEXT.get(name, name), "status": case.get_status_display()},
             code="INVALID_TRANSITION",
         )
-    if t.needs_reason and not (reason or "").strip():
+    reason = plain(reason or "")
+    if t.needs_reason and not reason.strip():
         raise InvalidInput(_("Please give a reason."), field="reason")
     before = case.status
     case.status = t.target
@@ -351,7 +353,7 @@ def _move(
 
 
 def _clean_text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
+    value = plain(value or "").strip()
     if required and not value:
         raise InvalidInput(_("This field is required."), field=field)
     if len(value) > limit:

@@ -111,7 +111,8 @@ def _resolve_order(actor, *, order_external_id, item_external_id, buyer_external
         item = items[0] if len(items) == 1 else None
     if buyer is None and buyer_external_id:
         buyer = _first(Buyer.objects.filter(external_id=buyer_external_id))
-        if buyer is None:
+        if buyer is None or (actor is not None and actor.role == Role.CONSUMER and buyer.user_id != actor.pk):
+            # a consumer files only in their own name: another buyer is "no such buyer" to them
             raise InvalidInput(_("No such buyer."), field="buyer")
     if buyer is None and actor is not None and actor.role == Role.CONSUMER:
         buyer = _first(Buyer.objects.filter(user=actor))
