@@ -25,7 +25,8 @@ How it decides
    the negated form is the complaint itself (``没有宣传的效果``, ``no response``).
 4. Context-dependent safety words count as safety only with a body word in the same clause:
    :data:`CONTEXT_TERMS` (``划伤``: a scratched screen is quality, a cut finger is safety),
-   :data:`BODY_HARM` (``擦破``, ``itchy``: with a body part or a person) and :data:`PART_HARM`
+   :data:`BODY_HARM` (``擦破``, ``itchy``: with a body part or a person, or the speaker as the
+   one harmed: ``我被划伤``, ``划伤了自己``, but not ``我的手机被划伤``) and :data:`PART_HARM`
    (``疼``, ``破了``, ``stuck``: with a body *part* only). "These shoes hurt my feet" is a fit
    problem, not an injury.
 5. The trained classifier (``classifier=`` argument; the shipped model by default, ``None`` for
@@ -233,7 +234,9 @@ KEYWORDS: dict[str, dict[str, tuple[str, ...]]] = {
             "scald*", "blister*", "fire", "caught fire", "catch fire", "catches fire", "on fire",
             "flame*", "smoke", "smoked", "smoking", "spark", "sparks", "sparked", "sparking",
             "explode*", "explosion", "blew up", "electric shock", "shocked me", "shocked my",
-            "shocked him", "shocked her", "gave me a shock", "got a shock", "electrocut*", "allergic",
+            "shocked him", "shocked her", "shocked us", "shocked you", "shocks me", "shocks my",
+            "shocks him", "shocks her", "shocks us", "shocks you", "shocking me", "gave me a shock",
+            "got a shock", "electrocut*", "allergic",
             "allergy", "allergies", "rash", "rashes", "hives", "swollen", "swelling", "choke",
             "choked", "choking", "suffocat*", "poison*", "toxic", "hospital*", "emergency room",
             "er visit", "ambulance", "see a doctor", "saw a doctor", "to the doctor", "bleeding",
@@ -487,7 +490,8 @@ IGNORE_PHRASES: tuple[str, ...] = (
     "burn calories", "fat burn*", "burn test", "hot sauce", "poison ivy", "no smoking", "non-smoking",
     "cut off", "cut out", "cut short", "price cut", "shock absorber*", "shockproof", "fit in",
     "fitness", "fitbit", "ups and downs", "set up", "sign up", "stainless", "hurt my feelings",
-    "blister pack*", "no smoke", "smoke-free", "smoke free",
+    "blister pack*", "no smoke", "smoke-free", "smoke free", "shocked me that", "shocks me that",
+    "shocked me how", "shocks me how",
     # Chinese
     "打火机", "火花塞", "防火", "阻燃", "防爆", "防过敏", "抗过敏", "防漏电", "漏电保护", "医院级", "医用级", "火锅", "上火", "烧烤", "燃气灶",
     "正品保障", "燃烧脂肪", "燃脂", "快递吞了",
@@ -681,6 +685,14 @@ _BODY_CUE = _word_regex(BODY_WORDS)
 _PART_CUE = _word_regex(BODY_PARTS)
 _SHOE_CUE = re.compile(r"(?<![a-z])(?:shoes?|boots?|sneakers?|heels|sandals|slippers)(?![a-z])|鞋|靴")
 _CONTEXT_WINDOW = 24
+# The speaker as the one harmed, right at the harm word: "我被划伤", "我们被包装里的刀片划伤",
+# "把自己割破", "划伤了我". Only there do 我 / 我们 / 自己 count as a person (not in BODY_WORDS):
+# "我买的手机屏幕划伤了", "我的手机被划伤" are a scratched phone.
+_VICTIM_BEFORE = re.compile(
+    r"(?:(?:我们?|自己)(?:也|又|还|都|就|差点|险些|不小心|一不小心|当场|直接)*"
+    r"被(?!告|通知|要求|安排|拒)[^,.;:!?，。；：！？、\s]{0,6}|把(?:我们?|自己)给?)$"
+)
+_VICTIM_AFTER = re.compile(r"了?(?:我们?|自己)(?=$|[^\u4e00-\u9fff]|了|一下|好几|两|一道|一个|好多)")
 
 
 @dataclass(frozen=True)
@@ -842,7 +854,8 @@ def _negated(text: str, start: int) -> bool:
 
 
 def _body_nearby(text: str, start: int, end: int, cue: re.Pattern) -> bool:
-    """A body or person word in the same clause, within :data:`_CONTEXT_WINDOW` characters."""
+    """A body or person word in the same clause, within :data:`_CONTEXT_WINDOW` characters; with
+    :data:`BODY_WORDS` also the speaker as the one harmed (:data:`_VICTIM_BEFORE`)."""
     before = text[max(0, start - _CONTEXT_WINDOW) : start]
     after = text[end : end + _CONTEXT_WINDOW]
     cut = list(_CLAUSE_BREAK.finditer(before))
@@ -853,6 +866,8 @@ def _body_nearby(text: str, start: int, end: int, cue: re.Pattern) -> bool:
         after = after[: brk.start()]
     if text[start:end] in _FIT_DISCOMFORT and (_SHOE_CUE.search(before) or _SHOE_CUE.search(after)):
         return False  # "these shoes hurt my feet": a fit problem, not an injury
+    if cue is _BODY_CUE and (_VICTIM_BEFORE.search(before) or _VICTIM_AFTER.match(after)):
+        return True
     return bool(cue.search(before) or cue.search(after))
 
 

@@ -50,7 +50,7 @@ class CalendarDayInline(admin.TabularInline):
 
 @admin.register(CalendarConfig)
 class CalendarConfigAdmin(admin.ModelAdmin):
-    list_display = ["name", "timezone", "is_default"]
+    list_display = ["name", "timezone", "is_default", "statutory_region"]
     inlines = [CalendarDayInline]
 
 

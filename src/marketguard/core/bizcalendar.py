@@ -40,6 +40,9 @@ __all__ = [
     "default_calendar",
     "holiday_name_cn",
     "load_holidays",
+    "published_years_cn",
+    "statutory_holidays_cn",
+    "with_statutory_cn",
 ]
 
 _ONE_DAY = timedelta(days=1)
@@ -345,9 +348,62 @@ def load_holidays(data: dict, region: str = "CN") -> tuple[frozenset[date], froz
     return frozenset(names), frozenset(workdays), names
 
 
+#: Years after the last one in ``data/holidays_cn.json`` that still get their statutory days off.
+STATUTORY_YEARS_AHEAD = 3
+
+#: the `holidays` library's English names of the PRC statutory days -> our name keys
+_STATUTORY_NAMES = (
+    ("Chinese New Year", "spring_festival"),
+    ("New Year", "new_year"),
+    ("Tomb-Sweeping", "qingming"),
+    ("Labor Day", "labour_day"),
+    ("Dragon Boat", "dragon_boat"),
+    ("Mid-Autumn", "mid_autumn"),
+    ("National Day", "national_day"),
+)
+
+
+def statutory_holidays_cn(years) -> dict[date, str]:
+    """The days off the law itself names for each year (全国年节及纪念日放假办法 art. 2: 元旦,
+    春节 from New Year's Eve to the 3rd day, 清明, 劳动节 1-2 May, 端午, 中秋, 国庆 1-3 October),
+    lunar dates converted by the `holidays` library. Not the State Council's yearly arrangement:
+    no days moved off or worked instead (调休), which only its notice says."""
+    import holidays as holiday_rules
+
+    days: dict[date, str] = {}
+    for d, label in holiday_rules.China(years=list(years), observed=False, language="en_US").items():
+        key = next((k for prefix, k in _STATUTORY_NAMES if label.startswith(prefix)), None)
+        if key is not None:
+            days[d] = key
+    return days
+
+
+@lru_cache(maxsize=8)
+def _statutory_after(last: int) -> dict[date, str]:
+    return statutory_holidays_cn(range(last + 1, last + 1 + STATUTORY_YEARS_AHEAD))
+
+
+def with_statutory_cn(holidays: frozenset[date]) -> frozenset[date]:
+    """`holidays` (the published arrangements) and, for the years after the last of them, the
+    statutory days off until that year's arrangement is entered: a calendar without them would
+    count New Year's Day as a working day."""
+    if not holidays:
+        return holidays
+    return holidays | frozenset(_statutory_after(max(holidays).year))
+
+
+def published_years_cn() -> frozenset[int]:
+    """The years whose State Council arrangement is in ``data/holidays_cn.json``."""
+    data = json.loads(HOLIDAYS_CN_PATH.read_text(encoding="utf-8"))
+    return frozenset(int(year) for year in data["years"])
+
+
 @lru_cache(maxsize=1)
 def _cn_data() -> tuple[frozenset[date], frozenset[date], dict[date, str]]:
-    return load_holidays(json.loads(HOLIDAYS_CN_PATH.read_text(encoding="utf-8")), "CN")
+    """(days off, adjusted working days, names): the file's years, then the statutory days."""
+    published, workdays, names = load_holidays(json.loads(HOLIDAYS_CN_PATH.read_text(encoding="utf-8")), "CN")
+    names = {**_statutory_after(max(published).year), **names}
+    return frozenset(names), workdays, names
 
 
 def default_calendar() -> BusinessCalendar:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time as _time
 from datetime import time
 
-from marketguard.core.bizcalendar import BusinessCalendar
+from marketguard.core.bizcalendar import BusinessCalendar, with_statutory_cn
 from marketguard.core.models import CalendarConfig, CalendarDay
 
 _CACHE: dict[str, tuple[float, BusinessCalendar]] = {}
@@ -31,10 +31,13 @@ def build_calendar(config: CalendarConfig) -> BusinessCalendar:
     hours = tuple(_intervals(day) for day in config.hours)
     if len(hours) != 7:
         raise ValueError("a calendar needs working hours for 7 weekdays")
+    holidays = frozenset(d for d, kind in days if kind == CalendarDay.Kind.HOLIDAY)
+    if config.statutory_region == "CN":
+        holidays = with_statutory_cn(holidays)
     return BusinessCalendar(
         tz=config.timezone,
         hours=hours,
-        holidays=frozenset(d for d, kind in days if kind == CalendarDay.Kind.HOLIDAY),
+        holidays=holidays,
         workdays=frozenset(d for d, kind in days if kind == CalendarDay.Kind.WORKDAY),
         workday_hours=_intervals(config.workday_hours) or hours[0],
     )

@@ -168,6 +168,16 @@ class CalendarConfig(models.Model):
         help_text=_("Working intervals on a worked weekend day."),
     )
     is_default = models.BooleanField(_("default"), default=False)
+    statutory_region = models.CharField(
+        _("statutory holidays"),
+        max_length=2,
+        blank=True,
+        choices=[("CN", _("PRC statutory days off"))],
+        help_text=_(
+            "For the years after the last one entered below: the days off the law names, until "
+            "that year's arrangement (with its adjusted working days) is entered."
+        ),
+    )
 
     class Meta:
         verbose_name = _("business calendar")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketguard.catalog.models import Order
 from marketguard.complaints import assistant, triage, workflow
@@ -252,25 +253,59 @@ def _order_status(actor, language: str) -> str:
     return "\n".join(lines)
 
 
+#: Goods named per line of a mixed order before "and N more".
+MAX_ITEMS_NAMED = 5
+
+
 def _no_reason_return(actor, language: str) -> str:
+    """Exclusions are per goods (CRPL art. 25; 暂行办法 art. 6-7): each item is judged by its own
+    category. An order whose items all get the same answer is one line, as for a single item; a
+    mixed order gets one line per answer, naming its items (at most `MAX_ITEMS_NAMED`)."""
     from marketguard.complaints.services.intake import NO_REASON_TEXT
 
     orders = _recent_orders(actor, limit=5)
     if not orders:
         return _("I found no orders on your account.")
+    now = timezone.now()
     lines = [_("7-day no-reason return for your latest orders:")]
     for order in orders:
         items = list(order.items.all())
-        category = items[0].product.category if items else None
-        result = check_no_reason_return(order=order, category=category)
-        if result.eligible:
-            state = _("possible until %(deadline)s (goods intact)") % {"deadline": _when(result.deadline)}
-        else:
-            state = _("not possible: %(why)s") % {
-                "why": "; ".join(str(NO_REASON_TEXT[r]) for r in result.reasons if r in NO_REASON_TEXT)
-            }
-        lines.append(f"- {order.external_id} · {_product(order)}: {state}")
+        results = {}  # by category: the same category always gets the same answer
+        groups: dict[str, list[str]] = {}  # answer -> the items' titles, in the order's order
+        for item in items or [None]:
+            category = item.product.category if item is not None else None
+            key = category.pk if category is not None else None
+            if key not in results:
+                results[key] = check_no_reason_return(order=order, category=category, now=now)
+            result = results[key]
+            if result.eligible:
+                state = _("possible until %(deadline)s (goods intact)") % {"deadline": _when(result.deadline)}
+            else:
+                state = _("not possible: %(why)s") % {
+                    "why": "; ".join(str(NO_REASON_TEXT[r]) for r in result.reasons if r in NO_REASON_TEXT)
+                }
+            titles = groups.setdefault(state, [])
+            if item is not None and item.product.title not in titles:
+                titles.append(item.product.title)
+        if len(groups) == 1:
+            (state,) = groups
+            lines.append(f"- {order.external_id} · {_product(order)}: {state}")
+            continue
+        for state, titles in groups.items():
+            lines.append(f"- {order.external_id} · {_goods(titles, language)}: {state}")
     return "\n".join(lines)
+
+
+def _goods(titles: list[str], language: str) -> str:
+    """Some items' titles, the first `MAX_ITEMS_NAMED` of them and how many more."""
+    named = ("、" if _zh(language) else ", ").join(titles[:MAX_ITEMS_NAMED])
+    more = len(titles) - MAX_ITEMS_NAMED
+    if more <= 0:
+        return named
+    return ngettext("%(goods)s and %(count)d more item", "%(goods)s and %(count)d more items", more) % {
+        "goods": named,
+        "count": more,
+    }
 
 
 def _case_status(actor, language: str) -> str:

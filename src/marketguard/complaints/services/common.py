@@ -26,6 +26,7 @@ from marketguard.complaints.models import (
     ComplaintRules,
     OutgoingMail,
     Party,
+    ProblemType,
     RemedyKind,
     SlaPolicyRow,
 )
@@ -476,7 +477,9 @@ def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
     case.merchant_since = now
     case.intervention_allowed_at = now + t.merchant_response_for_intervention
     case.intervention_deadline = now + t.intervention_window
-    if case.kind == CaseKind.REFUND_ONLY:
+    if case.kind == CaseKind.REFUND_ONLY and case.problem_type != ProblemType.NO_REASON_RETURN:
+        # (a no-reason return read from the text of a refund-only request is never approved
+        # without the goods coming back: the merchant answers it)
         case.auto_approve_at = now + t.auto_approve_refund_only
     case.merchant_response_due = _due(case, "merchant_response", now)
     _notify_merchant(case, "case_for_merchant")

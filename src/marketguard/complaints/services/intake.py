@@ -44,6 +44,7 @@ from marketguard.complaints.services.common import (
     _Pending,
     _queue_mail,
     _route_to_merchant,
+    _when,
     _write_pending,
     case_link,
     case_payload,
@@ -262,6 +263,13 @@ def submit_case(
             field="buyer",
         )
     no_reason = None
+    if problem_type == ProblemType.NO_REASON_RETURN and kind == CaseKind.REFUND_ONLY:
+        # the law's no-reason return is a return: the refund follows the goods back
+        raise InvalidInput(
+            _("A 7-day no-reason return sends the goods back: choose return and refund."),
+            code="NO_REASON_RETURN_SENDS_GOODS_BACK",
+            field="kind",
+        )
     if problem_type == ProblemType.NO_REASON_RETURN and order is not None and item is None:
         # whether the goods may be returned depends on their category: say which item it is
         raise InvalidInput(_("Choose which item of the order you want to return."), field="item")
@@ -479,6 +487,31 @@ def _safety_response(case: Case) -> list[str]:
     return fields
 
 
+def _next_steps(case: Case) -> list[str]:
+    """What happens next and by when (一次性告知 names the process and its time limits too)."""
+    steps = [_("What happens next:")]
+    if case.merchant_since is not None:
+        if case.merchant_response_due:
+            steps.append(
+                _("- the merchant answers by %(date)s;") % {"date": _when(case.merchant_response_due)}
+            )
+        if case.intervention_allowed_at:
+            steps.append(
+                _("- without an agreement, you may ask the platform to step in from %(date)s;")
+                % {"date": _when(case.intervention_allowed_at)}
+            )
+        if case.auto_approve_at:
+            steps.append(
+                _("- if the merchant does not answer by %(date)s, your refund is approved automatically;")
+                % {"date": _when(case.auto_approve_at)}
+            )
+    elif case.first_response_due:
+        steps.append(_("- our service team answers by %(date)s;") % {"date": _when(case.first_response_due)})
+    if case.resolution_due:
+        steps.append(_("- we aim to resolve it by %(date)s.") % {"date": _when(case.resolution_due)})
+    return ["", *steps] if len(steps) > 1 else []
+
+
 def acknowledgement_text(case: Case, items: list[materials.Item]) -> str:
     """The one-time notice (一次性告知): everything the consumer must provide, in their language
     (Chinese then English when it is not known)."""
@@ -493,6 +526,7 @@ def acknowledgement_text(case: Case, items: list[materials.Item]) -> str:
                 % {"item": i.label(language)}
                 for i in items
             ),
+            *_next_steps(case),
             "",
         ]
 

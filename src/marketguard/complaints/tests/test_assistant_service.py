@@ -1,6 +1,8 @@
 """The smart customer service end to end: answers from articles and from the consumer's own data,
 safety first, feedback, hand-off to a person as a chat case, throttling, who may see what."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -274,3 +276,69 @@ def test_the_hand_off_form_names_each_order_by_its_goods_and_takes_the_item(cons
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.order_item_id == second.pk and case.product_id == second.product_id
+
+
+# --- 7-day no-reason return: each item by its own category ------------------------------------------
+
+
+def _return_lines(user, order):
+    reply = _ask(user, "我这个订单还能七天无理由退货吗？", client="10.0.0.30", language="en")
+    assert reply.kind == "own_data"
+    return [line for line in reply.text.splitlines() if order.external_id in line]
+
+
+def _excluded_item(order, title):
+    item = factories.order_item(order, title=title, paid_fen=3_900)
+    item.product.category = factories.category(no_reason_return="excluded")
+    item.product.save(update_fields=["category"])
+    return item
+
+
+def test_a_single_item_order_keeps_its_one_line_answer(consumer):
+    user, order = consumer
+    lines = _return_lines(user, order)
+    title = order.items.get().product.title
+    assert len(lines) == 1
+    assert re.fullmatch(
+        rf"- {order.external_id} · {title}: possible until \d{{4}}-\d\d-\d\d \d\d:\d\d \(goods intact\)",
+        lines[0],
+    )
+
+
+def test_a_mixed_order_is_answered_per_item(consumer):
+    user, order = consumer
+    _excluded_item(order, "新鲜荔枝")
+    factories.order_item(order, title="纯棉T恤", paid_fen=9_900)
+    lines = _return_lines(user, order)
+    first = order.items.order_by("external_id").first().product.title
+    assert len(lines) == 2
+    possible = next(line for line in lines if "possible until" in line)
+    refused = next(line for line in lines if "not possible" in line)
+    assert f"{first}, 纯棉T恤:" in possible and "新鲜荔枝" not in possible
+    assert "新鲜荔枝:" in refused and "excluded by law" in refused and "纯棉T恤" not in refused
+
+
+def test_an_order_whose_items_are_all_excluded_is_one_refusal(consumer):
+    user, _order = consumer
+    fresh = factories.category(no_reason_return="excluded")
+    order = factories.order(
+        buyer_obj=_order.buyer,
+        product_obj=factories.product(category_obj=fresh, title="新鲜荔枝"),
+    )
+    _excluded_item(order, "冷冻水饺")
+    lines = _return_lines(user, order)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"- {order.external_id} · 新鲜荔枝: not possible: ")
+    assert "excluded by law" in lines[0] and "possible until" not in lines[0]
+
+
+def test_a_mixed_order_with_many_items_names_five_and_counts_the_rest(consumer):
+    user, order = consumer
+    for i in range(7):
+        factories.order_item(order, title=f"袜子{i}", paid_fen=900)
+    _excluded_item(order, "新鲜荔枝")
+    lines = _return_lines(user, order)
+    assert len(lines) == 2
+    possible = next(line for line in lines if "possible until" in line)
+    assert possible.count(", ") == 4 and "and 3 more items:" in possible  # 8 eligible items: 5 named
+    assert "新鲜荔枝" in next(line for line in lines if "not possible" in line)

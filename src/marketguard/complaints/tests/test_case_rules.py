@@ -241,6 +241,22 @@ def test_automatic_approval_waits_while_the_platform_waits_on_the_consumer(world
     assert abs(case.auto_approve_at - (due + timedelta(hours=72))) < timedelta(seconds=1)  # moved by the wait
 
 
+def test_a_no_reason_return_is_a_return_never_a_refund_with_the_goods_kept(world):
+    w = world
+    with pytest.raises(InvalidInput) as refused:
+        _file(w, kind="refund_only", problem_type="no_reason_return_7day", description="不想要了")
+    assert (
+        refused.value.errors[0].field == "kind" and refused.value.code == "NO_REASON_RETURN_SENDS_GOODS_BACK"
+    )
+    # read from the text of a refund-only request: the merchant answers it, no automatic refund
+    case = _file(w, kind="refund_only", description="七天无理由退货，不想要了").case
+    assert case.problem_type == "no_reason_return_7day" and case.auto_approve_at is None
+    with time_machine.travel(timezone.now() + timedelta(hours=73), tick=False):
+        assert services.sweep().auto_approved == 0
+    case.refresh_from_db()
+    assert case.status == workflow.AWAITING_MERCHANT and not case.remedies.exists()
+
+
 # --- the sweep ---------------------------------------------------------------------------------------
 
 

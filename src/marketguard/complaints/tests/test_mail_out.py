@@ -403,7 +403,9 @@ def test_the_consumer_is_mailed_the_ruling_and_an_automatic_approval(
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.sweep()
-    approved = [m.get_content() for m in _to_consumer() if "approved automatically" in m.get_content()]
+    approved = [
+        m.get_content() for m in _to_consumer() if "request was approved automatically" in m.get_content()
+    ]
     assert len(approved) == 1 and "72 hours" in approved[0] and "¥99.00" in approved[0]
     assert "The refund is due by" in approved[0] and silent.number in approved[0]
 

@@ -104,6 +104,73 @@ def test_scratch_on_goods_counts_as_quality():
     assert "划伤" in result.matched
 
 
+@pytest.mark.parametrize(
+    "text, keyword",
+    [
+        ("The desk lamp shocks me every time I touch the metal switch.", "shocks me"),
+        ("The extension cord shocks you if you touch the socket.", "shocks you"),
+        ("The toaster keeps shocking me when I pull the lever", "shocking me"),
+        ("开箱时我被划伤", "划伤"),  # 我 as the one harmed, no body part named
+        ("我被包装里的刀片划伤了", "划伤"),
+        ("拆的时候不小心把自己划伤了", "划伤"),
+        ("盒子边缘很锋利，划伤了我", "划伤"),
+    ],
+)
+def test_shock_to_a_person_and_the_speaker_cut_are_safety(text, keyword):
+    for classifier in (None, default_classifier()):  # the rules alone already flag them
+        result = triage(text, classifier=classifier)
+        assert (result.safety, result.problem_type, result.priority) == (True, "safety", "P1")
+        assert {"code": "SAFETY_KEYWORD", "params": {"keyword": keyword}} in [
+            r.to_dict() for r in result.reasons
+        ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "屏幕划伤了",
+        "the screen is scratched",
+        "表面有划痕",
+        "我买的手机屏幕划伤了",  # 我 alone is not a person near the harm word
+        "我给朋友买的手机屏幕划伤了",
+        "划伤了我新买的桌子",
+        "我被告知屏幕划伤不能退",
+        "the price is shocking",
+        "shocking service, nobody answers",
+        "It shocks me that you sell this junk",
+        "It doesn't shock you, the switch is just loose",
+        "no one was shocked, but the plug is loose",
+        "没有触电，就是插头松了",
+        "开箱时我没有被划伤，但屏幕划伤了",
+        "The lamp never shocked me, but the switch is loose",
+    ],
+)
+def test_scratched_goods_and_figurative_shock_are_not_safety(text):
+    for classifier in (None, default_classifier()):
+        result = triage(text, classifier=classifier)
+        assert result.safety is False, (text, codes(result))
+        assert result.priority != "P1"
+
+
+def test_my_phone_scratched_is_not_a_safety_keyword():
+    # 我的手机被划伤: the phone is the one harmed. (The rules alone; the classifier is not asked.)
+    result = triage("我的手机被划伤了", classifier=None)
+    assert (result.safety, result.problem_type) == (False, "quality")
+
+
+@pytest.mark.parametrize(
+    "text, negated",
+    [
+        ("The lamp never shocks me, the switch is just loose", "shocks me"),
+        ("我没有被划伤，就是盒子破了", "划伤"),
+    ],
+)
+def test_negated_shock_and_cut_are_not_safety(text, negated):
+    result = triage(text)
+    assert result.safety is False
+    assert negated in result.negated
+
+
 # --------------------------------------------------------------------------- problem type
 @pytest.mark.parametrize(
     "text, expected",

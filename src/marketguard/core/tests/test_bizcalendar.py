@@ -18,6 +18,7 @@ from marketguard.core.bizcalendar import (
     default_calendar,
     holiday_name_cn,
     load_holidays,
+    published_years_cn,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -360,3 +361,49 @@ def test_an_adjusted_working_day_with_shorter_hours_turns_the_shortcut_off():
     assert not cal._always
     start = datetime(2026, 10, 10, 0, 0, tzinfo=BERLIN)
     assert cal.business_time_between(start, start + timedelta(days=1)) == timedelta(hours=9)
+
+
+def test_the_years_after_the_published_ones_keep_the_statutory_days_off():
+    from marketguard.core.bizcalendar import statutory_holidays_cn, with_statutory_cn
+
+    days = statutory_holidays_cn([2027])
+    assert days[date(2027, 1, 1)] == "new_year"
+    # 春节: New Year's Eve to the third day (2027: 5-8 February); 劳动节 1-2 May; 国庆 1-3 October
+    assert [d for d, k in sorted(days.items()) if k == "spring_festival"] == [
+        date(2027, 2, 5),
+        date(2027, 2, 6),
+        date(2027, 2, 7),
+        date(2027, 2, 8),
+    ]
+    assert {d for d, k in days.items() if k == "labour_day"} == {date(2027, 5, 1), date(2027, 5, 2)}
+    assert len(days) == 1 + 4 + 1 + 2 + 1 + 1 + 3  # the 13 days of art. 2
+    published = frozenset({date(2026, 10, 1)})
+    assert date(2027, 1, 1) in with_statutory_cn(published) and date(2026, 1, 1) not in with_statutory_cn(
+        published
+    )
+    calendar = default_calendar()
+    assert not calendar.is_working_day(date(2027, 1, 1)) and calendar.is_working_day(date(2027, 1, 4))
+
+
+@pytest.mark.django_db
+def test_the_shipped_calendar_counts_the_statutory_days_and_an_entered_year_replaces_them():
+    from marketguard.core.calendars import clear_cache, get_calendar
+    from marketguard.core.models import CalendarConfig, CalendarDay
+
+    clear_cache()
+    assert not get_calendar().is_working_day(date(2027, 10, 1))
+    config = CalendarConfig.objects.get(is_default=True)
+    # the 2027 arrangement entered (say it moved a day): the statutory guess for 2027 gives way
+    CalendarDay.objects.create(calendar=config, date=date(2027, 1, 1), kind="holiday", name_zh="元旦")
+    clear_cache()
+    assert get_calendar().is_working_day(date(2027, 10, 1))  # not entered: a plain Friday now
+    assert date(2028, 10, 2) in get_calendar().holidays  # the years after it keep theirs
+
+
+def test_a_missing_holiday_year_is_reported_from_november():
+    from marketguard.core.checks import missing_holiday_years
+
+    last = max(published_years_cn())
+    assert missing_holiday_years(date(last, 6, 1)) == []
+    assert missing_holiday_years(date(last, 11, 15)) == [last + 1]
+    assert missing_holiday_years(date(last + 1, 3, 1)) == [last + 1]

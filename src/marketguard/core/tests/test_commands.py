@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 
@@ -37,8 +38,10 @@ def test_check_deploy_is_clean_in_prod_mode(tmp_path):
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    # nothing but, in a year whose holiday arrangement is not entered yet, the note saying so
+    issues = set(re.findall(r"\?: \(([\w.]+)\)", result.stdout + result.stderr))
+    assert issues <= {"marketguard.W001", "marketguard.I001"}, result.stdout + result.stderr
+    assert result.returncode == 0 or issues, result.stdout + result.stderr
 
 
 def test_prod_refuses_to_start_without_a_secret_key(tmp_path):
