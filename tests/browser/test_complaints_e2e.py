@@ -79,7 +79,12 @@ def test_quality_complaint_with_a_photo_refund_agreed_executed_and_rated(open_pa
     expect(to_send.locator("#id_files_defect_photos")).to_be_hidden()  # "let us decide": the common items
     buyer.select_option("#id_problem_type", "size_mismatch")
     expect(to_send.locator("#id_files_size_tag_photos")).to_be_visible()
+    buyer.select_option("#id_kind", "refund_only")
+    buyer.select_option("#id_problem_type", "no_reason_return_7day")  # a return: not refund-only
+    expect(buyer.locator("#id_kind")).to_have_value("return_refund")
+    expect(buyer.locator('#id_kind option[value="refund_only"]')).to_be_disabled()
     buyer.select_option("#id_problem_type", "quality")  # the list follows the choice
+    expect(buyer.locator('#id_kind option[value="refund_only"]')).to_be_enabled()
     expect(to_send.locator("#id_files_size_tag_photos")).to_be_hidden()
     expect(to_send.locator("li:not([hidden])")).to_have_count(
         6

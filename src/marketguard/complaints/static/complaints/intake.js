@@ -28,7 +28,20 @@
     });
   }
 
-  problemType.addEventListener("change", show);
+  // a 7-day no-reason return sends the goods back: "refund only" cannot be chosen with it
+  function fitKind() {
+    var refundOnly = kind.querySelector('option[value="refund_only"]');
+    if (!refundOnly) return;
+    var noReason = problemType.value === "no_reason_return_7day";
+    refundOnly.disabled = noReason;
+    if (noReason && kind.value === "refund_only") kind.value = "return_refund";
+  }
+
+  problemType.addEventListener("change", function () {
+    fitKind();
+    show();
+  });
   kind.addEventListener("change", show);
+  fitKind();
   show();
 })();
