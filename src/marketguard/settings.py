@@ -132,6 +132,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    # PostgreSQL: parameters bound by the server, so psycopg prepares a statement after its 5th
+    # use on a connection and the server stops parsing and planning it every time (intake
+    # benchmark, same machine, alternating: 56.9 vs 53.0 requests/s at 8 connections)
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
