@@ -106,12 +106,12 @@ def policy_label(case: Case, language: str) -> str:
 def shown_clocks(case: Case, party: str, now: datetime | None = None) -> dict[str, sla.Clock]:
     """The clocks a party is shown on the case page and over the API: a clock met stays as a
     record; a running one only while its step is open. The merchant is not shown the platform's
-    own first response; the consumer not a clock paused while waiting on them (the page says
-    what for)."""
+    own first response and resolution targets (its own deadlines are its answer and the
+    remedies); the consumer not a clock paused while waiting on them (the page says what for)."""
     now = now or timezone.now()
     out = {}
     for target, clock in clocks(case, now).items():
-        if target == "first_response" and party == Party.MERCHANT:
+        if target in ("first_response", "resolution") and party == Party.MERCHANT:
             continue
         if clock.met_at is None and (
             case.status not in workflow.OPEN

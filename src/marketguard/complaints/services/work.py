@@ -107,6 +107,8 @@ def hand_over_case(*, actor, number: str, to_username: str, reason: str, version
             raise PermissionDenied(
                 _("Only the responsible agent or an admin may hand this case over."), code="NOT_OWNER"
             )
+        if not (to_username or "").strip():
+            raise InvalidInput(_("Choose the agent who takes the case over."), field="to_username")
         target = User.objects.filter(username=to_username, role=Role.AGENT, is_active=True).first()
         if target is None:
             raise InvalidInput(_("No active agent with this username."), field="to_username")
@@ -248,10 +250,12 @@ def request_materials(
         if case.status in workflow.FINAL:
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         all_codes = materials.catalogue(case.problem_type, case.kind)
+        if not items:
+            raise InvalidInput(_("Choose at least one item to ask for."), field="items")
         unknown = [code for code in items if code not in all_codes]
-        if not items or unknown:
+        if unknown:
             raise InvalidInput(
-                _("Unknown material: %(codes)s") % {"codes": ", ".join(unknown) or "—"}, field="items"
+                _("Unknown material: %(codes)s") % {"codes": ", ".join(unknown)}, field="items"
             )
         if case.material_requests.exists() and not (reason or "").strip():
             raise InvalidInput(

@@ -9,11 +9,12 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from marketguard.complaints import selectors, services, workflow
 from marketguard.complaints.models import Alert, Case, Evidence, MerchantViolation
+from marketguard.core.errors import InvalidInput
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
@@ -333,6 +334,7 @@ def test_a_refusal_is_shown_next_to_its_field_with_its_status(world):
     response = agent.post(_act(case, "resolve"), {"version": case.version, "reason": "  "})
     assert response.status_code == 422
     assert 'id="err-resolve-reason"' in response.content.decode()
+    factories.user(Role.AGENT, username="colleague")  # somebody to hand over to: the form is shown
     response = agent.post(
         _act(case, "hand-over"), {"version": case.version, "to_username": "nobody", "reason": "休假"}
     )
@@ -341,6 +343,19 @@ def test_a_refusal_is_shown_next_to_its_field_with_its_status(world):
     response = _client(w.consumer).post(_act(case, "appeal"), {"version": case.version, "reason": "不服"})
     assert response.status_code == 409
     assert agent.post(_act(case, "no-such-action"), {}).status_code == 404
+
+
+def test_no_hand_over_form_without_another_agent_and_a_choice_is_asked_for(world):
+    w = world
+    case = services.acknowledge_case(
+        actor=w.agent, number=_file(w, kind="complaint", amount_claimed=None).number
+    )
+    assert 'data-testid="handover-to"' not in _client(w.agent).get(_detail(case)).content.decode()
+    with translation.override("en"):
+        with pytest.raises(InvalidInput, match="Choose the agent"):
+            services.hand_over_case(actor=w.agent, number=case.number, to_username="", reason="休假")
+        with pytest.raises(InvalidInput, match="at least one item"):
+            services.request_materials(actor=w.agent, number=case.number, items=[], reason="再补充")
 
 
 def test_hand_over_offers_the_other_agents_with_their_load(world):
@@ -443,6 +458,23 @@ def test_refund_flow_by_plain_posts_up_to_the_rating(world):
     case.refresh_from_db()
     assert case.status == workflow.CLOSED and case.rating.score == 5
     assert 'data-testid="rating"' in consumer.get(_detail(case)).content.decode()
+
+
+def test_goods_recorded_back_before_any_tracking_number_end_the_send_back_step(world):
+    w = world
+    case = _file(w)
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    remedy = case.remedies.get()
+    html = _client(w.merchant).get(_detail(case)).content.decode()
+    assert 'data-testid="return-not-shipped"' in html  # warned: nothing was said to be sent
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    for user in (w.merchant, w.consumer):
+        html = _client(user).get(_detail(case)).content.decode()
+        assert "Send back by" not in html and 'data-testid="return-address-save"' not in html
+        assert "Goods received" in html
 
 
 def test_return_leg_on_the_case_page_consumer_ships_merchant_receives(world):
@@ -910,7 +942,7 @@ def test_the_materials_checklist_follows_the_case(world):
     assert '<li class="done" data-code="return_tracking">' in consumer.get(_detail(case)).content.decode()
     # an analyst reads it, but cannot upload: not told to
     analyst_page = _client(w.analyst).get(_detail(case)).content.decode()
-    assert "This is everything the consumer was asked to provide." in analyst_page
+    assert "Materials the consumer was asked for" in analyst_page and "Upload the files" not in analyst_page
     assert "Upload the files below" not in analyst_page
     services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
     services.execute_remedy(
