@@ -5,9 +5,11 @@ question box takes the row and the buttons are big enough to touch."""
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from marketguard.complaints import services
+from marketguard.complaints.models import Case, MerchantViolation
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
@@ -17,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
+LAPTOP = {"width": 1280, "height": 900}
 
 #: longer than the 60 characters a title is cut to when none is given
 LONG = "The sole started peeling off after two weeks of normal walking in light rain."
@@ -186,3 +189,116 @@ def test_the_question_box_takes_the_row_and_the_send_button_keeps_to_its_label(
     expect(page.get_by_test_id("assistant-turn")).to_have_count(1)
     expect(page.locator("#question")).to_have_value("")
     assert re.search(r"/help/$", page.url)
+
+
+def _header_rows(page) -> int:
+    """How many rows the page header takes: its parts (brand, each menu entry, the language, the
+    alerts, who is signed in, sign out) grouped by where they sit vertically."""
+    tops = page.locator(
+        "header.topbar .brand, header.topbar .mainnav a, header.topbar .topbar-right > *"
+    ).evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; })"
+    )
+    rows: list[float] = []
+    for middle in sorted(tops):
+        if not rows or middle - rows[-1] > 12:
+            rows.append(middle)
+    return len(rows)
+
+
+def test_the_dashboard_fits_a_phone_and_its_header_one_row_on_a_laptop(open_page, live_server):
+    consumer, order, merchant = _world()
+    agent = factories.user(Role.AGENT, username="agent_dash", display_name="客服 Agent")
+    # a reference as long as the marketplace's (O0000000043-01) on the second case
+    long_ref = factories.order(
+        buyer_obj=order.buyer,
+        product_obj=order.items.first().product,
+        paid_fen=8_900,
+        external_id="O0000000043-01",
+    )
+    case = _cases(consumer, order, long_ref)
+    services.take_case(actor=agent, number=case.number)
+    for kind, details in (
+        ("ruling_not_executed", {"due": "2026-11-13T10:13:00+08:00"}),
+        ("silent_on_refund", {"amount_fen": 12_900}),
+    ):
+        MerchantViolation.objects.create(merchant=order.merchant, case=case, kind=kind, details=details)
+
+    for locale, title, label in (
+        ("zh-CN", "服务看板", '"当前处理中"'),
+        ("en-US", "Service dashboard", '"Open now"'),
+    ):
+        page = open_page(locale, PHONE)
+        _sign_in(page, live_server, agent)
+        page.goto(f"{live_server.url}/cases/dashboard/")
+        expect(page.locator("h1")).to_contain_text(title)
+        agents, violations = page.get_by_test_id("agents"), page.get_by_test_id("violations")
+        expect(agents.locator("tbody tr")).to_have_count(1)
+        expect(violations.locator("tbody tr")).to_have_count(2)
+        _fits(page)
+        # like the queues: a card per row, the agent (the case) first, the figures labelled
+        row = agents.locator("tbody tr").first
+        assert row.evaluate("tr => getComputedStyle(tr).display") == "flex"
+        assert _label(row.locator("td[data-label]").first) == label
+        assert violations.locator("tbody tr").first.evaluate("tr => getComputedStyle(tr).display") == "flex"
+
+    # a laptop: the header is one row, for an agent and for the role with the longest menu
+    analyst = factories.user(Role.ANALYST, username="analyst_dash", display_name="数据 Analyst")
+    for user in (agent, analyst):
+        page = open_page("en-US", LAPTOP)
+        _sign_in(page, live_server, user)
+        page.goto(f"{live_server.url}/cases/dashboard/")
+        expect(page.locator("h1")).to_contain_text("Service dashboard")
+        assert _header_rows(page) == 1, f"{user.username}: the header wraps"
+        _fits(page, LAPTOP["width"])
+        # and the table keeps its header row on a laptop
+        expect(page.get_by_test_id("agents").locator("thead th").first).to_be_visible()
+    # the phone keeps its stacked header: no sideways scroll there either
+    page.set_viewport_size(PHONE)
+    assert _page_width(page) <= PHONE["width"]
+
+    # the case page's narrow Details column: a long label wraps, the order number stays whole
+    shop = open_page("en-US", LAPTOP)
+    _sign_in(shop, live_server, merchant)
+    number = Case.objects.get(order=long_ref).number
+    shop.goto(f"{live_server.url}{reverse('complaints:detail', args=[number])}")
+    details = shop.locator("#details")
+    expect(details).to_contain_text("Intervention possible until")
+    assert _header_rows(shop) == 1, "the merchant's header wraps at 1280 px"
+    link = details.locator("dd a", has_text=long_ref.external_id)
+    assert link.evaluate("a => a.getClientRects().length") == 1, "the order number breaks inside"
+
+
+def test_countdowns_read_the_same_overdue_or_not_a_day_or_more_in_days_with_the_date(open_page, live_server):
+    """app.js writes every countdown: a day or more in days and hours followed by the date, under a
+    day in hours and minutes (47 h 13 min overdue is "1d 23h overdue · date", not "47h 13m")."""
+    consumer, _order, _merchant = _world()
+    page = open_page("en-US", DESKTOP)
+    _sign_in(page, live_server, consumer)
+    page.goto(f"{live_server.url}/cases/")
+    texts = page.evaluate(
+        """() => {
+          const minutes = [-(4 * 24 + 6) * 60 - 1, -(47 * 60 + 13) - 0.5, -(24 * 60) - 0.5, -(23 * 60 + 59) - 0.5,
+                           -5.5, 5.5, (3 * 60 + 2) + 0.5, (30 * 60 + 1) + 0.5];
+          const made = minutes.map(function (m) {
+            const el = document.createElement("time");
+            el.dataset.deadline = new Date(Date.now() + m * 60000).toISOString();
+            el.dataset.leftLabel = "%s left"; el.dataset.overLabel = "%s overdue";
+            el.title = "DATE";
+            document.body.appendChild(el);
+            return el;
+          });
+          document.dispatchEvent(new Event("htmx:afterSwap"));
+          return made.map(function (el) { return el.textContent; });
+        }"""
+    )
+    assert texts == [
+        "4d 6h overdue · DATE",
+        "1d 23h overdue · DATE",
+        "1d 0h overdue · DATE",
+        "23h 59m overdue",
+        "5m overdue",
+        "5m left",
+        "3h 2m left",
+        "1d 6h left · DATE",
+    ], texts

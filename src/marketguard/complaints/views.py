@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -1125,6 +1125,15 @@ def _ratio_card(label, value, target, *, higher_is_better: bool, target_text) ->
     }
 
 
+def _with_pending(target_text: str, pending: int | None) -> str:
+    """A card's target, followed by how many cases are still inside their window (not counted
+    yet) when there are any: "target ≥ 80% · 3 cases not yet due"; nothing about them when 0."""
+    if not pending:
+        return target_text
+    more = ngettext("%(n)s case not yet due", "%(n)s cases not yet due", pending) % {"n": pending}
+    return f"{target_text} · {more}"
+
+
 def _violation_detail(violation) -> str:
     """What the violation was about, in words: the amount of an unanswered refund request, the
     deadline a ruling was not executed by."""
@@ -1167,16 +1176,17 @@ def dashboard(request):
             figures["first_response_within_24h"],
             targets["first_response_within_24h"],
             higher_is_better=True,
-            target_text=_("target: all · %(pending)s not yet due")
-            % {"pending": figures["first_response_pending"]},
+            target_text=_with_pending(_("target: every case"), figures["first_response_pending"]),
         ),
         _ratio_card(
             _("Resolved within 48 h"),
             figures["resolved_within_48h"],
             targets["resolved_within_48h"],
             higher_is_better=True,
-            target_text=_("target ≥ %(n)s · %(pending)s not yet due")
-            % {"n": _percent(targets["resolved_within_48h"]), "pending": figures["resolution_pending"]},
+            target_text=_with_pending(
+                _("target ≥ %(n)s") % {"n": _percent(targets["resolved_within_48h"])},
+                figures["resolution_pending"],
+            ),
         ),
         _ratio_card(
             _("Satisfaction (CSAT)"),
@@ -1190,7 +1200,12 @@ def dashboard(request):
             figures["complaint_rate"],
             targets["complaint_rate"],
             higher_is_better=False,
-            target_text=_("target ≤ %(n)s") % {"n": _percent(targets["complaint_rate"])},
+            target_text=_("target ≤ %(n)s · %(with_case)s of %(orders)s paid orders placed in the period")
+            % {
+                "n": _percent(targets["complaint_rate"]),
+                "with_case": figures["orders_with_case"],
+                "orders": figures["orders"],
+            },
         ),
         _ratio_card(
             _("Intervention rate"),
@@ -1203,7 +1218,7 @@ def dashboard(request):
         {
             "label": _("Cases"),
             "value": figures["cases"],
-            "target": _("%(n)s paid orders") % {"n": figures["orders"]},
+            "target": _("filed in the period"),
             "met": None,
         },
         {

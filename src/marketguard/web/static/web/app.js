@@ -2,8 +2,9 @@
 (function () {
   "use strict";
   // Live countdowns: <time data-deadline="ISO">; updated every 30 s, in the page language (the
-  // units come translated in data-days / data-hours / data-minutes). Two days or more are counted
-  // in days and hours, with the date itself after them (the date is also the title).
+  // units come translated in data-days / data-hours / data-minutes). A day or more is counted in
+  // days and hours, with the date itself after them (the date is also the title); under a day in
+  // hours and minutes, under an hour in minutes. One rule for every countdown, overdue or not.
   function fill(format, values) {
     return format.replace(/%\((\w)\)s/g, function (_all, key) { return String(values[key]); });
   }
@@ -14,13 +15,13 @@
       const abs = Math.abs(ms);
       const d = Math.floor(abs / 86400000), h = Math.floor(abs / 3600000), m = Math.floor((abs % 3600000) / 60000);
       let text;
-      if (h >= 48) text = fill(el.dataset.days || "%(d)sd %(h)sh", {d: d, h: h % 24});
+      if (d >= 1) text = fill(el.dataset.days || "%(d)sd %(h)sh", {d: d, h: h % 24});
       else if (h) text = fill(el.dataset.hours || "%(h)sh %(m)sm", {h: h, m: m});
       else text = fill(el.dataset.minutes || "%(m)sm", {m: m});
       text = ms >= 0 ? (el.dataset.leftLabel || "%s").replace("%s", text)
                      : (el.dataset.overLabel || "-%s").replace("%s", text);
-      // the date after long spans, unless the page prints it already (data-nodate)
-      el.textContent = h >= 48 && el.title && !("nodate" in el.dataset) ? text + " · " + el.title : text;
+      // the date after spans of a day or more, unless the page prints it already (data-nodate)
+      el.textContent = d >= 1 && el.title && !("nodate" in el.dataset) ? text + " · " + el.title : text;
       el.classList.toggle("overdue", ms < 0);
     });
   }
