@@ -23,6 +23,14 @@ Called by `marketguard demo` once the catalog and the demo accounts exist. Deter
   the minutes deadlines pass, as the worker would have (warnings, breaches, automatic approval,
   returns never sent back, resolved cases nobody rated being closed); a last sweep runs at the
   current time.
+- Evidence, through `services.add_evidence` by the side that has it, at the moment in the story
+  it would be sent: photos with the intake form on some cases a consumer files, photos before the
+  consumer writes that they sent them (after a request for materials or a merchant's question),
+  photos before asking the platform in; the shop's chat log with a partial offer now and then,
+  and its records (a chat log, a dispatch or quality check form as PDF) once the platform is
+  asked in. Each photo is tagged with the checklist item it shows, so the materials list ticks.
+  The pictures are drawn with Pillow (no text, no fonts, nothing downloaded), a few variants of
+  each, reused (a file is stored once by its content).
 - The buyers of the cases get consumer logins without a usable password (so they can accept
   proposals and rate the service), and every merchant in a case gets a staff login. The demo
   `consumer` files a handful of cases against the demo `merchant`'s shop, left at different
@@ -31,6 +39,8 @@ Called by `marketguard demo` once the catalog and the demo accounts exist. Deter
 
 from __future__ import annotations
 
+import functools
+import io
 import random
 import uuid
 from collections import defaultdict
@@ -42,10 +52,11 @@ import time_machine
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from marketguard.catalog.models import Buyer, Merchant, Order
 from marketguard.complaints import materials, services, workflow
-from marketguard.complaints.models import Case, Proposal, Rating, Remedy
+from marketguard.complaints.models import Case, MaterialRequest, Proposal, Rating, Remedy
 from marketguard.core import services as core_services
 from marketguard.core.context import acting
 from marketguard.core.errors import DomainError
@@ -412,6 +423,7 @@ class _Planner:
         self.now = now
         self.count = count
         self.rng = random.Random(seed)
+        self.files = random.Random(seed * 104_729 + 5)  # who sends which files (leaves the rest as it was)
         self.cast = cast
         self.tz = ZoneInfo(settings.TIME_ZONE)
         self.demo_merchant = cast.merchant.merchant_id
@@ -767,7 +779,52 @@ class _Script:
             self._complaint(scenario, remedy, paid)
         else:
             self._after_sales(scenario, remedy, paid)
+        self._files()
         return self.out
+
+    def _files(self) -> None:
+        """The evidence, each upload a step just before the move it goes with (decided with a
+        generator of its own, so each case's story is the one it had without files): photos with
+        the form (now and then), photos before the consumer writes that they sent them, photos
+        before asking the platform in when none were sent; the shop's chat log with a partial
+        offer (now and then), and its dispatch records once the platform is asked in."""
+        rng, plan, scenario = self.planner.files, self.plan, self.plan.scenario
+        out: list[tuple[datetime, str, dict]] = [self.out[0]]
+        sent = chat = False
+        if (
+            plan.filed_by == "consumer"
+            and scenario != "consumer_negotiating"  # left for the demo consumer to send
+            and (scenario.startswith("consumer_") or rng.random() < INTAKE_PHOTOS)
+        ):
+            at = plan.at + timedelta(minutes=rng.uniform(1, 4))
+            if len(self.out) > 1:
+                at = min(at, plan.at + (self.out[1][0] - plan.at) / 2)
+            out.append((at, "consumer_files", {"count": 1 + (rng.random() < 0.4), "intake": True}))
+            sent = True
+        for n, step in enumerate(self.out[1:], start=1):
+            at, action, params = step
+            before = self.out[n - 1][0]
+            if action == "consumer_reply" or action == "consumer_intervene" and not sent:
+                count = 1 if action == "consumer_reply" else 2
+                out.append((_shortly_before(before, at, rng), "consumer_files", {"count": count}))
+                sent = True
+            elif action == "merchant_propose" and params["note"] in MERCHANT_PARTIAL and rng.random() < 0.5:
+                out.append((_shortly_before(before, at, rng), "merchant_files", {"what": "chat"}))
+                chat = True
+            elif action == "arb_review" and self.out[n - 1][1] == "consumer_intervene":
+                what = "chat" if not chat and rng.random() < 0.3 else rng.choice(["qc", "dispatch"])
+                out.append((self._within(before, at, "merchant"), "merchant_files", {"what": what}))
+            out.append(step)
+        self.out = out
+
+    def _within(self, lo: datetime, hi: datetime, who: str) -> datetime:
+        """A time between `lo` and `hi`, in `who`'s working hours if one of a few tries is."""
+        first, last = HOURS[who]
+        for _ in range(6):
+            at = lo + (hi - lo) * self.planner.files.uniform(0.1, 0.9)
+            if first <= at.astimezone(self.planner.tz).hour < last:
+                return at
+        return lo + (hi - lo) / 2
 
     def _after_sales(self, scenario: str, remedy: str, paid: int) -> None:
         # high priority: an agent answers first and chases the merchant (skipped for the others)
@@ -902,6 +959,12 @@ class _Script:
         self.then("consumer_rate", 0.5, 60, "consumer", score=score)
 
 
+def _shortly_before(before: datetime, at: datetime, rng: random.Random) -> datetime:
+    """A few minutes before `at`, and after `before`."""
+    shortly = at - timedelta(minutes=rng.uniform(2, 12))
+    return shortly if shortly > before else before + (at - before) / 2
+
+
 def _next_minute(at: datetime) -> datetime:
     """The first whole minute after `at` (when the worker, running every minute, sees it due)."""
     return at.replace(second=0, microsecond=0) + timedelta(minutes=1)
@@ -910,6 +973,321 @@ def _next_minute(at: datetime) -> datetime:
 def _round_yuan(fen: float) -> int:
     """A round amount of at least 5 yuan, in fen."""
     return max(500, int(fen // 500) * 500)
+
+
+# --- evidence files ------------------------------------------------------------------------------------
+# Drawn with Pillow at demo time (nothing downloaded, no fonts: captions are grey bars), a few of each
+# and reused: a file is stored once by its content, so the same picture on two cases is one blob.
+
+#: What the consumer photographs (or screenshots) for each checklist item that takes an image.
+PHOTO_OF = {
+    "defect_photos": "defect",
+    "actual_item_photos": "defect",
+    "hazard_photos": "scorch",
+    "product_packaging_photos": "package",
+    "packaging_photos": "package",
+    "goods_intact_photos": "package",
+    "label_serial_photos": "label",
+    "size_tag_photos": "label",
+    "shipping_label_photo": "label",
+    "received_items_photos": "items",
+    "measurement_photos": "measure",
+    "loss_proof": "receipt",
+    "listing_screenshot": "listing",
+    "size_chart_screenshot": "listing",
+    "verification_screenshot": "listing",
+    "tracking_screenshot": "tracking",
+    "chat_screenshots": "chat",
+}
+SCREENSHOTS = ("listing", "tracking", "chat")
+#: Variants of each picture (the table, the colour of the goods).
+VARIANTS = 3
+#: Share of the cases a consumer files themselves that come with photos on the form.
+INTAKE_PHOTOS = 0.42
+_TABLES = ((196, 160, 116), (208, 210, 212), (232, 224, 208))
+_GOODS = ((58, 64, 78), (196, 70, 64), (72, 124, 186))
+_INK = (92, 96, 104)
+_RED = (226, 38, 38)
+
+
+def _shade(rgb: tuple[int, int, int], f: float) -> tuple[int, int, int]:
+    return tuple(max(0, min(255, round(c * f))) for c in rgb)  # type: ignore[return-value]
+
+
+def _lit(size: tuple[int, int], top, bottom) -> Image.Image:
+    """A background lit from above: a vertical gradient from `top` to `bottom`."""
+    mask = Image.linear_gradient("L").resize(size)
+    return Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), mask)
+
+
+def _bars(d: ImageDraw.ImageDraw, x: int, y: int, widths, *, h: int = 10, gap: int = 10, fill=_INK) -> None:
+    """Lines of writing, drawn as bars."""
+    for n, w in enumerate(widths):
+        d.rounded_rectangle((x, y + n * (h + gap), x + w, y + n * (h + gap) + h), h // 2, fill=fill)
+
+
+def _caption(d: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
+    """The note a phone's markup tool adds: a white label with two lines."""
+    x0, y0, x1, y1 = box
+    d.rounded_rectangle(box, 12, fill=(255, 255, 255), outline=_RED, width=3)
+    _bars(d, x0 + 16, y0 + 16, (x1 - x0 - 40, (x1 - x0) // 2), h=9, gap=10, fill=(120, 120, 126))
+
+
+def _arrow(d: ImageDraw.ImageDraw, start, end) -> None:
+    (x0, y0), (x1, y1) = start, end
+    d.line((x0, y0, x1, y1), fill=_RED, width=6)
+    dx, dy = x1 - x0, y1 - y0
+    length = max(1.0, (dx * dx + dy * dy) ** 0.5)
+    ux, uy = dx / length, dy / length
+    d.polygon(
+        [
+            (x1, y1),
+            (x1 - 22 * ux + 11 * uy, y1 - 22 * uy - 11 * ux),
+            (x1 - 22 * ux - 11 * uy, y1 - 22 * uy + 11 * ux),
+        ],
+        fill=_RED,
+    )
+
+
+def _barcode(d: ImageDraw.ImageDraw, x: int, y: int, w: int, h: int, seed: int) -> None:
+    widths = random.Random(seed)
+    while w > 0:
+        bar = widths.choice((2, 2, 3, 5))
+        d.rectangle((x, y, x + bar - 1, y + h), fill=(20, 20, 24))
+        step = bar + widths.choice((2, 3, 4))
+        x, w = x + step, w - step
+
+
+def _blot(img: Image.Image, spots, rgba) -> Image.Image:
+    """Translucent spots (a stain, scorch marks, smoke)."""
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    for box in spots:
+        d.ellipse(box, fill=rgba)
+    return Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
+
+
+def _garment(d: ImageDraw.ImageDraw, color, dx: int = 0, dy: int = 0) -> None:
+    outline = [(250, 130), (330, 100), (470, 100), (550, 130), (650, 220), (590, 285), (545, 250), (545, 500),
+               (255, 500), (255, 250), (210, 285), (150, 220)]  # fmt: skip
+    d.polygon([(x + dx, y + dy) for x, y in outline], fill=color, outline=_shade(color, 0.7))
+    d.arc((345 + dx, 70 + dy, 455 + dx, 150 + dy), 10, 170, fill=_shade(color, 0.6), width=8)
+
+
+@functools.cache
+def _picture(kind: str, variant: int) -> tuple[bytes, str]:
+    """A demo photo (JPEG) or phone screenshot (PNG) and its extension."""
+    if kind in SCREENSHOTS:
+        return _screenshot(kind, variant), "png"
+    table, goods = _TABLES[variant % len(_TABLES)], _GOODS[variant % len(_GOODS)]
+    w, h = 800, 600
+    img = _lit((w, h), _shade(table, 1.12), _shade(table, 0.8))
+    d = ImageDraw.Draw(img)
+    d.ellipse((170, 430, 650, 500), fill=_shade(table, 0.62))  # the shadow of what lies on the table
+    if kind == "stain":  # a garment with a stain
+        _garment(d, _shade(goods, 1.6))
+        img = _blot(
+            img, [(360, 300, 450, 360), (395, 330, 470, 395), (350, 340, 400, 380)], (120, 84, 40, 150)
+        )
+        d = ImageDraw.Draw(img)
+        d.ellipse((320, 270, 500, 420), outline=_RED, width=6)
+        _caption(d, (520, 420, 760, 480))
+    elif kind == "defect":  # a product with a crack
+        d.rounded_rectangle((200, 150, 600, 440), 44, fill=goods, outline=_shade(goods, 0.6), width=3)
+        d.rounded_rectangle((220, 165, 580, 215), 20, fill=_shade(goods, 1.35))
+        d.ellipse((250, 330, 300, 380), fill=_shade(goods, 0.7))
+        crack = [(430, 160), (445, 205), (428, 240), (462, 280), (450, 320), (486, 362)]
+        d.line(crack, fill=(18, 18, 20), width=5, joint="curve")
+        d.line([(445, 205), (478, 222), (492, 250)], fill=(18, 18, 20), width=3)
+        d.ellipse((385, 140, 540, 390), outline=_RED, width=6)
+        _arrow(d, (680, 120), (548, 230))
+        _caption(d, (540, 470, 770, 530))
+    elif kind == "scorch":  # a swollen power bank with burn marks
+        d.rounded_rectangle((230, 170, 570, 430), 36, fill=(64, 66, 72), outline=(30, 30, 34), width=3)
+        d.ellipse((300, 210, 520, 390), fill=(84, 86, 92))
+        d.rectangle((560, 270, 590, 320), fill=(40, 40, 44))
+        img = _blot(img, [(470, 230, 590, 360), (500, 260, 600, 330)], (30, 16, 8, 190))
+        img = _blot(img, [(430, 60, 560, 170), (480, 20, 620, 130), (520, 70, 640, 160)], (200, 200, 206, 90))
+        d = ImageDraw.Draw(img)
+        d.ellipse((440, 200, 630, 390), outline=_RED, width=6)
+        _caption(d, (80, 470, 320, 530))
+    elif kind == "package":  # a parcel, its label and a dented corner
+        box = (150, 210, 520, 470)
+        d.polygon([(150, 210), (260, 130), (630, 130), (520, 210)], fill=(216, 176, 122))
+        d.polygon([(520, 210), (630, 130), (630, 390), (520, 470)], fill=(168, 128, 80))
+        d.rectangle(box, fill=(196, 154, 100))
+        d.polygon([(300, 210), (410, 130), (470, 130), (360, 210)], fill=(226, 214, 170))  # tape
+        d.rectangle((190, 250, 380, 400), fill=(250, 250, 248), outline=(150, 150, 150))
+        _barcode(d, 205, 330, 160, 50, variant)
+        _bars(d, 205, 265, (150, 110, 130), h=8, gap=9)
+        d.polygon([(520, 210), (560, 240), (540, 290), (520, 300)], fill=(120, 88, 52))  # the dent
+        d.ellipse((470, 170, 620, 330), outline=_RED, width=6)
+    elif kind == "label":  # a tag: brand, size, serial number, barcode
+        d.line((380, 40, 400, 130), fill=(40, 40, 40), width=3)
+        d.rounded_rectangle((250, 110, 560, 500), 18, fill=(252, 252, 250), outline=(170, 170, 170), width=2)
+        d.ellipse((392, 128, 418, 154), fill=_shade(table, 0.9), outline=(170, 170, 170))
+        d.rectangle((290, 180, 520, 215), fill=goods)
+        _bars(d, 290, 240, (200, 150, 180, 120), h=10, gap=12)
+        _barcode(d, 290, 370, 150, 70, variant + 7)
+        cells = random.Random(variant + 11)
+        for i in range(7):
+            for j in range(7):
+                if i in (0, 6) or j in (0, 6) or cells.random() < 0.45:
+                    d.rectangle((460 + i * 9, 372 + j * 9, 468 + i * 9, 380 + j * 9), fill=(20, 20, 24))
+        d.rectangle((280, 360, 530, 450), outline=_RED, width=5)
+        _arrow(d, (700, 520), (540, 440))
+    elif kind == "measure":  # the item laid flat with a tape measure
+        _garment(d, _shade(goods, 1.5), dy=-40)
+        d.rectangle((120, 490, 700, 530), fill=(246, 210, 60), outline=(150, 120, 20))
+        for n, x in enumerate(range(130, 700, 12)):
+            d.line((x, 490, x, 500 if n % 5 else 512), fill=(30, 30, 30), width=2)
+        _arrow(d, (400, 478), (255, 478))
+        _arrow(d, (400, 478), (545, 478))
+        _caption(d, (560, 40, 770, 100))
+    elif kind == "items":  # what came in the box, with the missing piece's place marked
+        d.rounded_rectangle((140, 190, 330, 420), 20, fill=goods)
+        d.ellipse((360, 230, 470, 340), fill=_shade(goods, 1.5))
+        d.rectangle((380, 360, 470, 430), fill=(240, 240, 236), outline=(160, 160, 160))
+        for x in range(500, 680, 18):  # the empty place, dashed
+            d.line((x, 200, x + 9, 200), fill=_INK, width=3)
+            d.line((x, 400, x + 9, 400), fill=_INK, width=3)
+        for y in range(200, 400, 18):
+            d.line((500, y, 500, y + 9), fill=_INK, width=3)
+            d.line((680, y, 680, y + 9), fill=_INK, width=3)
+        d.ellipse((470, 160, 710, 440), outline=_RED, width=6)
+        _caption(d, (60, 470, 290, 530))
+    else:  # receipt: a bill for what the loss cost
+        paper = Image.new("RGB", (300, 460), (250, 250, 246))
+        p = ImageDraw.Draw(paper)
+        p.rectangle((30, 30, 270, 60), fill=_INK)
+        _bars(p, 30, 90, (200, 160, 220, 140, 190, 170, 210), h=9, gap=14)
+        p.rectangle((30, 280, 270, 284), fill=_INK)
+        p.rectangle((150, 300, 270, 324), fill=(20, 20, 24))
+        p.ellipse((160, 350, 260, 450), outline=_RED, width=5)
+        img.paste(paper.rotate(-6, expand=True, fillcolor=_shade(table, 0.95)), (240, 70))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=84)
+    return out.getvalue(), "jpg"
+
+
+def _screenshot(kind: str, variant: int) -> bytes:
+    """A phone screenshot: a product page, a chat, a parcel's tracking."""
+    w, h = 390, 800
+    img = Image.new("RGB", (w, h), (244, 244, 246))
+    d = ImageDraw.Draw(img)
+    d.rectangle((0, 0, w, 28), fill=(255, 255, 255))
+    _bars(d, 16, 10, (34,), h=8, fill=(30, 30, 30))
+    d.rectangle((340, 10, 370, 18), fill=(30, 30, 30))
+    goods = _GOODS[variant % len(_GOODS)]
+    if kind == "listing":
+        img.paste(_lit((w, 340), (250, 250, 250), (222, 222, 226)), (0, 28))
+        d.rounded_rectangle((110, 110, 280, 320), 24, fill=goods)
+        d.rectangle((0, 368, w, 430), fill=(255, 80, 40))
+        d.rectangle((16, 384, 120, 414), fill=(255, 255, 255))
+        d.rectangle((0, 430, w, 640), fill=(255, 255, 255))
+        _bars(d, 16, 450, (340, 280, 300, 220, 320, 180), h=10, gap=16)
+        d.rectangle((8, 470, 300, 500), outline=_RED, width=3)  # the claim in question
+        d.rectangle((0, 740, w, h), fill=(255, 255, 255))
+        d.rounded_rectangle((190, 752, 280, 788), 18, fill=(255, 170, 0))
+        d.rounded_rectangle((288, 752, 378, 788), 18, fill=(255, 60, 40))
+    elif kind == "chat":
+        d.rectangle((0, 28, w, 80), fill=(255, 255, 255))
+        _bars(d, 150, 48, (90,), h=12, fill=(30, 30, 30))
+        y = 100
+        for n, width in enumerate((220, 150, 260, 120, 240, 180, 90)):
+            mine = n % 2 == 1
+            lines = 2 if width > 200 else 1
+            bh = 24 + lines * 22
+            x0 = w - 70 - width if mine else 62
+            d.ellipse((w - 52, y, w - 14, y + 38) if mine else (14, y, 52, y + 38), fill=goods)
+            d.rounded_rectangle(
+                (x0, y, x0 + width + 24, y + bh), 10, fill=(149, 236, 105) if mine else (255, 255, 255)
+            )
+            _bars(d, x0 + 12, y + 14, (width, width * 2 // 3)[:lines], h=9, gap=13, fill=(70, 70, 76))
+            y += bh + 24
+        d.rectangle((0, 740, w, h), fill=(250, 250, 250))
+        d.rounded_rectangle((16, 752, 320, 788), 8, fill=(255, 255, 255))
+    else:  # tracking
+        img.paste(_lit((w, 220), (214, 232, 220), (190, 214, 200)), (0, 28))
+        d.line([(60, 200), (130, 120), (230, 160), (320, 80)], fill=(40, 150, 90), width=5)
+        for x, y in ((60, 200), (320, 80)):
+            d.ellipse((x - 9, y - 9, x + 9, y + 9), fill=(255, 120, 0))
+        d.rectangle((0, 248, w, h), fill=(255, 255, 255))
+        for n in range(7):
+            y = 280 + n * 70
+            d.line((40, y, 40, y + 70), fill=(210, 210, 214), width=2)
+            d.ellipse((32, y - 8, 48, y + 8), fill=(255, 120, 0) if n == 0 else (190, 190, 196))
+            _bars(d, 70, y - 8, (260 - 20 * (n % 3), 120), h=9, gap=12)
+        d.rectangle((58, 340, 370, 400), outline=_RED, width=3)  # days without an update
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+@functools.cache
+def _document(kind: str) -> Image.Image:
+    """A scanned form from the shop: a quality check before dispatch, or the dispatch record."""
+    img = Image.new("RGB", (595, 842), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    d.rectangle((40, 40, 555, 100), fill=(36, 84, 150) if kind == "qc" else (40, 120, 90))
+    d.rectangle((56, 52, 92, 88), fill=(255, 255, 255))
+    _bars(d, 110, 60, (220, 140), h=10, gap=8, fill=(255, 255, 255))
+    _bars(d, 40, 130, (300, 240), h=9, gap=12)
+    rows, top = (9, 190) if kind == "qc" else (6, 190)
+    for r in range(rows + 1):
+        d.line((40, top + r * 44, 555, top + r * 44), fill=(120, 120, 120), width=1)
+    for x in (40, 200, 400, 555):
+        d.line((x, top, x, top + rows * 44), fill=(120, 120, 120), width=1)
+    for r in range(rows):
+        y = top + r * 44 + 17
+        _bars(d, 52, y, (110 - 12 * (r % 3),), h=9)
+        _bars(d, 212, y, (150 - 20 * (r % 4),), h=9)
+        d.line([(460, y + 4), (472, y + 14), (494, y - 6)], fill=(30, 150, 60), width=4)  # checked
+    _barcode(d, 40, 640, 200, 60, 3 if kind == "qc" else 5)
+    d.ellipse((400, 620, 530, 750), outline=(214, 40, 40), width=6)  # the shop's seal
+    d.polygon([(465, 650), (478, 690), (520, 690), (486, 712), (498, 750), (465, 726), (432, 750),
+               (444, 712), (410, 690), (452, 690)], fill=(214, 40, 40))  # fmt: skip
+    d.line([(300, 760), (330, 740), (350, 770), (380, 735), (395, 760)], fill=(30, 30, 60), width=3)
+    return img
+
+
+def _pdf(kind: str) -> bytes:
+    out = io.BytesIO()
+    now = timezone.now().utctimetuple()  # the time of the step (Pillow would take the real clock's)
+    _document(kind).save(out, "PDF", resolution=72, creationDate=now, modDate=now)
+    return out.getvalue()
+
+
+#: The shop's chat with the buyer before the case was filed: (minutes before filing, who, text).
+# fmt: off
+CHAT_LOG = (
+    (105, "buyer", "你好，我买的东西有问题。"),
+    (102, "shop", "亲，您好，请问是哪里有问题呢？麻烦拍一下照片哦。"),
+    (84, "buyer", None),  # the complaint itself
+    (63, "shop", "亲，我们出库前都有质检的，这个情况可能是使用造成的，可以给您补偿一部分。"),
+    (51, "buyer", "不接受，商品本身就有问题。"),
+    (47, "shop", "那您可以申请售后，我们按平台规则处理。"),
+)
+CHAT_LOG_EN = (
+    (105, "buyer", "Hi, there is a problem with my order."),
+    (102, "shop", "Hello! What seems to be the problem? Could you send a photo please?"),
+    (84, "buyer", None),
+    (63, "shop", "Every item is checked before dispatch. This may be from use; we can offer partial compensation."),
+    (51, "buyer", "No, the item was faulty when it arrived."),
+    (47, "shop", "Then please open an after-sales request and we will follow the platform's rules."),
+)
+# fmt: on
+
+
+def _chat_log(case: Case, tz: ZoneInfo) -> bytes:
+    english = case.description.isascii()
+    names = {"buyer": "Buyer" if english else "买家", "shop": "Shop" if english else "客服"}
+    order = case.order.external_id if case.order_id else ""
+    lines = [f"{'Order' if english else '订单号'}: {order}", ""]
+    for minutes, who, text in CHAT_LOG_EN if english else CHAT_LOG:
+        at = (case.created_at - timedelta(minutes=minutes)).astimezone(tz)
+        lines.append(f"{at:%Y-%m-%d %H:%M:%S} {names[who]}: {text or case.description}")
+    return ("\n".join(lines) + "\n").encode()
 
 
 # --- running the plan -------------------------------------------------------------------------------
@@ -929,6 +1307,8 @@ class _Runner:
         self.cast = cast
         self.plans = plans
         self.ids = random.Random(seed * 7919 + 17)  # correlation ids, tracking numbers, comments
+        self.pictures = random.Random(seed * 6271 + 3)  # which of the drawn pictures a file is
+        self.tz = ZoneInfo(settings.TIME_ZONE)
         self.triggers: dict[str, list[tuple[datetime, datetime]]] = {}  # case -> when the sweep has work
         self.swept = datetime.min.replace(tzinfo=UTC)  # the last sweep
         self.clock = datetime.min.replace(tzinfo=UTC)  # the last step or sweep: time never goes back
@@ -1158,7 +1538,8 @@ class _Runner:
 
     def _agent_materials(self, case, actor):
         checklist = materials.checklist(case.problem_type, case.kind)
-        items = [i.code for i in checklist if i.required][:1] or [i.code for i in checklist][:1]
+        photos = [i.code for i in checklist if i.required and i.code in PHOTO_OF]  # "a close-up photo"
+        items = photos[:1] or [i.code for i in checklist if i.required][:1] or [i.code for i in checklist][:1]
         services.request_materials(
             actor=actor, number=case.number, items=items, reason=AGENT_MATERIALS_REASON
         )
@@ -1219,6 +1600,46 @@ class _Runner:
                 (RATING_COMMENTS_EN if case.description.isascii() else RATING_COMMENTS)[score]
             )
             services.rate_case(actor=actor, number=case.number, score=score, comment=comment)
+
+    def _consumer_files(self, case, actor, *, count, intake=False):
+        """Photos of what the checklist asks for: what an agent asked for last, else the items
+        not sent yet (the required ones first), else another shot of the first."""
+        checklist = [i for i in materials.checklist(case.problem_type, case.kind) if i.code in PHOTO_OF]
+        asked = MaterialRequest.objects.filter(case=case).order_by("-pk").first()
+        sent = set(case.evidence.values_list("material_code", flat=True))
+        codes = [item["code"] for item in (asked.items if asked else []) if item["code"] in PHOTO_OF]
+        codes += [i.code for i in sorted(checklist, key=lambda i: not i.required) if i.code not in sent]
+        codes += [i.code for i in checklist]
+        garment = "C01" in case.category.path.split("/") if case.category_id else False
+        local = timezone.now().astimezone(self.tz)
+        for n, code in enumerate(dict.fromkeys(codes).keys()):
+            if n >= count:
+                break
+            kind = "stain" if PHOTO_OF[code] == "defect" and garment else PHOTO_OF[code]
+            data, ext = _picture(kind, self.pictures.randrange(VARIANTS))
+            at = local + timedelta(seconds=n * 7 - self.pictures.randint(20, 600))
+            name = f"Screenshot_{at:%Y-%m-%d-%H-%M-%S}.png" if ext == "png" else f"IMG_{at:%Y%m%d_%H%M%S}.jpg"
+            services.add_evidence(
+                actor=actor,
+                number=case.number,
+                filename=name,
+                data=data,
+                material_code=code,
+                with_intake=intake,
+            )
+
+    def _merchant_files(self, case, actor, *, what):
+        """The shop's side: its chat with the buyer, or its records of the goods it sent."""
+        order = case.order.external_id if case.order_id else case.number
+        english = case.description.isascii()
+        if what == "chat":
+            name, data = f"{'chat_log' if english else '聊天记录'}_{order}.txt", _chat_log(case, self.tz)
+        else:
+            name = {"qc": ("出库质检单", "QC_record"), "dispatch": ("发货记录", "dispatch_record")}[what][
+                english
+            ]
+            name, data = f"{name}_{order}.pdf", _pdf(what)
+        services.add_evidence(actor=actor, number=case.number, filename=name, data=data)
 
     def _arb_review(self, case, actor):
         services.start_review(actor=actor, number=case.number)

@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import Max
 
 from marketguard import demo
 from marketguard.catalog.attributes import CATEGORY_TREE
 from marketguard.catalog.models import Shipment
-from marketguard.complaints import selectors, services, triage
+from marketguard.complaints import selectors, services, triage, views
 from marketguard.complaints.demo import (
     SAFETY_CATEGORIES,
     SAFETY_TEXTS,
@@ -22,7 +23,7 @@ from marketguard.complaints.demo import (
     seed_demo_cases,
     text_for,
 )
-from marketguard.complaints.models import Case, Rating, Ruling, SlaMark
+from marketguard.complaints.models import Case, Evidence, Rating, Ruling, SlaMark
 from marketguard.core import audit
 from marketguard.core.models import AuditEntry, User
 
@@ -182,6 +183,41 @@ def test_demo_cases_look_like_three_months_of_real_work(marketplace):
         stage="breached", at__lt=NOW - timedelta(days=7)
     ).exists()  # marked back then
     assert Ruling.objects.count() >= 1
+
+    # evidence on a good share of the cases, sent through the service by the side that has it
+    files = list(Evidence.objects.select_related("blob", "case__buyer", "uploaded_by"))
+    by_case: dict[int, set[str]] = {}
+    for e in files:
+        by_case.setdefault(e.case_id, set()).add(e.party)
+        assert e.case.created_at <= e.created_at <= NOW, e.filename
+        if e.party == "consumer":
+            assert e.uploaded_by_id in (e.case.consumer_id, e.case.buyer.user_id), e.filename
+            assert e.kind == "image" and e.material_code, e.filename
+        else:
+            assert e.party == "merchant" and e.uploaded_by.merchant_id == e.case.merchant_id, e.filename
+    assert len(cases) / 3 <= len(by_case) <= len(cases) * 0.6
+    assert {"image", "text", "pdf"} <= {e.kind for e in files}
+    assert len({e.blob_id for e in files}) < len(files)  # a few drawn pictures, stored once each
+    # images have their thumbnail (and the copy the parties see)
+    for e in files:
+        if e.kind == "image":
+            assert e.blob.thumbnail and default_storage.exists(e.blob.thumbnail.name), e.filename
+            assert e.blob.shown_file and default_storage.exists(e.blob.shown_file.name), e.filename
+    # cases the platform reviews or ruled have files from both sides
+    reviewed = [c for c in cases if c.status == "platform_review" or Ruling.objects.filter(case=c).exists()]
+    both = [c for c in reviewed if by_case.get(c.pk, set()) >= {"consumer", "merchant"}]
+    assert any(c.status == "platform_review" for c in both)
+    assert len(both) >= len(reviewed) * 0.8
+    # and a file ticks its item on the materials checklist (一次性告知) of an open case
+    arbitrator = User.objects.get(username="arbitrator")
+    ticked = [
+        item
+        for c in cases
+        if c.pk in by_case and c.status in ("awaiting_merchant", "negotiating", "platform_review")
+        for item in views._notice(selectors.case_view(arbitrator, c.number))
+        if item["provided"] and item["code"] not in ("problem_description", "return_tracking")
+    ]
+    assert ticked
 
     # the dashboard: figures that vary from day to day, neither empty nor perfect
     analyst = User.objects.get(username="analyst")
