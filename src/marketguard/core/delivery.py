@@ -32,6 +32,7 @@ import ssl
 import threading
 import time
 import urllib.parse
+import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -110,47 +111,76 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
     """(HTTP status or None, error text). Never raises. Redirects are not followed (an answer
     other than 2xx is a failed attempt). The whole attempt, from connecting to the last byte of
     the answer's head, takes at most TIMEOUT_SECONDS: a receiver that answers a byte at a time
-    is cut off then (a timeout per read alone would let it hold the worker for ever)."""
-    deadline = time.monotonic() + TIMEOUT_SECONDS
+    is cut off then and the attempt counts as failed (a timeout per read alone would let it hold
+    the worker for ever). The environment's HTTP(S)_PROXY and NO_PROXY are honoured."""
+    timed_out = None, f"TimeoutError: no complete answer within {TIMEOUT_SECONDS} s"
     conn = None
-    watchdog = None
     cut = threading.Event()
+    lock = threading.Lock()  # the watchdog never touches a connection being closed
+
+    def cut_off():
+        with lock:
+            cut.set()
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(TIMEOUT_SECONDS, cut_off)
+    watchdog.daemon = True
     try:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return None, f"ValueError: not an http(s) URL: {url[:200]}"
-        if parts.scheme == "https":
-            conn = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
-            )
-        else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
-        conn.connect()  # bounded by the timeout itself
-
-        def cut_off():
-            cut.set()
-            with contextlib.suppress(OSError):
-                conn.sock.shutdown(socket.SHUT_RDWR)
-
-        watchdog = threading.Timer(max(deadline - time.monotonic(), 0), cut_off)
-        watchdog.daemon = True
+        conn, target = _connection(parts)
         watchdog.start()
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn.request("POST", path, body=body, headers={**headers, "Content-Length": str(len(body))})
+        conn.connect()
+        if cut.is_set():
+            return timed_out
+        conn.request("POST", target, body=body, headers={**headers, "Content-Length": str(len(body))})
         response = conn.getresponse()
+        detail = "" if 200 <= response.status < 300 else response.read(500).decode("utf-8", "replace")
+        if cut.is_set():  # the head (or the detail) ended because it was cut off, not complete
+            return timed_out
         if 200 <= response.status < 300:
             return response.status, ""
-        detail = response.read(500).decode("utf-8", "replace")
         return response.status, f"HTTP {response.status} {response.reason}: {detail}".strip(": ")
     except Exception as exc:  # refused, timed out, DNS, TLS, bad URL: a failed attempt, not a crash
         if cut.is_set():
-            return None, f"TimeoutError: no complete answer within {TIMEOUT_SECONDS} s"
+            return timed_out
         return None, f"{type(exc).__name__}: {exc}"
     finally:
-        if watchdog is not None:
+        with lock:
             watchdog.cancel()
-        if conn is not None:
-            conn.close()
+            if conn is not None:
+                conn.close()
+
+
+def _connection(parts) -> tuple[http.client.HTTPConnection, str]:
+    """The connection for a URL and the request target to send on it: straight to the host, or
+    through the proxy the environment names for its scheme (a tunnel for https, the absolute URL
+    for http)."""
+    https = parts.scheme == "https"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and urllib.request.proxy_bypass(parts.hostname):
+        proxy = None
+    if not proxy:
+        if https:
+            return http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
+            ), path
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS), path
+    via = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if https:
+        conn = http.client.HTTPSConnection(
+            via.hostname, via.port or 8080, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
+        )
+        conn.set_tunnel(parts.hostname, parts.port or 443)
+        return conn, path
+    return http.client.HTTPConnection(
+        via.hostname, via.port or 8080, timeout=TIMEOUT_SECONDS
+    ), urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
 def _attempt(row: WebhookDelivery, *, token: str, now: datetime) -> str:
