@@ -260,8 +260,8 @@ def test_a_no_reason_return_is_a_return_never_a_refund_with_the_goods_kept(world
 # --- the sweep ---------------------------------------------------------------------------------------
 
 
-def test_a_warning_long_before_a_deadline_after_the_weekend_is_given_on_time(world):
-    w = world
+def _weekday_desk() -> None:
+    """A policy on business hours whose warning comes more than a day before its deadline."""
     policy = SlaPolicy(
         name="weekday_desk",
         kinds=frozenset({"complaint"}),
@@ -273,6 +273,11 @@ def test_a_warning_long_before_a_deadline_after_the_weekend_is_given_on_time(wor
     )
     SlaPolicyRow.objects.create(name=policy.name, data=policy.to_dict(), order=5)
     services.clear_cache()
+
+
+def test_a_warning_long_before_a_deadline_after_the_weekend_is_given_on_time(world):
+    w = world
+    _weekday_desk()
     friday = datetime(2026, 12, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with time_machine.travel(friday, tick=False):
         case = _file(w, kind="complaint", description="包装破损").case
@@ -296,17 +301,7 @@ def test_a_case_opened_before_the_stored_warning_gets_it_on_time_after_the_migra
 
     migration = importlib.import_module("marketguard.complaints.migrations.0019_sla_warning_of_open_cases")
     w = world
-    policy = SlaPolicy(
-        name="weekday_desk",
-        kinds=frozenset({"complaint"}),
-        first_response=timedelta(hours=16),
-        resolution=timedelta(hours=40),
-        business_hours=True,
-        warn_before=0.5,
-        order=5,
-    )
-    SlaPolicyRow.objects.create(name=policy.name, data=policy.to_dict(), order=5)
-    services.clear_cache()
+    _weekday_desk()
     friday = datetime(2026, 12, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with time_machine.travel(friday, tick=False):
         case = _file(w, kind="complaint", description="包装破损").case
