@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from PIL import Image
 
 from marketguard.complaints import selectors, services, workflow
-from marketguard.complaints.models import Alert, Case, Evidence, MerchantViolation
+from marketguard.complaints.models import Alert, Case, Evidence, MerchantViolation, Remedy
 from marketguard.core.errors import InvalidInput
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
@@ -71,6 +71,17 @@ def _file(w, **kw) -> Case:
         "amount_claimed": "129.00",
     }
     return services.submit_case(**{**args, **kw}).case
+
+
+def _agreed_return(w) -> tuple[Case, Remedy]:
+    """A filed case whose consumer accepted the merchant's return-and-refund proposal."""
+    case = _file(w)
+    proposal = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    case.refresh_from_db()
+    return case, case.remedies.get()
 
 
 def _detail(case) -> str:
@@ -462,12 +473,7 @@ def test_refund_flow_by_plain_posts_up_to_the_rating(world):
 
 def test_goods_recorded_back_before_any_tracking_number_end_the_send_back_step(world):
     w = world
-    case = _file(w)
-    proposal = services.make_proposal(
-        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
-    )
-    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
-    remedy = case.remedies.get()
+    case, remedy = _agreed_return(w)
     html = _client(w.merchant).get(_detail(case)).content.decode()
     assert 'data-testid="return-not-shipped"' in html  # warned: nothing was said to be sent
     services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
@@ -479,13 +485,7 @@ def test_goods_recorded_back_before_any_tracking_number_end_the_send_back_step(w
 
 def test_return_leg_on_the_case_page_consumer_ships_merchant_receives(world):
     w = world
-    case = _file(w)
-    proposal = services.make_proposal(
-        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
-    )
-    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
-    case.refresh_from_db()
-    remedy = case.remedies.get()
+    case, remedy = _agreed_return(w)
     merchant, consumer = _client(w.merchant), _client(w.consumer)
     html = consumer.get(_detail(case)).content.decode()
     assert 'data-testid="return-shipped"' in html and "Send back by" in html
@@ -916,11 +916,7 @@ def test_the_return_shows_where_to_send_the_goods(world):
     w = world
     w.order.store.return_address = "杭州市余杭区物流园3号库 售后组"
     w.order.store.save(update_fields=["return_address"])
-    case = _file(w)
-    proposal = services.make_proposal(
-        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
-    )
-    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    case, _remedy = _agreed_return(w)
     page = _client(w.consumer).get(_detail(case)).content.decode()
     assert 'data-testid="return-address">杭州市余杭区物流园3号库 售后组<' in page
     assert 'data-testid="clock"' not in page or 'data-target="resolution"' not in page  # paused: not shown
@@ -928,12 +924,7 @@ def test_the_return_shows_where_to_send_the_goods(world):
 
 def test_the_materials_checklist_follows_the_case(world):
     w = world
-    case = _file(w)
-    proposal = services.make_proposal(
-        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
-    )
-    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
-    remedy = case.remedies.get()
+    case, remedy = _agreed_return(w)
     consumer = _client(w.consumer)
     assert '<li class="" data-code="return_tracking">' in consumer.get(_detail(case)).content.decode()
     services.record_return_shipped(
@@ -1094,13 +1085,7 @@ def test_staff_read_the_sla_policy_by_its_label_in_their_language(world):
 
 def test_the_merchant_says_returned_goods_are_not_intact_on_the_case_page(world):
     w = world
-    case = _file(w)
-    proposal = services.make_proposal(
-        actor=w.merchant, number=case.number, remedy="return_refund", amount="129.00"
-    )
-    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
-    case.refresh_from_db()
-    remedy = case.remedies.get()
+    case, remedy = _agreed_return(w)
     merchant = _client(w.merchant)
     assert "The goods came back damaged, used or incomplete?" in merchant.get(_detail(case)).content.decode()
     form = {"version": case.version, "remedy_id": remedy.pk, "not_intact": "1", "note": ""}
