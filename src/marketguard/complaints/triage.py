@@ -35,7 +35,10 @@ How it decides
    prediction.
 6. Any remaining safety keyword → ``safety=True``, problem type ``safety``, priority P1. Without
    one, a classifier safety probability of at least :data:`CLASSIFIER_SAFETY_THRESHOLD` does the
-   same (``CLASSIFIER_SAFETY``): the classifier can raise the flag, never lower it. Either
+   same (``CLASSIFIER_SAFETY``): the classifier can raise the flag, never lower it. When the
+   rules judged a context-dependent harm word to be about a thing (step 4), the model is asked
+   again with that word blanked out first: it learnt ``划伤`` from injuries and gave
+   "我的手机被划伤了" 0.52 (held-out figures below unchanged by this). Either
    overrides the consumer's own choice (reason ``SAFETY_OVERRIDE``). A consumer who picks
    ``safety`` gets ``safety=True`` whatever the text says.
 7. Otherwise the consumer's choice is kept (``CONSUMER_CHOICE``, plus ``KEYWORD_DISAGREES`` and
@@ -823,7 +826,13 @@ class Lexicon:
 
     def hits(self, text: str) -> list[Hit]:
         """All keyword hits of already-normalised ``text``, in order of appearance."""
+        return self.scan(text)[0]
+
+    def scan(self, text: str) -> tuple[list[Hit], list[tuple[int, int]]]:
+        """:meth:`hits`, and the spans of the context-dependent harm words judged not to be
+        about a person here ("手机被划伤": the phone was scratched)."""
         out: list[Hit] = []
+        dismissed: list[tuple[int, int]] = []
         prev_end, prev_negated = -1, False
         for start, end, term in self._spans(text):
             problem_type, weight = self._entries[term]
@@ -833,6 +842,7 @@ class Lexicon:
             if problem_type == "safety" and term in self.context_terms:
                 fallback, strict = self.context_terms[term]
                 if not _body_nearby(text, start, end, _PART_CUE if strict else _BODY_CUE):
+                    dismissed.append((start, end))
                     if fallback is None:
                         continue
                     problem_type = fallback
@@ -845,7 +855,7 @@ class Lexicon:
                 )
             out.append(Hit(term, problem_type, weight, start, negated=negated, text=surface))
             prev_end, prev_negated = end, negated
-        return out
+        return out, dismissed
 
 
 def _negated(text: str, start: int) -> bool:
@@ -1149,7 +1159,7 @@ def prioritise(
 
 def _assess(text: str, kind, problem_type, lexicon: Lexicon, classifier) -> Assessment:
     norm = normalise(text)
-    hits = lexicon.hits(norm)
+    hits, dismissed = lexicon.scan(norm)
     reasons: list[Reason] = []
 
     matched: list[str] = []
@@ -1188,6 +1198,10 @@ def _assess(text: str, kind, problem_type, lexicon: Lexicon, classifier) -> Asse
     prediction = model.predict(norm, hits=hits, normalised=True) if model is not None else None
     if prediction is not None and not prediction.n_features:
         prediction = None
+    if prediction is not None and dismissed and not safety_terms:
+        # The rules judged a harm word to be about a thing ("我的手机被划伤了"): the model, which
+        # learnt the word from injuries, is asked again without it before it may raise the flag.
+        prediction = _without_spans(model, norm, dismissed, hits, prediction)
     clf_safety_p = prediction.probabilities.get("safety", 0.0) if prediction is not None else 0.0
     clf_safety = clf_safety_p >= CLASSIFIER_SAFETY_THRESHOLD and not safety_terms
 
@@ -1248,6 +1262,21 @@ def _assess(text: str, kind, problem_type, lexicon: Lexicon, classifier) -> Asse
             "safety_probability": round(clf_safety_p, 4),
         },
     )
+
+
+def _without_spans(model, norm: str, spans: list[tuple[int, int]], hits: list[Hit], prediction):
+    """The model's prediction for ``norm`` with ``spans`` blanked out (the rules' keyword hits
+    kept as they are); ``prediction`` itself when its safety probability is below the flag's
+    threshold anyway (nothing to check) or nothing is left to classify."""
+    if prediction.probabilities.get("safety", 0.0) < CLASSIFIER_SAFETY_THRESHOLD:
+        return prediction
+    parts, cur = [], 0
+    for start, end in spans:
+        parts.append(norm[cur:start])
+        cur = end
+    parts.append(norm[cur:])
+    masked = model.predict(" ".join(parts), hits=hits, normalised=True)
+    return masked if masked.n_features else prediction
 
 
 def _text_type(

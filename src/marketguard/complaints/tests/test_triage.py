@@ -152,10 +152,29 @@ def test_scratched_goods_and_figurative_shock_are_not_safety(text):
         assert result.priority != "P1"
 
 
-def test_my_phone_scratched_is_not_a_safety_keyword():
-    # 我的手机被划伤: the phone is the one harmed. (The rules alone; the classifier is not asked.)
-    result = triage("我的手机被划伤了", classifier=None)
-    assert (result.safety, result.problem_type) == (False, "quality")
+@pytest.mark.parametrize("classifier", [None, "shipped"])
+def test_my_phone_scratched_is_not_safety(classifier):
+    # 我的手机被划伤: the phone is the one harmed. The shipped model learnt 划伤 from injuries
+    # (alone it gives this text a safety probability of 0.52): it is asked again without the
+    # word the rules judged to be about a thing, and the case is not a false P1.
+    model = None if classifier is None else default_classifier()
+    result = triage("我的手机被划伤了", classifier=model)
+    assert (result.safety, result.problem_type, result.priority) == (False, "quality", "P3")
+    if model is not None:
+        assert model.predict("我的手机被划伤了").probabilities["safety"] >= 0.5  # what it guarded
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子的手指被划伤了",
+        "拆快递的时候被划伤了，流了好多血",  # 划伤 about nobody named; the bleeding says who
+        "我被划伤了",
+    ],
+)
+def test_a_cut_person_is_still_safety_with_the_shipped_model(text):
+    result = triage(text, classifier=default_classifier())
+    assert result.safety is True and result.priority == "P1"
 
 
 @pytest.mark.parametrize(
