@@ -8,7 +8,7 @@ import functools
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.db.models import Avg, Count, DateTimeField, Exists, F, OuterRef, Q, Value, When
@@ -42,10 +42,10 @@ from marketguard.core.errors import InvalidInput, NotFound
 from marketguard.core.models import Role, User
 from marketguard.core.permissions import require_role, sees_personal_data, sees_personal_text
 
+_FAR = datetime.max.replace(tzinfo=UTC)
+
 
 def _far():
-    from datetime import UTC
-
     return Value(datetime(9999, 12, 31, tzinfo=UTC), output_field=DateTimeField())
 
 
@@ -125,9 +125,10 @@ def shown_clocks(case: Case, party: str, now: datetime | None = None) -> dict[st
 
 
 def _rows(cases, now, targets: frozenset[str] | None = None) -> list[QueueRow]:
-    """Queue rows with the clock most at risk; `targets` limits which clocks count (a merchant
-    is ranked by its own deadline, not by the platform's first response)."""
-    rows = []
+    """Queue rows, each with its clock due soonest (:func:`sla.queue_key`); `targets` limits which
+    clocks count (a merchant is ranked by its own deadline, not by the platform's first
+    response)."""
+    keyed = []
     for case in cases:
         running = {t: c for t, c in clocks(case, now).items() if c.met_at is None}
         if case.status != workflow.AWAITING_MERCHANT:
@@ -135,30 +136,33 @@ def _rows(cases, now, targets: frozenset[str] | None = None) -> list[QueueRow]:
         if targets is not None:
             running = {t: c for t, c in running.items() if t in targets}
         if running:
-            target, clock = max(running.items(), key=lambda kv: kv[1].risk(now))
-            rows.append(QueueRow(case, clock.deadline(now), clock.risk(now), clock.state(now), target))
+            target, clock = min(running.items(), key=lambda kv: sla.queue_key(kv[1], now))
+            key = sla.queue_key(clock, now)
+            row = QueueRow(case, clock.deadline(now), clock.risk(now), clock.state(now), target)
         else:
             due = case.execution_due if targets is not None else getattr(case, "next_due", None)
             late = due is not None and due <= now
-            rows.append(
-                QueueRow(
-                    case,
-                    due,
-                    1.0 if late else 0.0,
-                    "breached" if late else "ok",
-                    "execution" if case.execution_due else "",
-                )
+            key = (0, due or _FAR)
+            row = QueueRow(
+                case,
+                due,
+                1.0 if late else 0.0,
+                "breached" if late else "ok",
+                "execution" if case.execution_due else "",
             )
-    # personal safety first (投诉分级: such cases are handled before anything else), then SLA risk
-    rows.sort(key=lambda r: (not r.case.safety, -r.risk, r.case.priority, r.case.created_at))
-    return rows
+        keyed.append(((not case.safety, *key, case.priority, case.created_at), row))
+    # personal safety first (投诉分级: such cases are handled before anything else), then the
+    # clock due soonest (the most overdue first); clocks waiting on the consumer after those
+    keyed.sort(key=lambda kr: kr[0])
+    return [row for _k, row in keyed]
 
 
 def agent_queue(
     actor, *, scope: str = "mine", limit: int = 100, now: datetime | None = None
 ) -> list[QueueRow]:
-    """Open cases for agents: personal-safety cases first, then the most at-risk (a breached case
-    before one about to be)."""
+    """Open cases for agents: personal-safety cases first, then by the deadline of their most
+    urgent clock (the most overdue first, then the one due soonest; cases waiting on the
+    consumer after those)."""
     require_role(actor, Role.AGENT, Role.ADMIN)
     now = now or timezone.now()
     qs = services.visible_cases(actor).filter(status__in=list(workflow.OPEN)).prefetch_related("pauses")

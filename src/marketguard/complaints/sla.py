@@ -16,7 +16,8 @@ Concepts
 * A :class:`Clock` is one target running for one case: a start, the target, the pauses
   (waiting for the consumer: the clock stops) and, once done, ``met_at``. It answers
   :meth:`~Clock.deadline`, :meth:`~Clock.warning_at`, :meth:`~Clock.elapsed`,
-  :meth:`~Clock.remaining`, :meth:`~Clock.state` and :meth:`~Clock.risk` (for ordering queues).
+  :meth:`~Clock.remaining`, :meth:`~Clock.state` and :meth:`~Clock.risk` (the share used);
+  :func:`queue_key` orders work queues.
   ``elapsed`` and ``remaining`` are counted in the clock's own time: business time for a
   business-hours policy.
 * :class:`Timeouts` are the platform's fixed process deadlines (intervention, auto-approval,
@@ -55,6 +56,7 @@ __all__ = [
     "format_duration",
     "match_policy",
     "parse_duration",
+    "queue_key",
     "queue_order",
 ]
 
@@ -523,8 +525,7 @@ class Clock:
         return "ok"
 
     def risk(self, now: datetime) -> float:
-        """A number for ordering work queues, highest first: the share of the target consumed
-        (0 at start, 1 at the deadline), above 1 once breached (1.5 = overdue by half the
+        """The share of the target consumed (0 at start, 1 at the deadline), above 1 once breached (1.5 = overdue by half the
         target). A met clock has risk 0. Paused clocks keep their share."""
         now = _aware(now, "now")
         if self.met_at is not None and self.met_at <= now:
@@ -550,16 +551,23 @@ class Clock:
         return out
 
 
-def queue_order(clocks: Iterable[Clock], now: datetime) -> list[int]:
-    """Indexes of ``clocks`` in work-queue order: highest risk first, then earliest deadline,
-    then input order (stable). Breached clocks (risk > 1) come first by construction."""
+def queue_key(clock: Clock, now: datetime) -> tuple[int, datetime]:
+    """How urgent a clock is, for sorting work queues (smallest first): clocks that run or are
+    breached, by deadline (the most overdue first, then the one due soonest, whatever its
+    target: 21 h left on a 24 h clock comes before 38 h left on a 48 h one); then clocks paused
+    while waiting on the consumer, by the deadline they would have if they resumed now; then met
+    clocks."""
     now = _aware(now, "now")
     far = datetime.max.replace(tzinfo=UTC)
-    keyed = []
-    for i, clock in enumerate(clocks):
-        due = clock.deadline(now) or far
-        keyed.append((-clock.risk(now), due, i))
-    return [i for _r, _d, i in sorted(keyed)]
+    if clock.met_at is not None and clock.met_at <= now:
+        return 2, far
+    return int(clock.state(now) == "paused"), clock.deadline(now) or far
+
+
+def queue_order(clocks: Iterable[Clock], now: datetime) -> list[int]:
+    """Indexes of ``clocks`` in work-queue order (:func:`queue_key`), ties in input order."""
+    keyed = sorted((queue_key(clock, now), i) for i, clock in enumerate(clocks))
+    return [i for _k, i in keyed]
 
 
 # --------------------------------------------------------------------------- defaults

@@ -509,6 +509,25 @@ def test_merchant_queue_is_ranked_by_the_merchants_own_deadline(world):
     assert rows[0].target == "merchant_response" and rows[0].next_due == case.merchant_response_due
 
 
+def test_the_agent_queue_puts_the_case_due_soonest_first(world):
+    # Case B was answered (its 48 h resolution clock runs, 38 h left); case A, filed 7 h later,
+    # is not (its 24 h first response has 21 h left). A has used the smaller share of its clock
+    # (3/24 against 10/48), but it breaches first, so the agent sees it first.
+    w = world
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        b = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差").case
+        services.acknowledge_case(actor=w.agent, number=b.number)
+    with time_machine.travel(start + timedelta(hours=7), tick=False):
+        a = _file(w, kind="complaint", problem_type="logistics_delay", description="快递太慢").case
+        services.take_case(actor=w.agent, number=a.number)
+    with time_machine.travel(start + timedelta(hours=10), tick=False):
+        rows = selectors.agent_queue(w.agent)
+        assert [(r.case, r.target) for r in rows] == [(a, "first_response"), (b, "resolution")]
+        assert rows[0].risk < rows[1].risk  # by share used the order would be the other way
+        assert rows[0].next_due < rows[1].next_due
+
+
 def test_complaint_rate_is_the_share_of_orders_with_a_case(world):
     from marketguard.complaints import selectors
 

@@ -240,6 +240,18 @@ def test_risk_orders_the_queue_breached_first():
     assert queue_order(clocks, now) == [1, 2, 0, 4, 3]
 
 
+def test_the_queue_follows_deadlines_not_the_share_used():
+    now = START + 10 * H
+    clocks = [
+        Clock(start=START, target=48 * H),  # 38 h left, 21 % used
+        Clock(start=START + 7 * H, target=24 * H),  # 21 h left, 12.5 % used
+        Clock(start=START, target=12 * H, pauses=[(START + 9 * H, None)]),  # waiting, 3 h left
+        Clock(start=START, target=9 * H, pauses=[(START + 9 * H + H / 2, None)]),  # over before the wait
+    ]
+    assert clocks[0].risk(now) > clocks[1].risk(now)
+    assert queue_order(clocks, now) == [3, 1, 0, 2]
+
+
 def test_clock_input_validation():
     with pytest.raises(ValueError, match="start"):
         Clock(start=datetime(2026, 1, 1), target=H)
