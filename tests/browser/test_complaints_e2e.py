@@ -187,7 +187,12 @@ def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
     judge.get_by_test_id("start-review").click()
     expect(_status(judge)).to_have_attribute("data-status", "platform_review")
     judge.select_option("#ruling-outcome", "consumer_upheld")
+    # the legal basis of a compensation is asked only when compensation is the remedy
+    expect(judge.locator("#ruling-basis")).to_be_hidden()
+    judge.select_option("#ruling-remedy", "compensation")
+    expect(judge.locator("#ruling-basis")).to_be_visible()
     judge.select_option("#ruling-remedy", "refund")
+    expect(judge.locator("#ruling-basis")).to_be_hidden()
     judge.fill("#ruling-amount", "129.00")
     judge.fill("#ruling-reasons", "照片显示鞋底开胶，属质量问题，支持全额退款。")
     judge.click("#act-ruling button[type=submit]")

@@ -234,6 +234,7 @@ def propose(request, number: str, payload: schemas.ProposalIn):
             remedy=payload.remedy,
             amount=payload.amount,
             note=payload.note,
+            compensation_basis=payload.compensation_basis,
             version=payload.version,
         ),
     )
@@ -355,6 +356,7 @@ def ruling(request, number: str, payload: schemas.RulingIn):
             reasons=payload.reasons,
             remedy=payload.remedy or "",
             amount=payload.amount,
+            compensation_basis=payload.compensation_basis,
             version=payload.version,
         ),
     )

@@ -372,6 +372,21 @@ class RemedyKind(models.TextChoices):
     COMPENSATION = "compensation", _("Compensation")
 
 
+class CompensationBasis(models.TextChoices):
+    """The legal basis of a compensation; its ceiling is :mod:`marketguard.complaints.compensation`."""
+
+    GOODWILL = "goodwill", _("Agreed compensation (at most the price paid)")
+    FRAUD = (
+        "fraud",
+        _("Fraud: three times the price, at least 500 yuan (Consumer Rights Protection Law art. 55)"),
+    )
+    FOOD_SAFETY = (
+        "food_safety",
+        _("Unsafe food: ten times the price, at least 1,000 yuan (Food Safety Law art. 148)"),
+    )
+    INJURY = "injury", _("Personal injury: the losses shown (Consumer Rights Protection Law art. 49)")
+
+
 class Proposal(NeverDelete):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -386,6 +401,9 @@ class Proposal(NeverDelete):
     )
     remedy = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"), null=True, blank=True)
+    compensation_basis = models.CharField(
+        _("legal basis of the compensation"), max_length=16, choices=CompensationBasis.choices, blank=True
+    )
     note = models.TextField(_("note"), blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     decided_by = models.ForeignKey(
@@ -412,6 +430,9 @@ class Ruling(NeverDelete):
     reasons = models.TextField(_("reasons"))
     remedy = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices, blank=True)
     amount_fen = models.BigIntegerField(_("amount (fen)"), null=True, blank=True)
+    compensation_basis = models.CharField(
+        _("legal basis of the compensation"), max_length=16, choices=CompensationBasis.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     execute_due = models.DateTimeField(_("execute by"), null=True, blank=True)
     appeal_deadline = models.DateTimeField(_("appeal allowed until"))

@@ -81,9 +81,18 @@ class MaterialsIn(In):
     version: Version = None
 
 
+CompensationBasisIn = Literal["", "goodwill", "fraud", "food_safety", "injury"]
+
+
 class ProposalIn(In):
     remedy: RemedyKind
     amount: Amount | None = None
+    compensation_basis: CompensationBasisIn = Field(
+        "",
+        description="Compensation only: goodwill (at most the price), fraud (3x, at least 500 yuan), "
+        "food_safety (10x, at least 1,000 yuan) or injury (the losses shown; safety cases). "
+        "Default goodwill.",
+    )
     note: Annotated[str, StringConstraints(max_length=5000)] = ""
     version: Version = None
 
@@ -126,6 +135,7 @@ class RulingIn(In):
     reasons: Text
     remedy: RemedyKind | None = None
     amount: Amount | None = None
+    compensation_basis: CompensationBasisIn = Field("", description="As for proposals.")
     version: Version = None
 
 
@@ -322,6 +332,7 @@ class ProposalOut(Schema):
     party: str
     remedy: str
     amount_fen: int | None
+    compensation_basis: str
     note: str
     status: str
     created_at: datetime
@@ -358,6 +369,7 @@ class RulingOut(Schema):
     reasons: str
     remedy: str
     amount_fen: int | None
+    compensation_basis: str
     created_at: datetime
     execute_due: datetime | None
     appeal_deadline: datetime

@@ -28,6 +28,7 @@ from marketguard.complaints.models import (
     CaseKind,
     CaseStatus,
     Channel,
+    CompensationBasis,
     Party,
     Priority,
     ProblemType,
@@ -526,6 +527,7 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
             (i.code, i.label(language), i.required) for i in materials.checklist(case.problem_type, case.kind)
         ],
         "remedy_kinds": RemedyKind.choices,
+        "compensation_bases": CompensationBasis.choices,
         "handover_agents": list(services.agents_by_load(exclude=case.owner_id)) if can["hand_over"] else [],
         "outcomes": Ruling.Outcome.choices,
         "open_proposals": [p for p in cv.proposals if p.status == Proposal.Status.OPEN],
@@ -903,9 +905,10 @@ ACTIONS = {
             remedy=f.text("remedy"),
             amount=f.optional("amount"),
             note=f.text("note"),
+            compensation_basis=f.text("compensation_basis"),
             version=f.version,
         ),
-        {"remedy", "amount", "note"},
+        {"remedy", "amount", "note", "compensation_basis"},
     ),
     "decide": (
         lambda r, n, f: services.decide_proposal(
@@ -1002,9 +1005,10 @@ ACTIONS = {
             reasons=f.text("reasons"),
             remedy=f.text("remedy"),
             amount=f.optional("amount"),
+            compensation_basis=f.text("compensation_basis"),
             version=f.version,
         ),
-        {"outcome", "reasons", "remedy", "amount"},
+        {"outcome", "reasons", "remedy", "amount", "compensation_basis"},
     ),
 }
 

@@ -37,6 +37,7 @@ from marketguard.complaints.services.common import (
 )
 from marketguard.complaints.services.work import (
     _check_remedy_amount,
+    _compensation_basis,
     _end_return_pause,
     _resolve,
     _return_text,
@@ -124,6 +125,7 @@ def record_ruling(
     reasons: str,
     remedy: str = "",
     amount=None,
+    compensation_basis: str = "",
     version: int | None = None,
 ) -> Ruling:
     """The arbitrator's written decision, with reasons and remedy; the merchant executes it within 24 h."""
@@ -149,8 +151,10 @@ def record_ruling(
                 field="remedy",
             )
         replaced = case.remedies.filter(status=Remedy.Status.PENDING).update(status=Remedy.Status.SUPERSEDED)
+        basis = ""
         if remedy:
             _check_remedy_amount(case, remedy, fen, "amount")
+            basis = _compensation_basis(case, remedy, fen, compensation_basis)
         now = timezone.now()
         t = timeouts()
         ruling = Ruling.objects.create(
@@ -160,6 +164,7 @@ def record_ruling(
             reasons=reasons,
             remedy=remedy or "",
             amount_fen=fen,
+            compensation_basis=basis,
             execute_due=now + t.ruling_execution if remedy else None,
             appeal_deadline=now + t.appeal_window,
         )
@@ -168,7 +173,13 @@ def record_ruling(
             "rule",
             actor=actor,
             party=party,
-            data={"outcome": outcome, "remedy": remedy, "amount_fen": fen, "ruling": ruling.pk},
+            data={
+                "outcome": outcome,
+                "remedy": remedy,
+                "amount_fen": fen,
+                "ruling": ruling.pk,
+                **({"compensation_basis": basis} if basis else {}),
+            },
         )
         case.appeal_deadline = ruling.appeal_deadline
         fields.append("appeal_deadline")

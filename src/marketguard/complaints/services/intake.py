@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from marketguard.catalog import services as catalog
 from marketguard.catalog.models import Buyer, Category, Order, OrderItem
-from marketguard.complaints import materials, sla, triage, workflow
+from marketguard.complaints import compensation, materials, sla, triage, workflow
 from marketguard.complaints.models import (
     Case,
     CaseEvent,
@@ -341,6 +341,18 @@ def submit_case(
             kind=kind,
             problem_type=ProblemType.SAFETY if safety_confirmed else (problem_type or None),
         )
+        limit = compensation.claim_ceiling(paid, safety=assessment.safety)
+        if kind == CaseKind.COMPENSATION and amount is not None and limit is not None and amount > limit:
+            # a claim is not decided here; a mistyped one (19900 for 199.00) is stopped
+            raise InvalidInput(
+                _(
+                    "Without anyone hurt, compensation can be at most %(limit)s (ten times the price, "
+                    "at least 1,000 yuan). If someone was hurt, say so in the description."
+                )
+                % {"limit": format_yuan(limit)},
+                code="COMPENSATION_EXCEEDS_LIMIT",
+                field="amount_claimed",
+            )
         repeat_count, duplicate = _recent_cases(case, assessment.problem_type)
         result = triage.prioritise(
             assessment,

@@ -11,13 +11,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from marketguard.complaints import materials, workflow
+from marketguard.complaints import compensation, materials, workflow
 from marketguard.complaints.models import (
     Case,
     CaseEvent,
     CaseMessage,
     CasePause,
     Channel,
+    CompensationBasis,
     MaterialRequest,
     Party,
     Proposal,
@@ -401,8 +402,50 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
         )
 
 
+def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str) -> str:
+    """The legal basis a compensation is given on ('' for any other remedy, whatever was sent),
+    checked against its ceiling (:mod:`marketguard.complaints.compensation`) for all the
+    compensation of the case together (lapsed and replaced ones were never paid)."""
+    if remedy != RemedyKind.COMPENSATION:
+        return ""
+    basis = basis or compensation.DEFAULT_BASIS
+    if basis not in CompensationBasis.values:
+        raise InvalidInput(_("Unknown legal basis."), field="compensation_basis")
+    if basis in compensation.NEEDS_SAFETY and not case.safety:
+        raise InvalidInput(
+            _("Personal injury is a basis only on a personal-safety case."), field="compensation_basis"
+        )
+    limit = compensation.ceiling(basis, case.paid_amount_fen)
+    if limit is not None and amount is not None:
+        granted = (
+            case.remedies.filter(kind=RemedyKind.COMPENSATION)
+            .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
+            .aggregate(s=Sum("amount_fen"))["s"]
+            or 0
+        )
+        if granted + amount > limit:
+            raise InvalidInput(
+                _("On this basis (%(basis)s) compensation is at most %(limit)s in all; %(left)s left.")
+                % {
+                    "basis": CompensationBasis(basis).label,
+                    "limit": format_yuan(limit),
+                    "left": format_yuan(max(limit - granted, 0)),
+                },
+                code="COMPENSATION_EXCEEDS_LIMIT",
+                field="amount",
+            )
+    return basis
+
+
 def make_proposal(
-    *, actor, number: str, remedy: str, amount=None, note: str = "", version: int | None = None
+    *,
+    actor,
+    number: str,
+    remedy: str,
+    amount=None,
+    note: str = "",
+    compensation_basis: str = "",
+    version: int | None = None,
 ) -> Proposal:
     if remedy not in RemedyKind.values:
         raise InvalidInput(_("Unknown remedy."), field="remedy")
@@ -414,6 +457,7 @@ def make_proposal(
         if case.status not in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING):
             raise InvalidTransition(_("Proposals are made while negotiating."), code="INVALID_TRANSITION")
         _check_remedy_amount(case, remedy, fen, "amount")
+        basis = _compensation_basis(case, remedy, fen, compensation_basis)
         fields = _claim(case, actor, party) + _first_response(case, party)
         if party == Party.MERCHANT:
             fields += _merchant_answered(case, actor)
@@ -421,18 +465,17 @@ def make_proposal(
             status=Proposal.Status.SUPERSEDED
         )
         proposal = Proposal.objects.create(
-            case=case, party=party, proposed_by=actor, remedy=remedy, amount_fen=fen, note=note
+            case=case,
+            party=party,
+            proposed_by=actor,
+            remedy=remedy,
+            amount_fen=fen,
+            compensation_basis=basis,
+            note=note,
         )
-        _event(
-            case,
-            "proposal_made",
-            actor,
-            party,
-            {"proposal": proposal.pk, "remedy": remedy, "amount_fen": fen},
-        )
-        audit.record(
-            actor=actor, action="proposal_made", obj=case, after={"remedy": remedy, "amount_fen": fen}
-        )
+        made = {"remedy": remedy, "amount_fen": fen, **({"compensation_basis": basis} if basis else {})}
+        _event(case, "proposal_made", actor, party, {"proposal": proposal.pk, **made})
+        audit.record(actor=actor, action="proposal_made", obj=case, after=made)
         _tell_the_others(case, party, "proposal_received")
         if party in (Party.MERCHANT, Party.AGENT):
 

@@ -1,0 +1,55 @@
+"""How much compensation the law allows on top of a refund, by its legal basis (pure module).
+
+Compensation (赔偿) is money beyond giving back what was paid; what was paid is the ceiling of
+refunds (:func:`~marketguard.complaints.services.refundable_left`), not of compensation. Chinese
+law sets its size by basis:
+
+* ``goodwill``: what the parties agree or the platform grants without a statutory basis (协商补偿):
+  at most the price paid;
+* ``fraud``: Consumer Rights Protection Law (消费者权益保护法) art. 55 para. 1, fraud by the seller:
+  three times the price paid, at least 500 yuan;
+* ``food_safety``: Food Safety Law (食品安全法) art. 148 para. 2, food not meeting the safety
+  standard: ten times the price paid, at least 1,000 yuan;
+* ``injury``: Consumer Rights Protection Law art. 49 (and art. 55 para. 2), personal injury:
+  the losses shown (medical costs, lost income...), no ceiling from the price; only on a
+  personal-safety case.
+
+The ceiling is for all compensation of a case together. A consumer's claim at intake may be at
+most the largest ceiling without injury (:func:`claim_ceiling`), unless someone was hurt: it
+stops mistyped amounts (19900 for 199.00), it does not decide the claim.
+"""
+
+from __future__ import annotations
+
+BASES: tuple[str, ...] = ("goodwill", "fraud", "food_safety", "injury")
+DEFAULT_BASIS = "goodwill"
+#: basis → (multiple of the price paid, floor in fen); ``None``: the losses shown, no ceiling.
+LIMITS: dict[str, tuple[int, int] | None] = {
+    "goodwill": (1, 0),
+    "fraud": (3, 500_00),
+    "food_safety": (10, 1_000_00),
+    "injury": None,
+}
+#: Bases that need a personal-safety case.
+NEEDS_SAFETY: frozenset[str] = frozenset({"injury"})
+
+
+def ceiling(basis: str, paid_fen: int | None) -> int | None:
+    """The most compensation (fen) allowed on ``basis`` for a purchase of ``paid_fen``;
+    ``None`` when there is no ceiling (injury, or the price is not known)."""
+    if basis not in LIMITS:
+        raise ValueError(f"basis: expected one of {BASES}, got {basis!r}")
+    limit = LIMITS[basis]
+    if limit is None or paid_fen is None:
+        return None
+    multiple, floor = limit
+    return max(multiple * paid_fen, floor)
+
+
+def claim_ceiling(paid_fen: int | None, *, safety: bool) -> int | None:
+    """The largest compensation a consumer may claim at intake: the highest statutory ceiling
+    without injury; none when someone was hurt or the price is not known."""
+    if safety:
+        return None
+    limits = [ceiling(b, paid_fen) for b in BASES if b not in NEEDS_SAFETY]
+    return None if None in limits else max(limits)

@@ -1,0 +1,201 @@
+"""Compensation by legal basis: the ceilings of the law, checked at intake, in proposals and in
+rulings, over the services, the API and the case page."""
+
+import pytest
+from django.test import Client
+
+from marketguard.complaints import compensation, services
+from marketguard.complaints.models import Case, Proposal, Remedy
+from marketguard.core.errors import InvalidInput
+
+from .test_case_rules import _rule
+from .test_services import _file
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "basis, paid, limit",
+    [
+        ("goodwill", 19_900, 19_900),
+        ("fraud", 19_900, 59_700),  # three times the price
+        ("fraud", 10_000, 50_000),  # at least 500 yuan
+        ("food_safety", 19_900, 199_000),  # ten times the price
+        ("food_safety", 5_000, 100_000),  # at least 1,000 yuan
+        ("injury", 19_900, None),  # the losses shown
+        ("fraud", None, None),  # price not known
+    ],
+)
+def test_the_ceiling_of_each_basis(basis, paid, limit):
+    assert compensation.ceiling(basis, paid) == limit
+
+
+def test_an_unknown_basis_is_refused_and_claims_are_capped_unless_someone_was_hurt():
+    with pytest.raises(ValueError, match="basis"):
+        compensation.ceiling("whatever", 100)
+    assert compensation.claim_ceiling(19_900, safety=False) == 199_000
+    assert compensation.claim_ceiling(19_900, safety=True) is None
+
+
+def _compensation_case(w, **kw):
+    return _file(
+        w, kind="compensation", description="商品与描述不符，虚假宣传", amount_claimed="500.00", **kw
+    ).case
+
+
+def test_without_a_basis_compensation_is_at_most_the_price(world):
+    w = world
+    case = _compensation_case(w)
+    with pytest.raises(InvalidInput) as err:
+        services.make_proposal(actor=w.merchant, number=case.number, remedy="compensation", amount="300.00")
+    assert err.value.errors[0].field == "amount" and err.value.code == "COMPENSATION_EXCEEDS_LIMIT"
+    assert "¥199.00" in err.value.message
+    assert not Proposal.objects.filter(case=case).exists()
+    ok = services.make_proposal(actor=w.merchant, number=case.number, remedy="compensation", amount="199.00")
+    assert ok.compensation_basis == "goodwill"
+
+
+def test_fraud_allows_three_times_the_price_in_all(world):
+    w = world
+    case = _compensation_case(w)
+    first = services.make_proposal(
+        actor=w.merchant,
+        number=case.number,
+        remedy="compensation",
+        amount="500.00",
+        compensation_basis="fraud",
+    )
+    assert first.compensation_basis == "fraud"
+    assert case.events.get(type="proposal_made").data["compensation_basis"] == "fraud"
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=first.pk, accept=True)
+    remedy = Remedy.objects.get(case=case)
+    assert remedy.amount_fen == 50_000
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="PAY1"
+    )
+    # 597 in all on a 199 purchase: 97 left once 500 are granted
+    services.reopen_case(actor=w.consumer, number=case.number, reason="还有运费损失")
+    services.forward_to_merchant(actor=w.agent, number=case.number)
+    with pytest.raises(InvalidInput) as err:
+        services.make_proposal(
+            actor=w.merchant,
+            number=case.number,
+            remedy="compensation",
+            amount="100.00",
+            compensation_basis="fraud",
+        )
+    assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT" and "¥97.00" in err.value.message
+
+
+def test_personal_injury_only_on_a_safety_case_and_without_a_ceiling(world):
+    w = world
+    case = _compensation_case(w)
+    with pytest.raises(InvalidInput) as err:
+        services.make_proposal(
+            actor=w.merchant,
+            number=case.number,
+            remedy="compensation",
+            amount="50.00",
+            compensation_basis="injury",
+        )
+    assert err.value.errors[0].field == "compensation_basis"
+    hurt = _file(
+        w,
+        kind="compensation",
+        order_external_id=w.order.external_id,
+        description="充电时起火，手被烫伤，去医院花了医药费",
+        amount_claimed="8000.00",  # more than ten times the price: someone was hurt
+    ).case
+    assert hurt.safety
+    services.request_intervention(actor=w.merchant, number=hurt.number, reason="金额过高")
+    services.start_review(actor=w.arbitrator, number=hurt.number)
+    ruling = services.record_ruling(
+        actor=w.arbitrator,
+        number=hurt.number,
+        outcome="consumer_upheld",
+        reasons="医疗票据齐全",
+        remedy="compensation",
+        amount="6500.00",
+        compensation_basis="injury",
+    )
+    assert (ruling.compensation_basis, ruling.amount_fen) == ("injury", 650_000)
+
+
+def test_a_ruling_is_held_to_its_basis_and_a_basis_means_nothing_for_a_refund(world):
+    w = world
+    case = _compensation_case(w)
+    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    with pytest.raises(InvalidInput) as err:
+        _rule(w, case, "consumer_upheld", "compensation", "600.00")
+    assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT"
+    with pytest.raises(InvalidInput) as err:
+        services.record_ruling(
+            actor=w.arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="x",
+            remedy="compensation",
+            amount="10.00",
+            compensation_basis="lucky",
+        )
+    assert err.value.errors[0].field == "compensation_basis"
+    refund = services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="consumer_upheld",
+        reasons="退款",
+        remedy="refund",
+        amount="199.00",
+        compensation_basis="fraud",
+    )
+    assert refund.compensation_basis == ""
+
+
+def test_a_mistyped_claim_is_refused_at_intake_naming_the_field(world):
+    w = world
+    before = Case.objects.count()
+    with pytest.raises(InvalidInput) as err:
+        _file(w, kind="compensation", description="虚假宣传，要求赔偿", amount_claimed="19900.00")
+    assert err.value.errors[0].field == "amount_claimed" and "¥1,990.00" in err.value.message
+    assert Case.objects.count() == before
+    # up to ten times the price is a claim the platform weighs
+    assert _file(w, kind="compensation", description="虚假宣传，要求赔偿", amount_claimed="1990.00").case.pk
+
+
+def test_the_api_takes_and_shows_the_basis(world, api):
+    w = world
+    case = _compensation_case(w)
+    path = f"cases/{case.number}/proposals"
+    bad = api(w.merchant).post(path, {"remedy": "compensation", "amount": "50.00", "compensation_basis": "x"})
+    assert bad.status_code == 422 and "compensation_basis" in bad.content.decode()
+    over = api(w.merchant).post(
+        path, {"remedy": "compensation", "amount": "600.00", "compensation_basis": "fraud"}
+    )
+    assert over.status_code == 422 and over.json()["errors"][0]["field"] == "amount"
+    ok = api(w.merchant).post(
+        path, {"remedy": "compensation", "amount": "597.00", "compensation_basis": "fraud"}
+    )
+    assert ok.status_code == 201 and ok.json()["compensation_basis"] == "fraud"
+    seen = api(w.consumer).get(f"cases/{case.number}").json()
+    assert [p["compensation_basis"] for p in seen["proposals"]] == ["fraud"]
+
+
+def test_the_case_page_offers_the_basis_and_names_it_on_the_proposal(world):
+    w = world
+    case = _compensation_case(w)
+    merchant = Client(HTTP_ACCEPT_LANGUAGE="en")
+    merchant.force_login(w.merchant)
+    page = merchant.get(f"/cases/{case.number}/").content.decode()
+    assert 'name="compensation_basis"' in page and "three times the price" in page
+    services.make_proposal(
+        actor=w.merchant,
+        number=case.number,
+        remedy="compensation",
+        amount="597.00",
+        compensation_basis="fraud",
+    )
+    consumer = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    consumer.force_login(w.consumer)
+    page = consumer.get(f"/cases/{case.number}/").content.decode()
+    assert "¥597.00" in page and "欺诈" in page
