@@ -107,6 +107,22 @@ def refuse_oversized(size: int | None) -> None:
         raise InvalidInput(str(MESSAGES["TOO_LARGE"]), code="EVIDENCE_TOO_LARGE", field="file")
 
 
+def check(filename: str, data: bytes, declared_type: str | None) -> None:
+    """Refuse a file that :func:`store` would refuse for what it is (name, type by content,
+    size, a damaged picture), before anything is written: the intake form checks its files this
+    way so that a bad file does not leave a case filed without it."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+    if not name:
+        raise InvalidInput(_("The file needs a name."), field="file")
+    refuse_oversized(len(data))
+    try:
+        evidence_files.inspect(data, filename=name, declared_type=declared_type)
+    except evidence_files.EvidenceRejected as exc:
+        raise InvalidInput(
+            str(MESSAGES.get(exc.code, exc.message)), code=f"EVIDENCE_{exc.code}", field="file"
+        ) from None
+
+
 def store(
     *,
     case,

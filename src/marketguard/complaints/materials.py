@@ -137,6 +137,10 @@ BY_PROBLEM_TYPE: dict[str, tuple[Item, ...]] = {
 }
 
 #: Per kind of request: what the remedy needs, added after the problem-type items.
+#: Items the consumer gives later in the case, not when filing (the return's tracking number,
+#: once a return is agreed and the goods are sent).
+LATER: frozenset[str] = frozenset({"return_tracking"})
+
 BY_KIND: dict[str, tuple[Item, ...]] = {
     "complaint": (),
     "refund_only": (),

@@ -712,6 +712,7 @@ def metrics(
             {
                 "product__category__external_id": "category__external_id",
                 "product__category__name_zh": "category__name_zh",
+                "product__category__name_en": "category__name_en",
             },
             "category_id",
         ),

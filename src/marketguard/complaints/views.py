@@ -37,6 +37,7 @@ from marketguard.complaints.models import (
     RemedyKind,
     Ruling,
 )
+from marketguard.core import languages
 from marketguard.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
@@ -148,7 +149,7 @@ TRIAGE_TEXT = {
         "The trained classifier reads a personal-safety risk (probability %(probability)s)"
     ),
     "NO_REASON_ELIGIBLE": gettext_lazy("7-day no-reason return possible until %(deadline)s"),
-    "NO_REASON_NOT_ELIGIBLE": gettext_lazy("7-day no-reason return not possible: %(why)s"),
+    "NO_REASON_NOT_ELIGIBLE": gettext_lazy("7-day no-reason return not possible: %(why)s."),
 }
 
 DONE_TEXT = {
@@ -295,9 +296,9 @@ def _triage_reasons(case: Case) -> list[str]:
             elif key == "probability" and isinstance(value, int | float):
                 params[key] = f"{value:.0%}"
             elif key == "why" and isinstance(value, list):
-                params[key] = "; ".join(str(services.NO_REASON_TEXT.get(v, v)) for v in value)
+                params[key] = languages.join_clauses(services.NO_REASON_TEXT.get(v, v) for v in value)
             elif isinstance(value, list):
-                params[key] = "、".join(str(v) for v in value)
+                params[key] = languages.join_items(value)
             else:
                 params[key] = str(labels.get(value, value))
         text = TRIAGE_TEXT.get(reason.get("code"))
@@ -314,6 +315,13 @@ def _notice(cv) -> list[dict]:
     case = cv.case
     if case.status not in workflow.OPEN:
         return []  # resolved or closed: nothing more to send
+    # decided: the consumer is asked only for what is still to come (the return's tracking
+    # number), not for files any more; staff keep the whole record
+    decided = cv.party == Party.CONSUMER and case.status in (
+        workflow.AGREED,
+        workflow.RULED,
+        workflow.EXECUTING,
+    )
     known = materials.catalogue(case.problem_type, case.kind)
     provided = {e.material_code for e in cv.evidence if e.material_code}
     if case.description:
@@ -330,7 +338,7 @@ def _notice(cv) -> list[dict]:
             "provided": code in provided,
         }
         for code in case.materials_notified
-        if code in known
+        if code in known and (not decided or code in materials.LATER)
     ]
 
 
@@ -352,7 +360,7 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return data.get("file", "")
     if t == "materials_requested":
         labels = [known[c].label(language) if c in known else c for c in data.get("items", [])]
-        return "、".join(labels) + (f" — {data['reason']}" if data.get("reason") else "")
+        return languages.join_items(labels) + (f" — {data['reason']}" if data.get("reason") else "")
     if t in ("sla_warning", "sla_breached"):
         return str(TARGET_TEXT.get(data.get("target"), data.get("target", "")))
     if t == "case_rated":
@@ -711,6 +719,7 @@ def _intake_materials(posted) -> dict:
             "shown": code in current,
             "required": current.get(code, False),
             "files": items[code].accepts != ("text",),
+            "later": code in materials.LATER,
             "accept": ",".join(ACCEPT_ATTRIBUTE[a] for a in items[code].accepts),
         }
         for code in order
@@ -728,7 +737,18 @@ def _intake_uploads(request) -> list[tuple[object, str]]:
     return uploads
 
 
+#: the intake form's input for each field a refusal can name
+_INTAKE_INPUTS = {"item": "id_order", "amount_claimed": "id_amount", "safety_confirmed": "id_safety"}
+
+
 def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
+    if error and error.get("field"):
+        field, key = error["field"], error.get("key")
+        error["anchor"] = (
+            (f"id_files_{key}" if key else "id_files")
+            if field == "files"
+            else _INTAKE_INPUTS.get(field, f"id_{field}")
+        )
     orders = []
     if not staff:
         orders = order_choices(catalog.visible_orders(request.user).prefetch_related("items__product")[:50])
@@ -757,32 +777,44 @@ def case_new(request):
         return render(request, "complaints/new.html", _intake_context(request, staff=staff))
     form = _Input(request.POST)
     order, item = split_order_choice(form.optional("order"))
-    try:
-        intake = services.submit_case(
-            actor=user,
-            channel=form.text("channel") if staff else Channel.WEB,
-            kind=form.text("kind"),
-            title=form.text("title"),
-            description=form.text("description"),
-            problem_type=form.optional("problem_type"),
-            order_external_id=order,
-            item_external_id=item,
-            buyer_external_id=form.optional("buyer") if staff else None,
-            buyer_phone=form.text("buyer_phone") if staff else "",
-            contact_email=form.text("contact_email").strip() if staff else "",
-            amount_claimed=form.optional("amount_claimed"),
-            safety_confirmed=form.flag("safety_confirmed"),
-        )
-    except DomainError as exc:
-        error = {"field": _field(exc), "message": exc.message}
+    # the files first: a file refused for what it is leaves nothing filed (the form comes back
+    # with the error at that file's place)
+    uploads, error = [], None
+    for upload, code in _intake_uploads(request):
+        try:
+            services.refuse_oversized(upload.size)
+            services.check_evidence_file(upload.name, upload.read(), upload.content_type)
+        except DomainError as exc:
+            error = {"field": "files", "key": code, "message": f"{upload.name}: {exc.message}"}
+            status = exc.status
+            break
+        upload.seek(0)  # read again when stored: one file in memory at a time
+        uploads.append((upload, code))
+    if error is None:
+        try:
+            intake = services.submit_case(
+                actor=user,
+                channel=form.text("channel") if staff else Channel.WEB,
+                kind=form.text("kind"),
+                title=form.text("title"),
+                description=form.text("description"),
+                problem_type=form.optional("problem_type"),
+                order_external_id=order,
+                item_external_id=item,
+                buyer_external_id=form.optional("buyer") if staff else None,
+                buyer_phone=form.text("buyer_phone") if staff else "",
+                contact_email=form.text("contact_email").strip() if staff else "",
+                amount_claimed=form.optional("amount_claimed"),
+                safety_confirmed=form.flag("safety_confirmed"),
+            )
+        except DomainError as exc:
+            error, status = {"field": _field(exc), "message": exc.message}, exc.status
+    if error is not None:
         return render(
-            request,
-            "complaints/new.html",
-            _intake_context(request, staff=staff, error=error),
-            status=exc.status,
+            request, "complaints/new.html", _intake_context(request, staff=staff, error=error), status=status
         )
     number = intake.case.number
-    for upload, code in _intake_uploads(request):
+    for upload, code in uploads:
         try:
             services.add_evidence(
                 actor=user,
@@ -840,6 +872,30 @@ def _upload(request, number, form):
 
 
 # action -> (call, the fields its form shows). Each call is one service.
+#: What a refused field is called in the banner at the top of the case page.
+FIELD_LABELS = {
+    "amount": gettext_lazy("Amount"),
+    "body": gettext_lazy("Message"),
+    "carrier": gettext_lazy("Carrier"),
+    "comment": gettext_lazy("Comment"),
+    "compensation_basis": gettext_lazy("Legal basis of the compensation"),
+    "duplicate": gettext_lazy("Duplicate case"),
+    "items": gettext_lazy("Materials"),
+    "message": gettext_lazy("Message"),
+    "note": gettext_lazy("Note"),
+    "outcome": gettext_lazy("Outcome"),
+    "payment_reference": gettext_lazy("Payment reference"),
+    "primary": gettext_lazy("Case to keep"),
+    "reason": gettext_lazy("Reason"),
+    "reasons": gettext_lazy("Reasons"),
+    "remedy": gettext_lazy("Remedy"),
+    "repair_due": gettext_lazy("Repair done by"),
+    "return_address": gettext_lazy("Return address"),
+    "score": gettext_lazy("Rating"),
+    "to_username": gettext_lazy("Agent"),
+    "tracking_number": gettext_lazy("Tracking number"),
+}
+
 ACTIONS = {
     "acknowledge": (
         lambda r, n, f: services.acknowledge_case(
@@ -992,7 +1048,11 @@ ACTIONS = {
     ),
     "rate": (
         lambda r, n, f: services.rate_case(
-            actor=r.user, number=n, score=f.integer("score"), comment=f.text("comment"), version=f.version
+            actor=r.user,
+            number=n,
+            score=f.integer("score", required=False),
+            comment=f.text("comment"),
+            version=f.version,
         ),
         {"score", "comment"},
     ),
@@ -1026,10 +1086,14 @@ def case_action(request, number: str, action: str):
         result = call(request, number, form)
     except DomainError as exc:
         field = _field(exc)
+        field = field if field in fields else ""
         error = {
             "form": action,
             "key": request.POST.get("proposal_id") or request.POST.get("remedy_id") or "",
-            "field": field if field in fields else "",
+            "field": field,
+            # every field refused at once ("carrier" and "tracking_number" both empty), each with its reason
+            "field_errors": list({e.field: e.message for e in exc.errors if e.field in fields}.items()),
+            "label": FIELD_LABELS.get(field, ""),
             "message": exc.message,
             "code": exc.code,
             "number": number,
@@ -1261,10 +1325,11 @@ def dashboard(request):
         ]
 
     def worst(rows, code_key, name_key):
+        english = (get_language() or "").startswith("en")
         rows = [
             {
                 "code": r[code_key],
-                "name": r[name_key],
+                "name": (english and r.get(name_key.replace("_zh", "_en"))) or r[name_key],
                 "cases": r["cases"],
                 "orders": r["orders"],
                 "rate": r["rate"],

@@ -60,3 +60,13 @@ def activate_for(request, user) -> None:
     if code:
         translation.activate(code)
         request.LANGUAGE_CODE = code
+
+
+def join_clauses(parts) -> str:
+    """Clauses in one sentence, joined as the active language writes them ("a; b", "a；b")."""
+    return translation.pgettext("separator between clauses of a sentence", "; ").join(str(p) for p in parts)
+
+
+def join_items(parts) -> str:
+    """Items of a list, joined as the active language writes them ("a, b", "a、b")."""
+    return translation.pgettext("separator between items of a list", ", ").join(str(p) for p in parts)

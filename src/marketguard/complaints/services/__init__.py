@@ -6,6 +6,7 @@ check when the caller sends one (409 if someone else acted first), a timeline ev
 record, and side effects (webhooks) queued on commit.
 """
 
+from marketguard.complaints.evidence_store import check as check_evidence_file  # noqa: F401
 from marketguard.complaints.evidence_store import refuse_oversized  # noqa: F401
 from marketguard.complaints.services.arbitration import (  # noqa: F401
     appeal_ruling,

@@ -31,7 +31,7 @@ from marketguard.complaints.models import (
 )
 from marketguard.complaints.services.common import _cached, _clean_text, visible_cases
 from marketguard.complaints.services.intake import Intake, check_no_reason_return, short_title, submit_case
-from marketguard.core import throttle
+from marketguard.core import languages, throttle
 from marketguard.core.errors import InvalidInput, NotFound, PermissionDenied, Throttled
 from marketguard.core.models import Role
 from marketguard.core.money import format_yuan
@@ -282,7 +282,9 @@ def _no_reason_return(actor, language: str) -> str:
                 state = _("possible until %(deadline)s (goods intact)") % {"deadline": _when(result.deadline)}
             else:
                 state = _("not possible: %(why)s") % {
-                    "why": "; ".join(str(NO_REASON_TEXT[r]) for r in result.reasons if r in NO_REASON_TEXT)
+                    "why": languages.join_clauses(
+                        NO_REASON_TEXT[r] for r in result.reasons if r in NO_REASON_TEXT
+                    )
                 }
             titles = groups.setdefault(state, [])
             if item is not None and item.product.title not in titles:

@@ -362,6 +362,20 @@ def _clean_text(value: str, field: str, *, required: bool = True, limit: int = M
     return value
 
 
+def _clean_texts(*fields: tuple[str, str, int]) -> list[str]:
+    """Several required texts, each (value, field, limit), checked together: one refusal names
+    every field that is empty or too long, not only the first."""
+    out, errors = [], []
+    for value, name, limit in fields:
+        try:
+            out.append(_clean_text(value, name, limit=limit))
+        except InvalidInput as exc:
+            errors += exc.errors
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
+    return out
+
+
 def _amount(value, field: str) -> int | None:
     if value in (None, ""):
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -206,14 +208,32 @@ def _recent_cases(case: Case, problem_type: str) -> tuple[int, Case | None]:
     return sum(found), duplicate
 
 
+#: The width of a title made from the text, in columns: a Chinese character takes two.
 TITLE_LENGTH = 60
+_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?:\s|$)")
+
+
+def _width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 def short_title(text: str) -> str:
-    """A title made from the start of a text: one line, at most TITLE_LENGTH characters, with an
-    ellipsis where it was cut."""
+    """A title made from the start of a text: its first sentence on one line, at most
+    TITLE_LENGTH columns wide (a Chinese character counts two, so a phone shows it on one or two
+    lines), with an ellipsis where it was cut."""
     line = " ".join(text.split())
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+    end = _SENTENCE_END.search(line)
+    if end and end.start() >= 4:  # "Hi." is no title
+        line = line[: end.start()]
+    out, used = [], 0
+    for ch in line:
+        used += _width(ch)
+        if used > TITLE_LENGTH:
+            while used + 1 > TITLE_LENGTH and out:  # room for the ellipsis
+                used -= _width(out.pop())
+            return "".join(out).rstrip(" ,，、") + "…"
+        out.append(ch)
+    return line
 
 
 def submit_case(
@@ -296,9 +316,11 @@ def submit_case(
         no_reason = check_no_reason_return(order=order, category=category)
         if not no_reason.eligible:
             raise InvalidInput(
-                _("This order cannot be returned without a reason: %(why)s")
+                _("This order cannot be returned without a reason: %(why)s.")
                 % {
-                    "why": "; ".join(str(NO_REASON_TEXT[r]) for r in no_reason.reasons if r in NO_REASON_TEXT)
+                    "why": languages.join_clauses(
+                        NO_REASON_TEXT[r] for r in no_reason.reasons if r in NO_REASON_TEXT
+                    )
                 },
                 code="NO_REASON_RETURN_NOT_ELIGIBLE",
                 field="problem_type",

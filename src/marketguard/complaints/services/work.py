@@ -30,6 +30,7 @@ from marketguard.complaints.services.common import (
     _amount,
     _claim,
     _clean_text,
+    _clean_texts,
     _event,
     _first_response,
     _in_languages,
@@ -51,7 +52,7 @@ from marketguard.complaints.services.common import (
     consumer_language,
     timeouts,
 )
-from marketguard.core import audit
+from marketguard.core import audit, languages
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
@@ -277,7 +278,7 @@ def request_materials(
         asked = [all_codes[c] for c in items]
 
         def asking():
-            names = "; ".join(i.label(translation.get_language()) for i in asked)
+            names = languages.join_items(i.label(translation.get_language()) for i in asked)
             lines = [_("Please send us: %(items)s.") % {"items": names}]
             if (reason or "").strip():
                 lines.append(_("Why we ask: %(reason)s") % {"reason": reason.strip()})
@@ -732,8 +733,7 @@ def record_return_shipped(
         if remedy.received_at is not None:
             raise Conflict(_("The merchant has already received the goods."), code="RETURN_RECEIVED")
         owner_fields = _claim(case, actor, party)
-        carrier = _clean_text(carrier, "carrier", limit=50)
-        tracking = _clean_text(tracking_number, "tracking_number", limit=50)
+        carrier, tracking = _clean_texts((carrier, "carrier", 50), (tracking_number, "tracking_number", 50))
         first = remedy.return_shipped_at is None
         remedy.return_carrier, remedy.return_tracking_number = carrier, tracking
         if first:

@@ -659,10 +659,16 @@ def test_a_return_never_sent_back_restarts_the_clock_as_it_lapses(world):
     assert case.status == workflow.RESOLVED  # nothing else was left to do
 
 
-def test_a_title_made_from_a_long_text_ends_with_an_ellipsis(world):
-    long_text = "收到的水杯有裂缝，漏水，质量问题。" * 6
-    case = _file(world, description=long_text).case
-    assert len(case.title) == 60 and case.title.endswith("…") and long_text.startswith(case.title[:-1])
+def test_a_title_made_from_a_text_is_its_first_sentence_cut_to_fit_a_phone(world):
+    # the first sentence, not the whole text
+    case = _file(world, description="收到的水杯有裂缝，漏水，质量问题。" * 6).case
+    assert case.title == "收到的水杯有裂缝，漏水，质量问题"
+    # a long first sentence: 60 columns, a Chinese character counting two, then an ellipsis
+    run_on = "这双鞋子穿了不到一个星期鞋底就开胶了，走路的时候还会进水，我联系了客服好几次都没有人回复"
+    long = _file(world, kind="complaint", description=run_on).case
+    assert long.title == "这双鞋子穿了不到一个星期鞋底就开胶了，走路的时候还会进水…"
+    english = _file(world, kind="complaint", problem_type="other", description="The zipper broke. Poor.").case
+    assert english.title == "The zipper broke"
     short = _file(world, kind="complaint", description="杯子漏水").case
     assert short.title == "杯子漏水"
 

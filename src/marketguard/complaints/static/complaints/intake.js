@@ -3,6 +3,10 @@
 // the list for what was posted.
 (function () {
   "use strict";
+  // A refused form comes back with what is wrong at the top: it takes the focus, so it is read
+  // out and seen on a phone, and links to the field.
+  var refusal = document.getElementById("form-error");
+  if (refusal) refusal.focus();
   var data = document.getElementById("intake-materials");
   var problemType = document.getElementById("id_problem_type");
   var kind = document.getElementById("id_kind");

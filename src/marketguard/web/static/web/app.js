@@ -22,7 +22,8 @@
                      : (el.dataset.overLabel || "-%s").replace("%s", text);
       // the date after spans of a day or more, unless the page prints it already (data-nodate)
       el.textContent = d >= 1 && el.title && !("nodate" in el.dataset) ? text + " · " + el.title : text;
-      el.classList.toggle("overdue", ms < 0);
+      // a time something becomes possible (data-neutral: "in 3h", then "now") is never overdue
+      el.classList.toggle("overdue", ms < 0 && !("neutral" in el.dataset));
     });
   }
   document.addEventListener("DOMContentLoaded", renderCountdowns);

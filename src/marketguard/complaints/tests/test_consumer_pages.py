@@ -1,0 +1,202 @@
+"""What consumers and merchants read on the intake form and the case page, from a review of
+those pages in both languages (findings turned into checks)."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+from PIL import Image
+
+from marketguard.complaints import services
+from marketguard.complaints.models import Case, Evidence
+from marketguard.core import languages
+
+from .test_services import _agreed_return, _file
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user, language="en") -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _detail(case) -> str:
+    return reverse("complaints:detail", args=[case.number])
+
+
+# --- the intake form -----------------------------------------------------------------------------
+
+
+def test_a_refused_file_files_nothing_and_is_named_where_it_was_chosen(world):
+    photo = SimpleUploadedFile("crack.png", _png(), content_type="image/png")
+    program = SimpleUploadedFile(
+        "bad.exe", b"MZ\x90\x00" + b"\x00" * 200, content_type="application/octet-stream"
+    )
+    response = _client(world.consumer).post(
+        reverse("complaints:new"),
+        {
+            "kind": "return_refund",
+            "problem_type": "quality",
+            "order": world.order.external_id,
+            "description": "杯子有裂缝，漏水",
+            "files_defect_photos": [photo],
+            "files": [program],
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert not Case.objects.exists() and not Evidence.objects.exists()  # nothing half-filed
+    # said at the top, linked to the input of the refused file, and again beside it
+    top = re.search(r'<p class="error" role="alert" id="form-error"[^>]*>(.*?)</p>', page, re.S)[1]
+    assert 'href="#id_files"' in top and "bad.exe" in top
+    assert page.count("bad.exe:") == 2
+    assert 'data-testid="files-again"' in page
+
+
+def test_good_files_are_filed_with_the_case(world):
+    photo = SimpleUploadedFile("crack.png", _png(), content_type="image/png")
+    response = _client(world.consumer).post(
+        reverse("complaints:new"),
+        {
+            "kind": "return_refund",
+            "order": world.order.external_id,
+            "description": "杯子有裂缝",
+            "files": [photo],
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert [e.filename for e in case.evidence.all()] == ["crack.png"]
+
+
+def test_any_refusal_is_summarised_at_the_top_with_a_link_to_its_field(world):
+    response = _client(world.consumer, "zh-hans").post(
+        reverse("complaints:new"),
+        {
+            "kind": "complaint",
+            "order": world.order.external_id,
+            "description": "质量差",
+            "amount_claimed": "59.999",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    top = re.search(r'id="form-error"[^>]*>(.*?)</p>', page, re.S)[1]
+    assert 'href="#id_amount"' in top and "元" in top
+
+
+def test_the_return_tracking_number_is_not_asked_when_filing(world):
+    page = _client(world.consumer).get(reverse("complaints:new") + "?kind=return_refund").content.decode()
+    slot = re.search(r'<li data-code="return_tracking".*?</li>', page, re.S)[0]
+    assert "once the goods are sent back" in slot and "What happened" not in slot
+
+
+# --- the case page ------------------------------------------------------------------------------
+
+
+def test_the_consumer_reads_their_own_case_as_theirs(world):
+    w = world
+    case = _file(w).case
+    mine = _client(w.consumer).get(_detail(case)).content.decode()
+    assert "What you reported" in mine and "What the consumer reported" not in mine
+    assert 'data-testid="consumer-language"' not in mine
+    staff = _client(w.agent).get(_detail(case)).content.decode()
+    assert "What the consumer reported" in staff and 'data-testid="consumer-language"' in staff
+
+
+def test_the_category_is_named_in_the_page_language(world):
+    w = world
+    case = _file(w).case
+    assert case.category is not None
+    assert case.category.name_en in _client(w.consumer, "en").get(_detail(case)).content.decode()
+    assert case.category.name_zh in _client(w.consumer, "zh-hans").get(_detail(case)).content.decode()
+
+
+def test_once_a_remedy_is_agreed_the_consumer_is_asked_only_for_the_return_tracking(world):
+    w = world
+    case, _remedy = _agreed_return(w)
+    mine = _client(w.consumer).get(_detail(case)).content.decode()
+    notice = re.search(r'data-testid="materials-notice".*?</section>', mine, re.S)[0]
+    assert re.findall(r'data-code="(\w+)"', notice) == ["return_tracking"]
+    staff = _client(w.agent).get(_detail(case)).content.decode()
+    notice = re.search(r'data-testid="materials-notice".*?</section>', staff, re.S)[0]
+    assert len(re.findall(r'data-code="(\w+)"', notice)) > 1  # the record of what was asked
+
+
+def test_when_intervention_opens_reads_as_a_wait_not_a_deadline(world):
+    w = world
+    case = _file(w).case
+    page = _client(w.consumer, "zh-hans").get(_detail(case)).content.decode()
+    cell = re.search(r'data-testid="intervention-from">(.*?)</dd>', page, re.S)[1]
+    assert 'data-left-label="%s后"' in cell and "data-neutral" in cell and "剩余" not in cell
+
+
+def test_a_late_platform_says_so_to_the_consumer(world):
+    w = world
+    case = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差").case
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
+        mine = _client(w.consumer).get(_detail(case)).content.decode()
+        staff = _client(w.agent).get(_detail(case)).content.decode()
+    assert 'data-testid="late-note"' in mine and "handled first" in mine
+    assert 'data-testid="late-note"' not in staff  # staff see the clock's state badge instead
+
+
+def test_a_refused_action_names_the_field_and_every_empty_one(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    case.refresh_from_db()
+    response = _client(w.consumer).post(
+        reverse("complaints:act", args=[case.number, "return-shipped"]),
+        {"remedy_id": remedy.pk, "carrier": "", "tracking_number": "", "version": case.version},
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    banner = re.search(r'data-testid="action-error">(.*?)</div>', page, re.S)[1]
+    assert "Carrier: This field is required." in banner and "Reload" not in banner
+    assert 'href="#err-return-shipped-carrier"' in banner
+    assert 'id="err-return-shipped-carrier"' in page and 'id="err-return-shipped-tracking_number"' in page
+
+
+def test_a_rating_without_stars_says_what_to_do(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
+    )
+    case.refresh_from_db()
+    response = _client(w.consumer).post(
+        reverse("complaints:act", args=[case.number, "rate"]), {"comment": "ok", "version": case.version}
+    )
+    assert response.status_code == 422 and "Give a score from 1 to 5." in response.content.decode()
+
+
+def test_lists_are_joined_as_each_language_writes_them():
+    with translation.override("zh-hans"):
+        assert (
+            languages.join_clauses(["已超过七天", "该类商品依法不适用"]) == "已超过七天；该类商品依法不适用"
+        )
+        assert languages.join_items(["照片", "视频"]) == "照片、视频"
+    with translation.override("en"):
+        assert languages.join_clauses(["a", "b"]) == "a; b" and languages.join_items(["a", "b"]) == "a, b"
+
+
+def test_the_dashboard_says_why_a_ranking_is_empty(world):
+    w = world
+    _file(w)  # one case on an order of a product with a single order: too few to rank
+    page = _client(w.merchant).get(reverse("complaints:dashboard")).content.decode()
+    assert "smaller ones are not ranked" in page
