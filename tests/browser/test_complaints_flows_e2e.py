@@ -431,7 +431,7 @@ def test_no_reason_return_8_days_after_signing_is_refused_with_the_reason(page, 
     expect(refusal).to_contain_text("此订单不支持七日无理由退货：已超过签收次日起 7 天")
     text = refusal.inner_text()
     _nothing_filed(page, live_server)
-    assert text == "此订单不支持七日无理由退货：已超过签收次日起 7 天"
+    assert text == "此订单不支持七日无理由退货：已超过签收次日起 7 天。"
 
 
 def test_no_reason_return_of_an_excluded_category_is_refused_with_the_reason(page, live_server):
@@ -448,7 +448,7 @@ def test_no_reason_return_of_an_excluded_category_is_refused_with_the_reason(pag
     expect(refusal).not_to_contain_text("7 天")
     text = refusal.inner_text()
     _nothing_filed(page, live_server)
-    assert text == "此订单不支持七日无理由退货：该类商品依法不适用"
+    assert text == "此订单不支持七日无理由退货：该类商品依法不适用。"
 
 
 def test_no_reason_return_on_the_7th_day_over_the_national_day_holiday_is_accepted(page, live_server):

@@ -85,7 +85,7 @@ def test_the_case_list_and_the_orders_fit_a_phone_in_chinese_and_in_english(open
     consumer, order, _merchant = _world()
     other = factories.order(buyer_obj=order.buyer, paid_fen=8_900)
     case = _cases(consumer, order, other)
-    assert case.title == LONG[:59] + "…"  # cut with an ellipsis when it was made
+    assert case.title == LONG[:59] + "…"  # cut with an ellipsis when it was made (60 columns)
 
     page = open_page("zh-CN", PHONE)
     _sign_in(page, live_server, consumer)

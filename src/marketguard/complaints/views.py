@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketguard.catalog import services as catalog
+from marketguard.catalog.models import OrderStatus
 from marketguard.complaints import alerts as alerts_text
 from marketguard.complaints import materials, selectors, services, workflow
 from marketguard.complaints.models import (
@@ -661,6 +662,11 @@ def split_order_choice(value: str | None) -> tuple[str | None, str | None]:
     return order or None, item or None
 
 
+UNUSUAL_ORDER_STATUS = frozenset({OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.REFUNDED})
+#: how many of a consumer's orders the intake form lists (newest first); older ones are typed
+INTAKE_ORDERS = 50
+
+
 def order_choices(orders) -> list[dict]:
     """The consumer's orders for the intake form: an order of one item is one choice; an order of
     several is a group with a choice per item (what the claim is limited to and which product it
@@ -669,10 +675,12 @@ def order_choices(orders) -> list[dict]:
     for o in orders:
         items = sorted(o.items.all(), key=lambda i: i.pk)
         when = timezone.localtime(o.placed_at).strftime("%Y-%m-%d")
+        # an order that was never paid or was cancelled or refunded says so
+        status = str(o.get_status_display()) if o.status in UNUSUAL_ORDER_STATUS else ""
         if len(items) <= 1:
             title = items[0].product.title if items else ""
-            label = " · ".join(p for p in (o.external_id, title, format_yuan(o.paid_amount_fen), when) if p)
-            out.append({"value": o.external_id, "label": label})
+            parts = (o.external_id, title, format_yuan(o.paid_amount_fen), when, status)
+            out.append({"value": o.external_id, "label": " · ".join(p for p in parts if p)})
             continue
         options = [
             {
@@ -683,7 +691,7 @@ def order_choices(orders) -> list[dict]:
         ]
         whole = _("The whole order · %(total)s") % {"total": format_yuan(o.paid_amount_fen)}
         options.append({"value": o.external_id, "label": whole})
-        out.append({"group": f"{o.external_id} · {when}", "options": options})
+        out.append({"group": " · ".join(p for p in (o.external_id, when, status) if p), "options": options})
     return out
 
 
@@ -749,13 +757,22 @@ def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
             if field == "files"
             else _INTAKE_INPUTS.get(field, f"id_{field}")
         )
-    orders = []
-    if not staff:
-        orders = order_choices(catalog.visible_orders(request.user).prefetch_related("items__product")[:50])
     posted = request.POST if request.method == "POST" else {"order": request.GET.get("order", "")}
+    orders, chosen = [], ""
+    if not staff:
+        mine = catalog.visible_orders(request.user).prefetch_related("items__product")
+        listed = list(mine.order_by("-placed_at", "-pk")[:INTAKE_ORDERS])
+        # an older order asked for (from its page, or typed) is listed too, and chosen
+        chosen = (posted.get("order_number") or "").strip() or posted.get("order") or ""
+        wanted = split_order_choice(chosen)[0]
+        if wanted and all(o.external_id != wanted for o in listed):
+            listed += list(mine.filter(external_id=wanted))
+        orders = order_choices(listed)
     return {
         "staff": staff,
         "orders": orders,
+        "chosen_order": chosen,
+        "listed_orders": INTAKE_ORDERS,
         "materials": _intake_materials(posted),
         "kinds": CaseKind.choices,
         "problem_types": ProblemType.choices,
@@ -776,7 +793,8 @@ def case_new(request):
     if request.method == "GET":
         return render(request, "complaints/new.html", _intake_context(request, staff=staff))
     form = _Input(request.POST)
-    order, item = split_order_choice(form.optional("order"))
+    # a typed order number (an order older than those listed) wins over the list
+    order, item = split_order_choice(form.optional("order_number") or form.optional("order"))
     # the files first: a file refused for what it is leaves nothing filed (the form comes back
     # with the error at that file's place)
     uploads, error = [], None

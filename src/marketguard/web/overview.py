@@ -1,4 +1,5 @@
-"""The figures on each role's overview page (reads only, through the apps' services)."""
+"""The figures on each role's overview page, and what the order page links to (reads only,
+through the apps' services and selectors)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketguard.catalog import services as catalog
+from marketguard.core.models import Role
 
 
 def cards(user) -> list[dict]:
@@ -35,3 +37,16 @@ def waiting(user) -> list[dict]:
     from marketguard.complaints import selectors
 
     return [{"case": case, "what": what} for case, what in selectors.consumer_waiting(user)]
+
+
+def order_cases(user, order) -> list:
+    """The cases about this order that the user may see, newest first: the complaints app decides
+    who sees which case (a consumer their own, merchant staff their merchant's, platform roles all)."""
+    from marketguard.complaints import selectors
+
+    return list(selectors.find_cases(user).filter(order_id=order.pk))
+
+
+def may_file_about(user, order) -> bool:
+    """Whether the order page offers the intake form for this order: to the consumer who bought it."""
+    return user.role == Role.CONSUMER and not user.is_superuser and order.buyer.user_id == user.pk

@@ -17,7 +17,7 @@ from marketguard.catalog import services as catalog
 from marketguard.core import languages, selectors
 from marketguard.core import services as core
 from marketguard.core.errors import DomainError
-from marketguard.core.permissions import sees_personal_data
+from marketguard.core.permissions import sees_personal_data, sees_personal_text
 from marketguard.web import overview
 
 PAGE_SIZE = 25
@@ -102,7 +102,15 @@ def order_detail(request, external_id: str):
     except DomainError:
         raise Http404 from None
     return render(
-        request, "web/order.html", {"order": order, "show_personal": sees_personal_data(request.user)}
+        request,
+        "web/order.html",
+        {
+            "order": order,
+            "show_personal": sees_personal_data(request.user),
+            "show_personal_text": sees_personal_text(request.user),
+            "cases": overview.order_cases(request.user, order),
+            "may_file": overview.may_file_about(request.user, order),
+        },
     )
 
 

@@ -227,11 +227,11 @@ def short_title(text: str) -> str:
         line = line[: end.start()]
     out, used = [], 0
     for ch in line:
-        used += _width(ch)
-        if used > TITLE_LENGTH:
+        if used + _width(ch) > TITLE_LENGTH:
             while used + 1 > TITLE_LENGTH and out:  # room for the ellipsis
                 used -= _width(out.pop())
             return "".join(out).rstrip(" ,，、") + "…"
+        used += _width(ch)
         out.append(ch)
     return line
 

@@ -200,3 +200,42 @@ def test_the_dashboard_says_why_a_ranking_is_empty(world):
     _file(w)  # one case on an order of a product with a single order: too few to rank
     page = _client(w.merchant).get(reverse("complaints:dashboard")).content.decode()
     assert "smaller ones are not ranked" in page
+
+
+def test_an_older_order_than_those_listed_can_be_chosen_or_typed(world):
+    from marketguard.complaints.views import INTAKE_ORDERS
+    from marketguard.core.testing import factories
+
+    w = world
+    for _ in range(INTAKE_ORDERS):  # newer than the world's order, which drops off the list
+        factories.order(buyer_obj=w.buyer, paid_fen=1_000)
+    old = w.order
+    old.placed_at = timezone.now() - timedelta(days=200)
+    old.save(update_fields=["placed_at"])
+    consumer = _client(w.consumer)
+    form = consumer.get(reverse("complaints:new")).content.decode()
+    assert f'value="{old.external_id}"' not in form and "type its number" in form
+    # from the order's page (?order=): listed and chosen
+    form = consumer.get(reverse("complaints:new") + f"?order={old.external_id}").content.decode()
+    assert re.search(rf'<option value="{old.external_id}" selected>', form)
+    # typed
+    response = consumer.post(
+        reverse("complaints:new"),
+        {"kind": "complaint", "order": "", "order_number": f" {old.external_id} ", "description": "杯子漏水"},
+    )
+    assert response.status_code == 302
+    assert Case.objects.get().order == old
+
+
+def test_a_cancelled_order_says_so_in_the_list(world):
+    from marketguard.core.testing import factories
+
+    w = world
+    cancelled = factories.order(buyer_obj=w.buyer, paid_fen=2_000)
+    cancelled.status = "cancelled"
+    cancelled.save(update_fields=["status"])
+    form = _client(w.consumer).get(reverse("complaints:new")).content.decode()
+    option = re.search(rf'<option value="{cancelled.external_id}"[^>]*>([^<]*)</option>', form)[1]
+    assert option.endswith("Cancelled")
+    option = re.search(rf'<option value="{w.order.external_id}"[^>]*>([^<]*)</option>', form)[1]
+    assert "Cancelled" not in option and "Delivered" not in option
