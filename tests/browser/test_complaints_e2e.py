@@ -91,6 +91,8 @@ def test_quality_complaint_with_a_photo_refund_agreed_executed_and_rated(open_pa
     )  # description, 2 photos, video, report, return tracking
     expect(to_send.locator('li[data-code="defect_photos"] .req')).to_be_visible()
     buyer.fill("#id_description", "杯子收到就有裂缝，倒水会漏")
+    # what is typed is counted against the limit (pasted text beyond it would be cut off unseen)
+    expect(buyer.locator("#description-count")).to_have_text(re.compile(r"^\D*13\D+5000"))
     buyer.fill("#id_amount", "129.00")
     buyer.set_input_files(
         "#id_files_defect_photos", files=[{"name": "crack.png", "mimeType": "image/png", "buffer": _png()}]

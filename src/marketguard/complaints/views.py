@@ -179,6 +179,13 @@ DONE_TEXT = {
     "ruling": gettext_lazy("Ruling recorded."),
 }
 
+PROPOSAL_DECIDED_TEXT = {
+    True: gettext_lazy("Accepted: the remedy is under “Remedies”, with what happens next and by when."),
+    False: gettext_lazy(
+        "Rejected: the other side is told. Propose something else or, if you cannot agree, ask the "
+        "platform to step in."
+    ),
+}
 REPAIR_SCHEDULED_TEXT = gettext_lazy("Repair date recorded: the consumer has been told.")
 RETURN_DISPUTED_TEXT = gettext_lazy("Recorded as not intact: the platform decides on the refund.")
 #: reasons the system gives for a move (codes in the timeline's data), in the reader's language
@@ -192,6 +199,8 @@ SYSTEM_REASON_TEXT = {
 
 def _done_text(action: str, result) -> str:
     """What the page says after an action went through."""
+    if action == "decide" and isinstance(result, Proposal):
+        return PROPOSAL_DECIDED_TEXT[result.status == Proposal.Status.ACCEPTED]
     if isinstance(result, Remedy) and result.status == Remedy.Status.PENDING:
         if action == "execute" and result.kind == RemedyKind.REPAIR:
             return REPAIR_SCHEDULED_TEXT  # a date promised, not the repair done
@@ -565,11 +574,13 @@ def _reply_templates(user, cv) -> dict | None:
     return {"groups": groups, "texts": {f"{t.language}:{t.slug}": t.body for t in rows}}
 
 
-def _case_page(request, number: str, *, error: dict | None = None, status: int = 200):
+def _case_page(request, number: str, *, error: dict | None = None, status: int = 200, seen: bool = False):
     try:
         cv = selectors.case_view(request.user, number)
     except DomainError as exc:
         return _error_page(request, exc)
+    if seen:  # the page shows what the reader's alerts about this case said
+        services.mark_alerts_read(actor=request.user, case=cv.case)
     return render(request, "complaints/case.html", _case_context(request, cv, error=error), status=status)
 
 
@@ -861,7 +872,7 @@ def case_new(request):
 @login_required
 @require_GET
 def case_detail(request, number: str):
-    return _case_page(request, number)
+    return _case_page(request, number, seen=True)
 
 
 def _upload(request, number, form):

@@ -647,11 +647,14 @@ def my_alerts(actor):
     return Alert.objects.filter(recipient=actor).select_related("case").order_by("-created_at")
 
 
-def mark_alerts_read(*, actor, alert_ids: list[int] | None = None) -> int:
-    """Mark the actor's alerts (all, or the given ones) as read. Nobody else's alerts are touched."""
+def mark_alerts_read(*, actor, alert_ids: list[int] | None = None, case: Case | None = None) -> int:
+    """Mark the actor's alerts (all, the given ones, or those about one case: opening the case
+    page has shown what they said) as read. Nobody else's alerts are touched."""
     qs = Alert.objects.filter(recipient=actor, read_at__isnull=True)
     if alert_ids is not None:
         qs = qs.filter(pk__in=alert_ids)
+    if case is not None:
+        qs = qs.filter(case=case)
     return qs.update(read_at=timezone.now())
 
 

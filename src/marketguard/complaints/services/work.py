@@ -479,6 +479,8 @@ def make_proposal(
         audit.record(actor=actor, action="proposal_made", obj=case, after=made)
         _tell_the_others(case, party, "proposal_received")
         if party in (Party.MERCHANT, Party.AGENT):
+            if case.consumer_id and case.consumer.is_active:  # on their alerts page as well as by mail
+                _alert([case.consumer], case, "proposal_received", {"number": case.number, "party": party})
 
             def proposed():
                 who = _("The merchant") if party == Party.MERCHANT else _("Our service agent")

@@ -239,3 +239,71 @@ def test_a_cancelled_order_says_so_in_the_list(world):
     assert option.endswith("Cancelled")
     option = re.search(rf'<option value="{w.order.external_id}"[^>]*>([^<]*)</option>', form)[1]
     assert "Cancelled" not in option and "Delivered" not in option
+
+
+# --- after a decision ---------------------------------------------------------------------------
+
+
+def test_the_consumer_is_alerted_to_a_proposal_and_opening_the_case_reads_its_alerts(world):
+    from marketguard.complaints.models import Alert
+
+    w = world
+    case = _file(w).case
+    services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="199.00")
+    alert = Alert.objects.get(recipient=w.consumer, case=case, kind="proposal_received")
+    assert alert.read_at is None
+    other = Alert.objects.filter(recipient=w.merchant).count()
+    _client(w.consumer).get(_detail(case))
+    alert.refresh_from_db()
+    assert alert.read_at is not None  # the page showed it
+    assert Alert.objects.filter(recipient=w.merchant, read_at__isnull=True).count() == other  # not theirs
+
+
+def test_accepting_and_rejecting_say_what_comes_next(world):
+    w = world
+    case = _file(w).case
+    first = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="50.00")
+    case.refresh_from_db()
+    consumer = _client(w.consumer)
+    page = consumer.get(_detail(case)).content.decode()
+    assert "Accepting settles the case on this remedy" in page
+    response = consumer.post(
+        reverse("complaints:act", args=[case.number, "decide"]),
+        {"proposal_id": first.pk, "decision": "reject", "version": case.version},
+        follow=True,
+    )
+    assert "ask the platform to step in" in response.content.decode()
+    second = services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="199.00")
+    case.refresh_from_db()
+    response = consumer.post(
+        reverse("complaints:act", args=[case.number, "decide"]),
+        {"proposal_id": second.pk, "decision": "accept", "version": case.version},
+        follow=True,
+    )
+    assert "with what happens next and by when" in response.content.decode()
+
+
+def test_withdrawing_says_it_is_final(world):
+    w = world
+    case = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差").case
+    page = _client(w.consumer).get(_detail(case)).content.decode()
+    assert 'data-testid="withdraw-final"' in page and "cannot be reopened" in page
+
+
+def test_a_return_refunded_early_is_marked_and_keeps_its_return_leg(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    services.record_return_shipped(
+        actor=w.consumer, number=case.number, remedy_id=remedy.pk, carrier="SF", tracking_number="SF777"
+    )
+    merchant = _client(w.merchant)
+    page = merchant.get(_detail(case)).content.decode()
+    assert 'data-testid="refund-before-goods"' in page
+    # the arrival is the step to take: it is the primary button, the refund is not
+    assert re.search(r'class="btn primary" data-testid="return-received"', page)
+    assert re.search(r'class="btn" data-testid="execute-remedy"', page)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF9"
+    )
+    page = merchant.get(_detail(case)).content.decode()
+    assert "SF777" in re.search(r'data-testid="return-leg-done">(.*?)</dd>', page, re.S)[1]

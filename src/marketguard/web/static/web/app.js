@@ -6,7 +6,7 @@
   // days and hours, with the date itself after them (the date is also the title); under a day in
   // hours and minutes, under an hour in minutes. One rule for every countdown, overdue or not.
   function fill(format, values) {
-    return format.replace(/%\((\w)\)s/g, function (_all, key) { return String(values[key]); });
+    return format.replace(/%\((\w+)\)s/g, function (_all, key) { return String(values[key]); });
   }
   function renderCountdowns() {
     const now = Date.now();
@@ -33,6 +33,20 @@
   // with the reason: show it (htmx swaps only 2xx by default). Whole pages (a sign-in page after
   // the session ended, say) and server errors are not swapped into a part of the page.
   // Behaviour wired here, not in inline handlers (the Content Security Policy forbids them):
+  // <p data-count-for="id" data-count-label="%(n)s of %(max)s"> counts what is typed in a field
+  // with a maxlength, so text pasted beyond it is not cut off unseen;
+  function count(el) {
+    var field = document.getElementById(el.dataset.countFor);
+    if (!field || !field.maxLength || field.maxLength < 0) return;
+    el.textContent = fill(el.dataset.countLabel || "%(n)s / %(max)s", {n: field.value.length, max: field.maxLength});
+    el.classList.toggle("warn", field.value.length >= field.maxLength);
+  }
+  document.addEventListener("input", function (event) {
+    document.querySelectorAll('[data-count-for="' + event.target.id + '"]').forEach(count);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-count-for]").forEach(count);
+  });
   // <select data-autosubmit> sends its form on change (language, period);
   document.addEventListener("change", function (event) {
     var el = event.target;
