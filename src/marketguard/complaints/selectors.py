@@ -301,7 +301,14 @@ def consumer_to_do(case: Case) -> str:
 def consumer_next_step(case: Case) -> str:
     """What happens next on this case for the consumer: what they must do, else what the stage
     means."""
-    return consumer_to_do(case) or str(NEXT_STEP.get(case.status, ""))
+    todo = consumer_to_do(case)
+    if todo:
+        return todo
+    if case.status == CaseStatus.SUBMITTED and case.first_response_due and not case.first_responded_at:
+        # the case's own target (an hour for personal safety), not a general promise
+        when = timezone.localtime(case.first_response_due).strftime("%Y-%m-%d %H:%M")
+        return _("We will answer by %(when)s.") % {"when": when}
+    return str(NEXT_STEP.get(case.status, ""))
 
 
 def consumer_waiting(actor, limit: int = 10) -> list[tuple[Case, str]]:

@@ -550,6 +550,10 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "outcomes": Ruling.Outcome.choices,
         "open_proposals": [p for p in cv.proposals if p.status == Proposal.Status.OPEN],
         "filed": request.GET.get("filed") == "1",
+        # just filed: what happens next and by when, as the acknowledgement says it
+        "next_steps": services.next_steps(case)
+        if request.GET.get("filed") == "1" and cv.party == Party.CONSUMER and case.status in workflow.OPEN
+        else [],
         "reply_templates": _reply_templates(request.user, cv) if can["reply"] else None,
     }
 

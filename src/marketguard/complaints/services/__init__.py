@@ -53,6 +53,7 @@ from marketguard.complaints.services.intake import (  # noqa: F401
     Intake,
     acknowledgement_text,
     check_no_reason_return,
+    next_steps,
     submit_case,
 )
 from marketguard.complaints.services.mail import (  # noqa: F401

@@ -540,6 +540,12 @@ def _safety_response(case: Case) -> list[str]:
     return fields
 
 
+def next_steps(case: Case) -> list[str]:
+    """What happens next and by when, one line each, in the active language (shown on the case
+    page the consumer lands on after filing, as in the acknowledgement)."""
+    return [line.removeprefix("- ").rstrip(";；") for line in _next_steps(case)[2:]]
+
+
 def _next_steps(case: Case) -> list[str]:
     """What happens next and by when (一次性告知 names the process and its time limits too)."""
     steps = [_("What happens next:")]

@@ -307,3 +307,16 @@ def test_a_return_refunded_early_is_marked_and_keeps_its_return_leg(world):
     )
     page = merchant.get(_detail(case)).content.decode()
     assert "SF777" in re.search(r'data-testid="return-leg-done">(.*?)</dd>', page, re.S)[1]
+
+
+def test_the_page_after_filing_says_what_happens_next_and_by_when(world):
+    w = world
+    case = _file(w).case  # after-sales: with the merchant
+    page = _client(w.consumer).get(_detail(case) + "?filed=1").content.decode()
+    steps = re.search(r'data-testid="next-steps">(.*?)</section>', page, re.S)[1]
+    due = timezone.localtime(case.merchant_response_due).strftime("%Y-%m-%d %H:%M")
+    assert f"the merchant answers by {due}" in steps
+    assert 'data-testid="next-steps"' not in _client(w.consumer).get(_detail(case)).content.decode()
+    assert (
+        'data-testid="next-steps"' not in _client(w.merchant).get(_detail(case) + "?filed=1").content.decode()
+    )
