@@ -116,7 +116,9 @@ def check(filename: str, data: bytes, declared_type: str | None) -> None:
         raise InvalidInput(_("The file needs a name."), field="file")
     refuse_oversized(len(data))
     try:
-        evidence_files.inspect(data, filename=name, declared_type=declared_type)
+        inspected = evidence_files.inspect(data, filename=name, declared_type=declared_type)
+        if inspected.kind == "image":  # decoded in full, as when stored: a picture cut short is refused
+            evidence_files.strip_metadata(data)
     except evidence_files.EvidenceRejected as exc:
         raise InvalidInput(
             str(MESSAGES.get(exc.code, exc.message)), code=f"EVIDENCE_{exc.code}", field="file"

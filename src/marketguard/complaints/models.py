@@ -461,6 +461,9 @@ class Remedy(NeverDelete):
     amount_fen = models.BigIntegerField(_("amount (fen)"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    compensation_basis = models.CharField(
+        _("legal basis of the compensation"), max_length=16, choices=CompensationBasis.choices, blank=True
+    )
     payment_reference = models.CharField(_("refund reference"), max_length=64, blank=True)
     refunded_to = models.CharField(_("refunded to"), max_length=64, blank=True)
     carrier = models.CharField(_("carrier"), max_length=50, blank=True)

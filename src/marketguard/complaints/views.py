@@ -760,6 +760,7 @@ def _intake_uploads(request) -> list[tuple[object, str]]:
     return uploads
 
 
+ORDER_TWICE_TEXT = gettext_lazy("The number typed is not the order chosen in the list: clear one of them.")
 #: the intake form's input for each field a refusal can name
 _INTAKE_INPUTS = {"item": "id_order", "amount_claimed": "id_amount", "safety_confirmed": "id_safety"}
 
@@ -778,7 +779,7 @@ def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
         mine = catalog.visible_orders(request.user).prefetch_related("items__product")
         listed = list(mine.order_by("-placed_at", "-pk")[:INTAKE_ORDERS])
         # an older order asked for (from its page, or typed) is listed too, and chosen
-        chosen = (posted.get("order_number") or "").strip() or posted.get("order") or ""
+        chosen = plain(posted.get("order_number") or "").strip() or plain(posted.get("order") or "")
         wanted = split_order_choice(chosen)[0]
         if wanted and all(o.external_id != wanted for o in listed):
             listed += list(mine.filter(external_id=wanted))
@@ -808,12 +809,16 @@ def case_new(request):
     if request.method == "GET":
         return render(request, "complaints/new.html", _intake_context(request, staff=staff))
     form = _Input(request.POST)
-    # a typed order number (an order older than those listed) wins over the list
-    order, item = split_order_choice(form.optional("order_number") or form.optional("order"))
+    order, item = split_order_choice(form.optional("order"))
+    typed = form.optional("order_number")  # an order older than those listed
+    uploads, error = [], None
+    if typed and order and typed != order:
+        error, status = {"field": "order_number", "message": str(ORDER_TWICE_TEXT)}, 422
+    elif typed:
+        order = typed  # the list, when it names the same order, also names the item
     # the files first: a file refused for what it is leaves nothing filed (the form comes back
     # with the error at that file's place)
-    uploads, error = [], None
-    for upload, code in _intake_uploads(request):
+    for upload, code in [] if error else _intake_uploads(request):
         try:
             services.refuse_oversized(upload.size)
             services.check_evidence_file(upload.name, upload.read(), upload.content_type)
@@ -978,7 +983,7 @@ ACTIONS = {
             duplicate=f.text("duplicate").strip(),
             version=f.version,
         ),
-        {"duplicate", "primary"},
+        {"duplicate"},  # "primary" is a hidden input: refused at the form's top
     ),
     "message": (
         lambda r, n, f: services.post_message(

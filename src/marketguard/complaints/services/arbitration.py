@@ -154,7 +154,8 @@ def record_ruling(
         basis = ""
         if remedy:
             _check_remedy_amount(case, remedy, fen, "amount")
-            basis = _compensation_basis(case, remedy, fen, compensation_basis)
+            if outcome != Ruling.Outcome.MERCHANT:  # upheld for the merchant: nothing is granted
+                basis = _compensation_basis(case, remedy, fen, compensation_basis)
         now = timezone.now()
         t = timeouts()
         ruling = Ruling.objects.create(
@@ -193,7 +194,12 @@ def record_ruling(
             )
         if remedy and outcome != Ruling.Outcome.MERCHANT:
             fields += _start_remedy(
-                case, kind=remedy, amount=fen, source=Remedy.Source.RULING, due=ruling.execute_due
+                case,
+                kind=remedy,
+                amount=fen,
+                source=Remedy.Source.RULING,
+                due=ruling.execute_due,
+                compensation_basis=basis,
             )
         else:
             fields += _resolve(case, actor=None, party=Party.SYSTEM)

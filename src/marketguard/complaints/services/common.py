@@ -354,7 +354,8 @@ def _move(
 
 
 def _clean_text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = plain(value or "").strip()
+    # a form sends a line break as CR LF: counted as one character, as the browser counts it
+    value = plain(value or "").replace("\r\n", "\n").strip()
     if required and not value:
         raise InvalidInput(_("This field is required."), field=field)
     if len(value) > limit:

@@ -210,7 +210,9 @@ def _recent_cases(case: Case, problem_type: str) -> tuple[int, Case | None]:
 
 #: The width of a title made from the text, in columns: a Chinese character takes two.
 TITLE_LENGTH = 60
-_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?:\s|$)")
+#: where a first sentence ends: Chinese full stops anywhere; a Latin one before a capital letter
+#: or a Chinese character ("Order no. 12345" and "the U.S. version" do not end there)
+_SENTENCE_END = re.compile(r"[。！？；]|[.!?;](?=\s+[A-Z\u4e00-\u9fff]|\s*$)|[!?;](?=\s)")
 
 
 def _width(ch: str) -> int:

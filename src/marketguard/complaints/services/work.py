@@ -406,7 +406,9 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
 def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str) -> str:
     """The legal basis a compensation is given on ('' for any other remedy, whatever was sent),
     checked against its ceiling (:mod:`marketguard.complaints.compensation`) for all the
-    compensation of the case together (lapsed and replaced ones were never paid)."""
+    compensation granted for the same purchase (the item, else the order), on every case about
+    it: lapsed and replaced ones were never paid, and losses from an injury come on top of the
+    statutory multiples (消费者权益保护法 art. 49 and 55), so they are not counted."""
     if remedy != RemedyKind.COMPENSATION:
         return ""
     basis = basis or compensation.DEFAULT_BASIS
@@ -418,9 +420,16 @@ def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str)
         )
     limit = compensation.ceiling(basis, case.paid_amount_fen)
     if limit is not None and amount is not None:
+        if case.order_item_id:
+            purchase = Q(case__order_item_id=case.order_item_id)
+        elif case.order_id:
+            purchase = Q(case__order_id=case.order_id)
+        else:
+            purchase = Q(case=case)
         granted = (
-            case.remedies.filter(kind=RemedyKind.COMPENSATION)
+            Remedy.objects.filter(purchase, kind=RemedyKind.COMPENSATION)
             .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
+            .exclude(compensation_basis__in=compensation.NEEDS_SAFETY)
             .aggregate(s=Sum("amount_fen"))["s"]
             or 0
         )
@@ -529,9 +538,19 @@ def decide_proposal(
         )
         _tell_the_others(case, party, "proposal_accepted" if accept else "proposal_rejected")
         if accept:
+            # checked again now: what was granted since the proposal was made counts too
+            basis = _compensation_basis(
+                case, proposal.remedy, proposal.amount_fen, proposal.compensation_basis
+            )
+            # one agreement: the other side's proposals still open are replaced by it
+            case.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
             fields += _move(case, "agree", actor=actor, party=party, data={"proposal": proposal.pk})
             fields += _start_remedy(
-                case, kind=proposal.remedy, amount=proposal.amount_fen, source=Remedy.Source.AGREEMENT
+                case,
+                kind=proposal.remedy,
+                amount=proposal.amount_fen,
+                source=Remedy.Source.AGREEMENT,
+                compensation_basis=basis,
             )
         else:
             audit.record(
@@ -546,7 +565,13 @@ def decide_proposal(
 
 
 def _start_remedy(
-    case: Case, *, kind: str, amount: int | None, source: str, due: datetime | None = None
+    case: Case,
+    *,
+    kind: str,
+    amount: int | None,
+    source: str,
+    due: datetime | None = None,
+    compensation_basis: str = "",
 ) -> list[str]:
     """A remedy to carry out. A return and refund waits for the goods: the consumer sends them
     back within `return_ship_window`, and the refund is due 7 days after the merchant receives
@@ -564,6 +589,7 @@ def _start_remedy(
     remedy = Remedy.objects.create(
         case=case,
         kind=kind,
+        compensation_basis=compensation_basis if kind == RemedyKind.COMPENSATION else "",
         amount_fen=amount,
         source=source,
         due_at=due,

@@ -199,3 +199,106 @@ def test_the_case_page_offers_the_basis_and_names_it_on_the_proposal(world):
     consumer.force_login(w.consumer)
     page = consumer.get(f"/cases/{case.number}/").content.decode()
     assert "¥597.00" in page and "欺诈" in page
+
+
+# --- from a review of the change ------------------------------------------------------------------
+
+
+def test_one_agreement_closes_the_other_open_proposals(world):
+    w = world
+    case = _compensation_case(w)
+    mine = services.make_proposal(
+        actor=w.consumer, number=case.number, remedy="compensation", amount="199.00"
+    )
+    theirs = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="compensation", amount="150.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=theirs.pk, accept=True)
+    mine.refresh_from_db()
+    assert mine.status == Proposal.Status.SUPERSEDED  # it can no longer be accepted on top
+    assert Remedy.objects.get(case=case).compensation_basis == "goodwill"
+
+
+def _with_merchant(w, case):
+    case.refresh_from_db()
+    if case.status == "submitted":  # held as a likely duplicate: an agent sends it on
+        services.forward_to_merchant(actor=w.agent, number=case.number)
+    return case
+
+
+def test_a_proposal_is_held_to_the_ceiling_again_when_accepted(world):
+    w = world
+    first = _compensation_case(w)
+    offer = services.make_proposal(
+        actor=w.merchant, number=first.number, remedy="compensation", amount="150.00"
+    )
+    # meanwhile a second case about the same purchase is granted 100
+    second = _with_merchant(w, _compensation_case(w))
+    granted = services.make_proposal(
+        actor=w.merchant, number=second.number, remedy="compensation", amount="100.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=second.number, proposal_id=granted.pk, accept=True)
+    with pytest.raises(InvalidInput) as err:
+        services.decide_proposal(actor=w.consumer, number=first.number, proposal_id=offer.pk, accept=True)
+    assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT" and "¥99.00" in err.value.message
+    offer.refresh_from_db()
+    assert offer.status == Proposal.Status.OPEN and not Remedy.objects.filter(case=first).exists()
+
+
+def test_the_ceiling_is_for_the_purchase_across_cases(world):
+    w = world
+    first = _compensation_case(w)
+    services.decide_proposal(
+        actor=w.consumer,
+        number=first.number,
+        proposal_id=services.make_proposal(
+            actor=w.merchant, number=first.number, remedy="compensation", amount="199.00"
+        ).pk,
+        accept=True,
+    )
+    second = _with_merchant(w, _compensation_case(w))
+    with pytest.raises(InvalidInput) as err:
+        services.make_proposal(actor=w.merchant, number=second.number, remedy="compensation", amount="1.00")
+    assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT"
+
+
+def test_losses_from_an_injury_do_not_use_up_the_fraud_ceiling(world):
+    w = world
+    hurt = _file(
+        w,
+        kind="compensation",
+        description="充电时起火，手被烫伤，去医院花了医药费",
+        amount_claimed="8000.00",
+    ).case
+    services.request_intervention(actor=w.merchant, number=hurt.number, reason="金额过高")
+    services.start_review(actor=w.arbitrator, number=hurt.number)
+    services.record_ruling(
+        actor=w.arbitrator,
+        number=hurt.number,
+        outcome="consumer_upheld",
+        reasons="医疗票据齐全",
+        remedy="compensation",
+        amount="6500.00",
+        compensation_basis="injury",
+    )
+    assert Remedy.objects.get(case=hurt).compensation_basis == "injury"
+    services.appeal_ruling(actor=w.merchant, number=hurt.number, reason="另查明商家欺诈")
+    ruling = services.record_ruling(
+        actor=w.arbitrator,
+        number=hurt.number,
+        outcome="consumer_upheld",
+        reasons="另有欺诈",
+        remedy="compensation",
+        amount="597.00",
+        compensation_basis="fraud",
+    )
+    assert ruling.amount_fen == 59_700
+
+
+def test_a_ruling_for_the_merchant_is_not_held_to_a_compensation_ceiling(world):
+    w = world
+    case = _compensation_case(w)
+    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    ruling = _rule(w, case, "merchant_upheld", "compensation", "5000.00")
+    assert ruling.outcome == "merchant_upheld" and not Remedy.objects.filter(case=case).exists()

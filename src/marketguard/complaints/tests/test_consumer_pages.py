@@ -320,3 +320,103 @@ def test_the_page_after_filing_says_what_happens_next_and_by_when(world):
     assert (
         'data-testid="next-steps"' not in _client(w.merchant).get(_detail(case) + "?filed=1").content.decode()
     )
+
+
+# --- from a review of the change ------------------------------------------------------------------
+
+
+def test_a_photo_cut_short_files_nothing(world):
+    buf = io.BytesIO()
+    Image.effect_noise((400, 300), 60).convert("RGB").save(buf, format="JPEG", quality=90)
+    half = SimpleUploadedFile(
+        "photo.jpg", buf.getvalue()[: len(buf.getvalue()) // 2], content_type="image/jpeg"
+    )
+    response = _client(world.consumer).post(
+        reverse("complaints:new"),
+        {
+            "kind": "return_refund",
+            "order": world.order.external_id,
+            "description": "杯子裂了",
+            "files": [half],
+        },
+    )
+    assert response.status_code == 422 and "photo.jpg:" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_a_control_character_in_the_order_asked_for_is_no_error(world):
+    consumer = _client(world.consumer)
+    assert consumer.get(reverse("complaints:new") + "?order=A%00B").status_code == 200
+    response = consumer.post(
+        reverse("complaints:new"), {"kind": "complaint", "order_number": "A\x00B", "description": "质量差"}
+    )
+    assert response.status_code == 422 and not Case.objects.exists()
+
+
+def test_a_typed_order_and_another_chosen_in_the_list_are_refused_naming_the_typed_one(world):
+    from marketguard.core.testing import factories
+
+    w = world
+    other = factories.order(buyer_obj=w.buyer, paid_fen=3_000)
+    consumer = _client(w.consumer)
+    response = consumer.post(
+        reverse("complaints:new"),
+        {
+            "kind": "complaint",
+            "order": other.external_id,
+            "order_number": w.order.external_id,
+            "description": "差",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 422 and 'href="#id_order_number"' in page and not Case.objects.exists()
+    # the same order typed and chosen with its item: the list's item is kept
+    item = w.order.items.get()
+    response = consumer.post(
+        reverse("complaints:new"),
+        {
+            "kind": "complaint",
+            "order": f"{w.order.external_id}::{item.external_id}",
+            "order_number": w.order.external_id,
+            "description": "质量差",
+        },
+    )
+    assert response.status_code == 302
+    assert Case.objects.get().order_item == item
+
+
+def test_line_breaks_count_once_against_the_length_limit(world):
+    from marketguard.complaints.services.common import MAX_TEXT
+
+    text = "a" * (MAX_TEXT - 10) + "\r\n" * 9 + "b"  # what a browser counts as MAX_TEXT characters
+    case = _file(world, kind="complaint", problem_type="other", description=text).case
+    assert len(case.description) == MAX_TEXT and "\r" not in case.description
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("Order no. 12345 never arrived", "Order no. 12345 never arrived"),
+        ("I bought the U.S. version. It does not charge", "I bought the U.S. version"),
+        ("收到的水杯有裂缝。质量问题", "收到的水杯有裂缝"),
+    ],
+)
+def test_titles_are_not_cut_at_abbreviations(world, text, title):
+    assert _file(world, kind="complaint", problem_type="other", description=text).case.title == title
+
+
+def test_a_refused_comment_is_shown_at_its_field(world):
+    w = world
+    case, remedy = _agreed_return(w)
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
+    )
+    case.refresh_from_db()
+    response = _client(w.consumer).post(
+        reverse("complaints:act", args=[case.number, "rate"]),
+        {"score": "5", "comment": "好" * 2001, "version": case.version},
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert 'href="#err-rate-comment"' in page and 'id="err-rate-comment"' in page
