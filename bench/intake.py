@@ -152,19 +152,44 @@ def run_replay(env: dict, token: str, bodies: list[dict], seconds: int, connecti
     number, statements = intake_sql.capture(env, token, bodies[-2:])
     sh(["psql", DB_URL, "-qc", "CREATE SEQUENCE IF NOT EXISTS bench_intake_n START 100000000"])
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False, encoding="utf-8") as fh:
-        fh.write(intake_sql.pgbench_script(number, statements))
+        text = intake_sql.pgbench_script(number, statements)
+        fh.write(text)
         script = fh.name
     out = sh(
-        ["pgbench", "-n", "-c", str(connections), "-j", "2", "-T", str(seconds), "-f", script, DB]
+        ["pgbench", "-n", "-r", "-c", str(connections), "-j", "2", "-T", str(seconds), "-f", script, DB]
     ).stdout
     os.unlink(script)
     sql = [q for q in statements if not q.startswith('UPDATE "core_apitoken"')]
     return {
+        "slowest": slowest_statements(out, text),
+        "latency": float(re.search(r"latency average = ([\d.]+) ms", out)[1]),
         "tps": float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)[1]),
         "statements": len(sql),
         "writes": sum(q.startswith(("INSERT", "UPDATE")) for q in sql),
         "failed": int(m[1]) if (m := re.search(r"number of failed transactions: (\d+)", out)) else 0,
     }
+
+
+def slowest_statements(out: str, script: str = "", n: int = 3) -> list[tuple[float, str]]:
+    """The `n` statements of the replay with the highest average latency (pgbench -r), each as
+    (ms, what it is: its verb and table). pgbench cuts long statements short in its report: they
+    are named from the script's own lines, which it lists in order."""
+    body = out.split("statement latencies", 1)[-1]
+    flat = " ".join(script.split())
+    rows = []
+    for m in re.finditer(r"^\s+([\d.]+)\s+\d+\s+(\S.*)$", body, re.M):
+        sql = " ".join(m[2].split())
+        if sql.startswith("\\"):
+            continue  # a pgbench meta-command
+        at = flat.find(sql[:80])
+        if at >= 0:  # the statement as the script has it, as far as its first table
+            sql = flat[at : at + 4000].split("; ", 1)[0]
+        named = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)', sql) or re.search(r'"(\w+)"', sql)
+        table = intake_sql._table(sql) or (named[1] if named else "")
+        verb = sql.split()[0].rstrip(";").upper()
+        lock = " FOR UPDATE" if "FOR UPDATE" in sql else ""
+        rows.append((float(m[1]), f"{verb} {table}{lock}".strip()))
+    return sorted(rows, reverse=True)[:n]
 
 
 def main() -> None:
@@ -256,6 +281,9 @@ def main() -> None:
         f"| ratio intake / pgbench replaying the intake | {ratio_replay:.2f} |",
         f"| latency p50 / p90 / p99 | {http['p50']:.1f} / {http['p90']:.1f} / {http['p99']:.1f} ms (target p99 < 100 ms) |",
         f"| at 2 connections: requests/s, p50 / p99 | {light['rps']:,.1f}, {light['p50']:.1f} / {light['p99']:.1f} ms |",
+        f"| replay: average transaction time; slowest statements | {replay['latency']:.1f} ms; "
+        + "; ".join(f"{what} {ms:.1f} ms" for ms, what in replay["slowest"])
+        + " |",
         f"| requests / non-2xx answers | {http['requests']:,} / {http['non2xx']} |",
         f"| cases in the database afterwards | {int(cases):,} |",
         "",
