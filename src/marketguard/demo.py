@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
-from marketguard.catalog.models import Buyer, Merchant
+from marketguard.catalog.models import (
+    Buyer,
+    Merchant,
+    NoReasonReturn,
+    Order,
+    OrderStatus,
+    Product,
+    ProductStatus,
+)
 from marketguard.core import services as core
 from marketguard.core.models import Role, User
 from marketguard.inspections.models import Lab
@@ -67,5 +78,65 @@ def ensure_demo_accounts() -> list[tuple[str, str, str]]:
             buyer = buyers.first()
             if buyer is not None and not Buyer.objects.filter(user=user).exists():
                 Buyer.objects.filter(pk=buyer.pk).update(user=user)
+            if merchant is not None:
+                _fresh_purchase(user, merchant)
         out.append((username, DEMO_PASSWORD, str(Role(role).label)))
     return out
+
+
+FRESH_ORDER = "DEMO-FRESH-1"
+
+
+def _fresh_purchase(consumer, merchant) -> None:
+    """A parcel from the demo merchant delivered to the demo consumer a few hours ago, near the
+    top of the intake form's list: the two demo logins can meet in a case filed now. Written
+    through the catalog's own import (as any order is), once; the demo cases leave it alone (they
+    use orders delivered before the hour they are filed)."""
+    from marketguard.catalog import services as catalog
+
+    buyer = Buyer.objects.filter(user=consumer).first()
+    product = (
+        Product.objects.filter(merchant=merchant, status=ProductStatus.ACTIVE, store__isnull=False)
+        .exclude(category__no_reason_return=NoReasonReturn.EXCLUDED)
+        .order_by("external_id")
+        .first()
+    )
+    if buyer is None or product is None or Order.objects.filter(external_id=FRESH_ORDER).exists():
+        return
+    admin = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
+    now = timezone.now()
+    price = f"{product.price_fen / 100:.2f}"
+    rows = {
+        "orders": {
+            "external_id": FRESH_ORDER,
+            "buyer_external_id": buyer.external_id,
+            "store_external_id": product.store.external_id,
+            "placed_at": now - timedelta(days=3),
+            "paid_at": now - timedelta(days=3),
+            "payment_reference": "PAY-DEMO-FRESH-1",
+            "paid_amount": price,
+            "status": OrderStatus.DELIVERED,
+        },
+        "order_items": {
+            "external_id": f"{FRESH_ORDER}-1",
+            "order_external_id": FRESH_ORDER,
+            "product_external_id": product.external_id,
+            "quantity": 1,
+            "unit_price": price,
+            "paid_amount": price,
+        },
+        "shipments": {
+            "external_id": f"{FRESH_ORDER}-S",
+            "order_external_id": FRESH_ORDER,
+            "carrier": "SF",
+            "tracking_number": "SF0000DEMO1",
+            "shipped_at": now - timedelta(days=2),
+            "promised_at": now - timedelta(hours=12),
+            "delivered_at": now - timedelta(hours=3),
+            "signed_at": now - timedelta(hours=3),
+        },
+    }
+    for kind, row in rows.items():
+        result = catalog.upsert_many(actor=admin, kind=kind, rows=[row], source="demo")
+        if result.errors:
+            raise RuntimeError(f"demo order {kind}: {result.errors[0].message}")

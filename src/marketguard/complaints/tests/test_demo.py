@@ -13,7 +13,7 @@ from django.db.models import Max
 
 from marketguard import demo
 from marketguard.catalog.attributes import CATEGORY_TREE
-from marketguard.catalog.models import Shipment
+from marketguard.catalog.models import Order, Shipment
 from marketguard.complaints import selectors, services, triage, views
 from marketguard.complaints.demo import (
     SAFETY_CATEGORIES,
@@ -243,3 +243,33 @@ def test_demo_cases_look_like_three_months_of_real_work(marketplace):
 
     # done once
     assert seed_demo_cases(count=COUNT, seed=1) == 0
+
+
+@pytest.mark.slow
+def test_the_demo_consumer_can_file_about_a_recent_order_of_the_demo_merchant(marketplace):
+    from marketguard.complaints.views import INTAKE_ORDERS
+
+    consumer = User.objects.get(username="consumer")
+    merchant = User.objects.get(username="merchant").merchant
+    listed = Order.objects.filter(buyer__user=consumer).order_by("-placed_at", "-pk")[:INTAKE_ORDERS]
+    ours = [o for o in listed if o.merchant_id == merchant.pk and o.status in ("delivered", "completed")]
+    assert ours  # on the intake form's list, delivered: the two demo logins can meet in a new case
+    fresh = Order.objects.get(external_id=demo.FRESH_ORDER)
+    assert fresh in listed and fresh.items.count() == 1 and fresh.shipments.get().signed_at is not None
+    # the demo's cases leave it for the consumer to use; made once
+    with time_machine.travel(NOW, tick=False):
+        seed_demo_cases(count=COUNT, seed=1)
+        demo.ensure_demo_accounts()
+    assert not Case.objects.filter(order=fresh).exists()
+    assert Order.objects.filter(external_id__startswith="DEMO-FRESH").count() == 1
+    # filed now by the consumer, it reaches the demo merchant
+    case = services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="return_refund",
+        order_external_id=fresh.external_id,
+        description="刚收到就发现有破损",
+    ).case
+    assert case.number in set(
+        services.visible_cases(User.objects.get(username="merchant")).values_list("number", flat=True)
+    )
