@@ -580,3 +580,29 @@ def test_goods_back_not_intact_go_to_the_platform_which_rules_a_partial_refund(p
     expect(judge.get_by_test_id("remedy").filter(has_text="¥80.00")).to_have_attribute(
         "data-status", "pending"
     )
+
+
+def test_a_mistyped_amount_is_caught_before_sending_and_the_chosen_photo_is_kept(open_page, live_server):
+    consumer, order, _merchant = _world()
+    page = open_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    _sign_in(page, live_server, consumer)
+    page.goto(f"{live_server.url}/cases/new/")
+    page.select_option("#id_kind", "return_refund")
+    page.select_option("#id_order", order.external_id)
+    page.fill("#id_description", "杯子收到就有裂缝")
+    page.fill("#id_amount", "59.999")
+    page.set_input_files(
+        "#id_files", files=[{"name": "crack.png", "mimeType": "image/png", "buffer": e2e._png()}]
+    )
+    page.click("form.intake button[type=submit]")
+    # not sent: the page is the form still, the mistake is said and focused, the photo still chosen
+    expect(page.locator("#id_amount-check")).to_be_visible()
+    expect(page.locator("#id_amount")).to_be_focused()
+    assert page.url.endswith("/cases/new/")
+    assert page.eval_on_selector("#id_files", "input => input.files.length") == 1
+    page.fill("#id_amount", "¥99.90")  # written as people write it
+    page.click("form.intake button[type=submit]")
+    expect(_status(page)).to_be_visible()
+    case = services.visible_cases(consumer).get()
+    assert case.amount_claimed_fen == 9_990 and [e.filename for e in case.evidence.all()] == ["crack.png"]

@@ -49,3 +49,35 @@
   fitKind();
   show();
 })();
+
+// Before sending: the mistakes a browser can see (nothing said; an amount that is not yuan and
+// fen) are shown at once, so the files already chosen are not lost to a round trip (a browser
+// never refills a file input). The server checks everything again.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.intake");
+  if (!form) return;
+  var checks = {
+    id_description: function (v) { return v.trim() !== ""; },
+    id_amount: function (v) {  // as the server reads it: "129.9", "1,299.00", "¥59", ".5"
+      var text = v.trim().replace(/^[¥￥]/, "").replace(/,/g, "");
+      return v.trim() === "" || /^(\d+\.?\d{0,2}|\.\d{1,2})$/.test(text);
+    },
+  };
+  form.addEventListener("submit", function (event) {
+    var first = null;
+    Object.keys(checks).forEach(function (id) {
+      var field = document.getElementById(id);
+      var note = document.getElementById(id + "-check");
+      if (!field || !note) return;
+      var ok = checks[id](field.value);
+      note.hidden = ok;
+      field.setAttribute("aria-invalid", ok ? "false" : "true");
+      if (!ok && !first) first = field;
+    });
+    if (first) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+})();
