@@ -43,6 +43,24 @@ def _compensation_case(w, **kw):
     ).case
 
 
+def _under_review(w, case):
+    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    return case
+
+
+def _compensate(w, case, amount, basis="", *, remedy="compensation"):
+    return services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="consumer_upheld",
+        reasons="见证据",
+        remedy=remedy,
+        amount=amount,
+        compensation_basis=basis,
+    )
+
+
 def test_without_a_basis_compensation_is_at_most_the_price(world):
     w = world
     case = _compensation_case(w)
@@ -107,48 +125,22 @@ def test_personal_injury_only_on_a_safety_case_and_without_a_ceiling(world):
         amount_claimed="8000.00",  # more than ten times the price: someone was hurt
     ).case
     assert hurt.safety
-    services.request_intervention(actor=w.merchant, number=hurt.number, reason="金额过高")
-    services.start_review(actor=w.arbitrator, number=hurt.number)
-    ruling = services.record_ruling(
-        actor=w.arbitrator,
-        number=hurt.number,
-        outcome="consumer_upheld",
-        reasons="医疗票据齐全",
-        remedy="compensation",
-        amount="6500.00",
-        compensation_basis="injury",
-    )
+    _under_review(w, hurt)
+    ruling = _compensate(w, hurt, "6500.00", "injury")
     assert (ruling.compensation_basis, ruling.amount_fen) == ("injury", 650_000)
 
 
 def test_a_ruling_is_held_to_its_basis_and_a_basis_means_nothing_for_a_refund(world):
     w = world
     case = _compensation_case(w)
-    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
-    services.start_review(actor=w.arbitrator, number=case.number)
+    _under_review(w, case)
     with pytest.raises(InvalidInput) as err:
         _rule(w, case, "consumer_upheld", "compensation", "600.00")
     assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT"
     with pytest.raises(InvalidInput) as err:
-        services.record_ruling(
-            actor=w.arbitrator,
-            number=case.number,
-            outcome="consumer_upheld",
-            reasons="x",
-            remedy="compensation",
-            amount="10.00",
-            compensation_basis="lucky",
-        )
+        _compensate(w, case, "10.00", "lucky")
     assert err.value.errors[0].field == "compensation_basis"
-    refund = services.record_ruling(
-        actor=w.arbitrator,
-        number=case.number,
-        outcome="consumer_upheld",
-        reasons="退款",
-        remedy="refund",
-        amount="199.00",
-        compensation_basis="fraud",
-    )
+    refund = _compensate(w, case, "199.00", "fraud", remedy="refund")
     assert refund.compensation_basis == ""
 
 
@@ -270,35 +262,17 @@ def test_losses_from_an_injury_do_not_use_up_the_fraud_ceiling(world):
         description="充电时起火，手被烫伤，去医院花了医药费",
         amount_claimed="8000.00",
     ).case
-    services.request_intervention(actor=w.merchant, number=hurt.number, reason="金额过高")
-    services.start_review(actor=w.arbitrator, number=hurt.number)
-    services.record_ruling(
-        actor=w.arbitrator,
-        number=hurt.number,
-        outcome="consumer_upheld",
-        reasons="医疗票据齐全",
-        remedy="compensation",
-        amount="6500.00",
-        compensation_basis="injury",
-    )
+    _under_review(w, hurt)
+    _compensate(w, hurt, "6500.00", "injury")
     assert Remedy.objects.get(case=hurt).compensation_basis == "injury"
     services.appeal_ruling(actor=w.merchant, number=hurt.number, reason="另查明商家欺诈")
-    ruling = services.record_ruling(
-        actor=w.arbitrator,
-        number=hurt.number,
-        outcome="consumer_upheld",
-        reasons="另有欺诈",
-        remedy="compensation",
-        amount="597.00",
-        compensation_basis="fraud",
-    )
+    ruling = _compensate(w, hurt, "597.00", "fraud")
     assert ruling.amount_fen == 59_700
 
 
 def test_a_ruling_for_the_merchant_is_not_held_to_a_compensation_ceiling(world):
     w = world
     case = _compensation_case(w)
-    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
-    services.start_review(actor=w.arbitrator, number=case.number)
+    _under_review(w, case)
     ruling = _rule(w, case, "merchant_upheld", "compensation", "5000.00")
     assert ruling.outcome == "merchant_upheld" and not Remedy.objects.filter(case=case).exists()

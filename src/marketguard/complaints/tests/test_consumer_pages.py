@@ -38,6 +38,17 @@ def _detail(case) -> str:
     return reverse("complaints:detail", args=[case.number])
 
 
+def _refunded_return(w):
+    """A return agreed, the goods back and the refund made: the case is resolved, to be rated."""
+    case, remedy = _agreed_return(w)
+    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
+    services.execute_remedy(
+        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
+    )
+    case.refresh_from_db()
+    return case
+
+
 # --- the intake form -----------------------------------------------------------------------------
 
 
@@ -173,12 +184,7 @@ def test_a_refused_action_names_the_field_and_every_empty_one(world):
 
 def test_a_rating_without_stars_says_what_to_do(world):
     w = world
-    case, remedy = _agreed_return(w)
-    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
-    services.execute_remedy(
-        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
-    )
-    case.refresh_from_db()
+    case = _refunded_return(w)
     response = _client(w.consumer).post(
         reverse("complaints:act", args=[case.number, "rate"]), {"comment": "ok", "version": case.version}
     )
@@ -407,12 +413,7 @@ def test_titles_are_not_cut_at_abbreviations(world, text, title):
 
 def test_a_refused_comment_is_shown_at_its_field(world):
     w = world
-    case, remedy = _agreed_return(w)
-    services.record_return_received(actor=w.merchant, number=case.number, remedy_id=remedy.pk)
-    services.execute_remedy(
-        actor=w.merchant, number=case.number, remedy_id=remedy.pk, payment_reference="RF1"
-    )
-    case.refresh_from_db()
+    case = _refunded_return(w)
     response = _client(w.consumer).post(
         reverse("complaints:act", args=[case.number, "rate"]),
         {"score": "5", "comment": "好" * 2001, "version": case.version},
