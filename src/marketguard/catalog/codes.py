@@ -345,17 +345,28 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
 _EMAIL_IN_TEXT = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
+#: the street part of an address written in a text, from the street name to the door: "建国路88号
+#: 3号楼2单元501室", "88 Jianguo Road"; the province, city and district before it stay, as in
+#: :func:`mask_address`
+_STREET_IN_TEXT = re.compile(
+    r"[^\s省市区县旗，,。；;：:！!？?（）()、]{1,15}?(?:路|街|大道|大街|巷|弄|胡同|里)"
+    r"\s*[\d一二三四五六七八九十百零〇-]+\s*(?:号|弄)"
+    r"(?:\s*[\dA-Za-z一二三四五六七八九十-]+\s*(?:号楼|幢|栋|座|单元|层|楼|室|号|户))*"
+    r"|(?<![\w])\d+[A-Za-z]?(?:\s+[A-Z][a-z]+)+\s+(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Boulevard|Blvd)\b\.?"
+)
 
 
 def mask_in_text(s: str | None) -> str:
     """Free text with the personal data people type into it masked: mainland mobile numbers
-    ("13812345678" -> "138****5678"), e-mail addresses ("li.lei@qq.com" -> "l***@qq.com") and
-    18-digit resident ID numbers (birth date hidden). Everything else is left as written."""
+    ("13812345678" -> "138****5678"), e-mail addresses ("li.lei@qq.com" -> "l***@qq.com"),
+    18-digit resident ID numbers (birth date hidden) and the street part of an address ("北京市
+    朝阳区建国路88号" -> "北京市朝阳区****"). Everything else is left as written."""
     if not s:
         return ""
     text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]), str(s))
     text = _EMAIL_IN_TEXT.sub(r"\1***@\2", text)
-    return _ID_IN_TEXT.sub(r"\1********\2", text)
+    text = _ID_IN_TEXT.sub(r"\1********\2", text)
+    return _STREET_IN_TEXT.sub("****", text)
 
 
 def mask_name(s: str | None) -> str:

@@ -19,6 +19,8 @@ TEXT = {
     "case_reassigned": _("A case was reassigned to you"),
     "case_escalated": _("A case needs platform review"),
     "ruling_appealed": _("A ruling was appealed"),
+    "sent_to_platform": _("The case went to the platform to decide"),
+    "ruling_recorded": _("The platform ruled on the case"),
     "sla_warning": _("SLA deadline approaching"),
     "sla_breached": _("SLA deadline missed"),
     "sla_warning_supervisor": _("SLA deadline approaching (for supervisors)"),

@@ -375,7 +375,7 @@ class RemedyKind(models.TextChoices):
 class CompensationBasis(models.TextChoices):
     """The legal basis of a compensation; its ceiling is :mod:`marketguard.complaints.compensation`."""
 
-    GOODWILL = "goodwill", _("Agreed compensation (at most the price paid)")
+    GOODWILL = "goodwill", _("Goodwill compensation (at most the price paid)")
     FRAUD = (
         "fraud",
         _("Fraud: three times the price, at least 500 yuan (Consumer Rights Protection Law art. 55)"),

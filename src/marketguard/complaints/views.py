@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,7 +39,7 @@ from marketguard.complaints.models import (
     Ruling,
 )
 from marketguard.core import languages
-from marketguard.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from marketguard.core.errors import DomainError, InvalidInput, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
 from marketguard.core.text import plain
@@ -282,9 +282,11 @@ class _Input:
 
 
 def _error_page(request, exc: DomainError):
-    if isinstance(exc, NotFound):
-        raise Http404(exc.message)
-    return render(request, "complaints/error.html", {"message": exc.message}, status=exc.status)
+    """The app's own page for a refusal, 404 included (not Django's: in development that one
+    lists every URL of the site)."""
+    return render(
+        request, "complaints/error.html", {"message": exc.message, "status": exc.status}, status=exc.status
+    )
 
 
 def _field(exc: DomainError) -> str:
@@ -441,6 +443,17 @@ def _timeline(cv) -> list[dict]:
     return entries
 
 
+def _span_text(span: timedelta) -> str:
+    """A span as the live countdowns write it ("1d 23h", "5h 12m", "40m")."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    days, hours, mins = minutes // 1440, minutes // 60, minutes % 60
+    if days:
+        return pgettext("countdown", "%(d)sd %(h)sh") % {"d": days, "h": hours % 24}
+    if hours:
+        return pgettext("countdown", "%(h)sh %(m)sm") % {"h": hours, "m": mins}
+    return pgettext("countdown", "%(m)sm") % {"m": mins}
+
+
 def _clocks(cv, now) -> list[dict]:
     out = []
     for target, clock in cv.clocks.items():
@@ -453,6 +466,10 @@ def _clocks(cv, now) -> list[dict]:
                 "state_label": STATE_TEXT.get(state, state),
                 "deadline": clock.deadline(now),
                 "met_at": clock.met_at,
+                # a paused clock has no deadline yet (it moves while the wait lasts): what is left
+                "paused_text": _("%(t)s left once it runs again") % {"t": _span_text(clock.remaining(now))}
+                if state == "paused"
+                else "",
             }
         )
     return out
@@ -541,12 +558,20 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "triage_reasons": _triage_reasons(case) if platform else [],
         "sla_policy_label": selectors.policy_label(case, language) if platform else "",
         "consumer_language": dict(settings.LANGUAGES).get(services.consumer_language(case), ""),
+        # what the consumer was asked for (merchants' files are their own: "something else")
         "material_choices": [
             (i.code, i.label(language), i.required) for i in materials.checklist(case.problem_type, case.kind)
-        ],
+        ]
+        if cv.party != Party.MERCHANT
+        else [],
+        # the proposal form starts at what the consumer asked for
+        "asked_remedy": {CaseKind.REFUND_ONLY: RemedyKind.REFUND}.get(case.kind, case.kind),
         "remedy_kinds": RemedyKind.choices,
         "compensation_bases": CompensationBasis.choices,
-        "handover_agents": list(services.agents_by_load(exclude=case.owner_id)) if can["hand_over"] else [],
+        # another agent than the one who owns it, or who is handing it over
+        "handover_agents": [a for a in services.agents_by_load(exclude=case.owner_id) if a.pk != request.user.pk]
+        if can["hand_over"]
+        else [],
         "outcomes": Ruling.Outcome.choices,
         "open_proposals": [p for p in cv.proposals if p.status == Proposal.Status.OPEN],
         "filed": request.GET.get("filed") == "1",

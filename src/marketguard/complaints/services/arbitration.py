@@ -30,6 +30,7 @@ from marketguard.complaints.services.common import (
     _require_party,
     _save,
     _tell_consumer,
+    _tell_parties,
     _to_platform,
     _when,
     case_payload,
@@ -136,6 +137,9 @@ def record_ruling(
         raise InvalidInput(_("Unknown remedy."), field="remedy")
     if outcome != Ruling.Outcome.MERCHANT and not remedy:
         raise InvalidInput(_("Say what the merchant must do."), field="remedy")
+    if outcome == Ruling.Outcome.MERCHANT and remedy:
+        # upheld for the merchant: nothing is ordered, and nothing must read as if it were
+        raise InvalidInput(_("A ruling for the merchant orders no remedy: choose “None”."), field="remedy")
     fen = _amount(amount, "amount")
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
@@ -154,8 +158,7 @@ def record_ruling(
         basis = ""
         if remedy:
             _check_remedy_amount(case, remedy, fen, "amount")
-            if outcome != Ruling.Outcome.MERCHANT:  # upheld for the merchant: nothing is granted
-                basis = _compensation_basis(case, remedy, fen, compensation_basis)
+            basis = _compensation_basis(case, remedy, fen, compensation_basis)
         now = timezone.now()
         t = timeouts()
         ruling = Ruling.objects.create(
@@ -184,6 +187,7 @@ def record_ruling(
         )
         case.appeal_deadline = ruling.appeal_deadline
         fields.append("appeal_deadline")
+        _tell_parties(case, "ruling_recorded")
         if replaced:
             _event(case, "remedies_superseded", actor, party, {"count": replaced, "ruling": ruling.pk})
             audit.record(

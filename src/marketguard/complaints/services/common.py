@@ -479,6 +479,7 @@ def _to_platform(case: Case, party: str) -> list[str]:
         "case_escalated",
         {"number": case.number},
     )
+    _tell_parties(case, "sent_to_platform", but=party)
     events.publish("case.escalated", aggregate=case, payload={**case_payload(case), "by": party})
     return ["escalated_at", "auto_approve_at"]
 
@@ -616,6 +617,15 @@ def _tell_the_others(case: Case, party: str, kind: str) -> None:
     if party not in (Party.AGENT, Party.ARBITRATOR) and case.owner_id and case.owner.is_active:
         _alert([case.owner], case, kind, {"number": case.number, "party": party})
     if party != Party.MERCHANT and case.merchant_since:
+        _notify_merchant(case, kind)
+
+
+def _tell_parties(case: Case, kind: str, *, but: str = "") -> None:
+    """Alert the consumer and, once the case is with the merchant, the merchant's staff (not the
+    side that acted): a step of the case that concerns both, on their alerts page."""
+    if but != Party.CONSUMER and case.consumer_id and case.consumer.is_active:
+        _alert([case.consumer], case, kind, {"number": case.number})
+    if but != Party.MERCHANT and case.merchant_since:
         _notify_merchant(case, kind)
 
 

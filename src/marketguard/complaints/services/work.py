@@ -53,7 +53,14 @@ from marketguard.complaints.services.common import (
     timeouts,
 )
 from marketguard.core import audit, languages
-from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from marketguard.core.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
 
@@ -100,7 +107,15 @@ def take_case(*, actor, number: str, version: int | None = None) -> Case:
 
 def hand_over_case(*, actor, number: str, to_username: str, reason: str, version: int | None = None) -> Case:
     """An explicit, recorded handover to another agent (by the owner or an admin)."""
-    reason = _clean_text(reason, "reason", limit=500)
+    errors = [] if (to_username or "").strip() else [
+        FieldError(field="to_username", message=_("Choose the agent who takes the case over."), code="invalid_input")
+    ]
+    try:
+        reason = _clean_text(reason, "reason", limit=500)
+    except InvalidInput as exc:  # both said at once when both are missing
+        errors += exc.errors
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.AGENT)
@@ -109,8 +124,6 @@ def hand_over_case(*, actor, number: str, to_username: str, reason: str, version
             raise PermissionDenied(
                 _("Only the responsible agent or an admin may hand this case over."), code="NOT_OWNER"
             )
-        if not (to_username or "").strip():
-            raise InvalidInput(_("Choose the agent who takes the case over."), field="to_username")
         target = User.objects.filter(username=to_username, role=Role.AGENT, is_active=True).first()
         if target is None:
             raise InvalidInput(_("No active agent with this username."), field="to_username")
@@ -435,12 +448,8 @@ def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str)
         )
         if granted + amount > limit:
             raise InvalidInput(
-                _("On this basis (%(basis)s) compensation is at most %(limit)s in all; %(left)s left.")
-                % {
-                    "basis": CompensationBasis(basis).label,
-                    "limit": format_yuan(limit),
-                    "left": format_yuan(max(limit - granted, 0)),
-                },
+                _("On the basis chosen, compensation for this purchase is at most %(limit)s in all; %(left)s left.")
+                % {"limit": format_yuan(limit), "left": format_yuan(max(limit - granted, 0))},
                 code="COMPENSATION_EXCEEDS_LIMIT",
                 field="amount",
             )

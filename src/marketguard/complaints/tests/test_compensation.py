@@ -270,9 +270,13 @@ def test_losses_from_an_injury_do_not_use_up_the_fraud_ceiling(world):
     assert ruling.amount_fen == 59_700
 
 
-def test_a_ruling_for_the_merchant_is_not_held_to_a_compensation_ceiling(world):
+def test_a_ruling_for_the_merchant_orders_nothing(world):
     w = world
     case = _compensation_case(w)
     _under_review(w, case)
-    ruling = _rule(w, case, "merchant_upheld", "compensation", "5000.00")
+    # ... and names no remedy at all: one would read as ordered when nothing is
+    with pytest.raises(InvalidInput) as err:
+        _rule(w, case, "merchant_upheld", "compensation", "5000.00")
+    assert err.value.errors[0].field == "remedy"
+    ruling = _rule(w, case, "merchant_upheld", "", None)
     assert ruling.outcome == "merchant_upheld" and not Remedy.objects.filter(case=case).exists()

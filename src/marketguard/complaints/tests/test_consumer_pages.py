@@ -16,6 +16,8 @@ from PIL import Image
 from marketguard.complaints import services
 from marketguard.complaints.models import Case, Evidence
 from marketguard.core import languages
+from marketguard.core.models import Role
+from marketguard.core.testing import factories
 
 from .test_services import _agreed_return, _file
 
@@ -210,7 +212,6 @@ def test_the_dashboard_says_why_a_ranking_is_empty(world):
 
 def test_an_older_order_than_those_listed_can_be_chosen_or_typed(world):
     from marketguard.complaints.views import INTAKE_ORDERS
-    from marketguard.core.testing import factories
 
     w = world
     for _ in range(INTAKE_ORDERS):  # newer than the world's order, which drops off the list
@@ -234,8 +235,6 @@ def test_an_older_order_than_those_listed_can_be_chosen_or_typed(world):
 
 
 def test_a_cancelled_order_says_so_in_the_list(world):
-    from marketguard.core.testing import factories
-
     w = world
     cancelled = factories.order(buyer_obj=w.buyer, paid_fen=2_000)
     cancelled.status = "cancelled"
@@ -360,8 +359,6 @@ def test_a_control_character_in_the_order_asked_for_is_no_error(world):
 
 
 def test_a_typed_order_and_another_chosen_in_the_list_are_refused_naming_the_typed_one(world):
-    from marketguard.core.testing import factories
-
     w = world
     other = factories.order(buyer_obj=w.buyer, paid_fen=3_000)
     consumer = _client(w.consumer)
@@ -421,3 +418,86 @@ def test_a_refused_comment_is_shown_at_its_field(world):
     page = response.content.decode()
     assert response.status_code == 422
     assert 'href="#err-rate-comment"' in page and 'id="err-rate-comment"' in page
+
+
+# --- from the review of the staff and merchant pages ----------------------------------------------
+
+
+def test_an_address_typed_in_the_description_is_masked_for_the_merchant(world):
+    w = world
+    case = _file(w, description="杯子有裂缝。我的电话13812345678，地址北京市朝阳区建国路88号").case
+    page = _client(w.merchant).get(_detail(case)).content.decode()
+    assert "建国路88号" not in page and "北京市朝阳区****" in page
+    assert "建国路88号" in _client(w.agent).get(_detail(case)).content.decode()  # the platform sees it
+
+
+def test_both_parties_are_alerted_when_the_platform_takes_the_case_and_rules(world):
+    from marketguard.complaints.models import Alert
+
+    w = world
+    case = _file(w).case
+    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
+    services.start_review(actor=w.arbitrator, number=case.number)
+    services.record_ruling(
+        actor=w.arbitrator,
+        number=case.number,
+        outcome="consumer_upheld",
+        reasons="见证据",
+        remedy="refund",
+        amount="199.00",
+    )
+    kinds = lambda user: set(Alert.objects.filter(recipient=user, case=case).values_list("kind", flat=True))  # noqa: E731
+    assert {"sent_to_platform", "ruling_recorded"} <= kinds(w.consumer)
+    assert "ruling_recorded" in kinds(w.merchant) and "sent_to_platform" not in kinds(w.merchant)  # it asked
+
+
+def test_a_hand_over_names_every_missing_field_and_offers_only_other_agents(world):
+    from marketguard.core.errors import InvalidInput
+
+    w = world
+    case = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差").case
+    with pytest.raises(InvalidInput) as err:
+        services.hand_over_case(actor=w.agent, number=case.number, to_username="", reason="")
+    assert {e.field for e in err.value.errors} == {"to_username", "reason"}
+    other = factories.user(Role.AGENT, display_name="王客服")
+    page = _client(w.agent).get(_detail(case)).content.decode()
+    options = re.search(r'<select id="handover-to".*?</select>', page, re.S)[0]
+    assert "王客服" in options and f'value="{w.agent.username}"' not in options and other.username in options
+
+
+def test_a_case_one_may_not_see_is_the_apps_own_not_found_page(world):
+    w = world
+    case = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差").case
+    stranger = factories.user(Role.MERCHANT_STAFF, merchant_obj=factories.merchant())
+    response = _client(stranger).get(_detail(case))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Not found" in page and "URLconf" not in page
+
+
+def test_a_paused_clock_says_what_is_left_not_a_moving_date(world):
+    w = world
+    case = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差").case
+    services.request_materials(
+        actor=w.agent, number=case.number, items=["problem_description"], reason="请补充"
+    )
+    page = _client(w.agent).get(_detail(case)).content.decode()
+    paused = re.findall(r'data-testid="clock-paused">([^<]*)<', page)
+    assert paused and all("left once it runs again" in p for p in paused)
+
+
+def test_the_merchant_reads_its_own_wording(world):
+    w = world
+    case, _remedy = _agreed_return(w)
+    page = _client(w.merchant).get(_detail(case)).content.decode()
+    assert "The consumer sends it back by" in page and "<dt>Send back by</dt>" not in page
+    assert 'id="evidence-material"' not in page  # the consumer's checklist is not the merchant's
+    assert 'id="evidence-material"' in _client(w.consumer).get(_detail(case)).content.decode()
+
+
+def test_the_proposal_form_starts_at_what_the_consumer_asked_for(world):
+    w = world
+    case = _file(w, kind="return_refund").case
+    page = _client(w.merchant).get(_detail(case)).content.decode()
+    select = re.search(r'<select id="propose-remedy".*?</select>', page, re.S)[0]
+    assert re.search(r'<option value="return_refund" selected>', select)
