@@ -51,7 +51,14 @@ class SlaPolicyRowAdmin(admin.ModelAdmin):
 
 @admin.register(ComplaintRules)
 class ComplaintRulesAdmin(admin.ModelAdmin):
-    list_display = ["id", "duplicate_window_hours", "auto_close_days", "reopen_days", "retention_years"]
+    list_display = [
+        "id",
+        "duplicate_window_hours",
+        "auto_close_days",
+        "reopen_days",
+        "retention_years",
+        "food_categories",
+    ]
 
 
 @admin.register(Case)

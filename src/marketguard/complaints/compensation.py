@@ -32,6 +32,14 @@ LIMITS: dict[str, tuple[int, int] | None] = {
 }
 #: Bases that need a personal-safety case.
 NEEDS_SAFETY: frozenset[str] = frozenset({"injury"})
+#: Bases only for food (the categories the complaint rules name as food).
+NEEDS_FOOD: frozenset[str] = frozenset({"food_safety"})
+
+
+def bases_for(*, safety: bool, food: bool) -> tuple[str, ...]:
+    """The bases a case may be compensated on: injury on a personal-safety case, unsafe food for
+    food."""
+    return tuple(b for b in BASES if (safety or b not in NEEDS_SAFETY) and (food or b not in NEEDS_FOOD))
 
 
 def ceiling(basis: str, paid_fen: int | None) -> int | None:

@@ -768,10 +768,25 @@ class ComplaintRules(models.Model):
         default=3,
         validators=[MinValueValidator(3)],  # E-commerce Law art. 31: at least 3 years
     )
+    food_categories = models.CharField(
+        _("food categories"),
+        max_length=500,
+        default="C02",
+        blank=True,
+        help_text=_(
+            "Category codes, separated by commas, whose goods (sub-categories included) are food: "
+            "compensation on the unsafe-food basis is offered only for them."
+        ),
+    )
 
     class Meta:
         verbose_name = _("complaint rules")
         verbose_name_plural = _("complaint rules")
+
+    def is_food(self, category) -> bool:
+        """Whether goods of this category are food (it or a parent is one of `food_categories`)."""
+        codes = [c.strip() for c in self.food_categories.split(",") if c.strip()]
+        return category is not None and any(f"/{code}/" in category.path for code in codes)
 
     def clean(self) -> None:
         """Refuse timeouts or triage rules that would not load (the field and the reason named)."""

@@ -50,6 +50,7 @@ from marketguard.complaints.services.common import (
     _when,
     case_link,
     consumer_language,
+    rules,
     timeouts,
 )
 from marketguard.core import audit, languages
@@ -107,9 +108,17 @@ def take_case(*, actor, number: str, version: int | None = None) -> Case:
 
 def hand_over_case(*, actor, number: str, to_username: str, reason: str, version: int | None = None) -> Case:
     """An explicit, recorded handover to another agent (by the owner or an admin)."""
-    errors = [] if (to_username or "").strip() else [
-        FieldError(field="to_username", message=_("Choose the agent who takes the case over."), code="invalid_input")
-    ]
+    errors = (
+        []
+        if (to_username or "").strip()
+        else [
+            FieldError(
+                field="to_username",
+                message=_("Choose the agent who takes the case over."),
+                code="invalid_input",
+            )
+        ]
+    )
     try:
         reason = _clean_text(reason, "reason", limit=500)
     except InvalidInput as exc:  # both said at once when both are missing
@@ -431,6 +440,11 @@ def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str)
         raise InvalidInput(
             _("Personal injury is a basis only on a personal-safety case."), field="compensation_basis"
         )
+    if basis in compensation.NEEDS_FOOD and not rules().is_food(case.category):
+        raise InvalidInput(
+            _("The unsafe-food basis is for food: these goods are not in a food category."),
+            field="compensation_basis",
+        )
     limit = compensation.ceiling(basis, case.paid_amount_fen)
     if limit is not None and amount is not None:
         if case.order_item_id:
@@ -448,7 +462,9 @@ def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str)
         )
         if granted + amount > limit:
             raise InvalidInput(
-                _("On the basis chosen, compensation for this purchase is at most %(limit)s in all; %(left)s left.")
+                _(
+                    "On the basis chosen, compensation for this purchase is at most %(limit)s in all; %(left)s left."
+                )
                 % {"limit": format_yuan(limit), "left": format_yuan(max(limit - granted, 0))},
                 code="COMPENSATION_EXCEEDS_LIMIT",
                 field="amount",

@@ -7,6 +7,7 @@ from django.test import Client
 from marketguard.complaints import compensation, services
 from marketguard.complaints.models import Case, Proposal, Remedy
 from marketguard.core.errors import InvalidInput
+from marketguard.core.models import Role
 
 from .test_case_rules import _rule
 from .test_services import _file
@@ -280,3 +281,49 @@ def test_a_ruling_for_the_merchant_orders_nothing(world):
     assert err.value.errors[0].field == "remedy"
     ruling = _rule(w, case, "merchant_upheld", "", None)
     assert ruling.outcome == "merchant_upheld" and not Remedy.objects.filter(case=case).exists()
+
+
+def test_the_unsafe_food_basis_is_for_food_and_each_case_is_offered_only_its_bases(world):
+    from marketguard.core.testing import factories
+
+    w = world
+    case = _compensation_case(w)  # a cup: not food
+    with pytest.raises(InvalidInput) as err:
+        services.make_proposal(
+            actor=w.merchant,
+            number=case.number,
+            remedy="compensation",
+            amount="1000.00",
+            compensation_basis="food_safety",
+        )
+    assert err.value.errors[0].field == "compensation_basis"
+    merchant = Client(HTTP_ACCEPT_LANGUAGE="en")
+    merchant.force_login(w.merchant)
+    select = (
+        merchant.get(f"/cases/{case.number}/")
+        .content.decode()
+        .split('id="propose-basis"')[1]
+        .split("</select>")[0]
+    )
+    assert (
+        'value="fraud"' in select and 'value="food_safety"' not in select and 'value="injury"' not in select
+    )
+    # food (a sub-category of the configured food category C02): ten times the price
+    food = factories.category(parent=factories.category(external_id="C02"), external_id="C0201")
+    snack = factories.product(category_obj=food, price_fen=5_000)
+    order = factories.order(buyer_obj=w.buyer, product_obj=snack, paid_fen=5_000)
+    eaten = _file(
+        w,
+        kind="compensation",
+        order_external_id=order.external_id,
+        description="零食过期变质",
+        amount_claimed="500.00",
+    ).case
+    proposal = services.make_proposal(
+        actor=factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant),
+        number=eaten.number,
+        remedy="compensation",
+        amount="1000.00",  # the 1,000 yuan floor of the Food Safety Law
+        compensation_basis="food_safety",
+    )
+    assert proposal.compensation_basis == "food_safety"
