@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from marketguard.catalog import services as catalog
 from marketguard.catalog.models import OrderStatus
 from marketguard.complaints import alerts as alerts_text
-from marketguard.complaints import compensation, materials, selectors, services, workflow
+from marketguard.complaints import materials, selectors, services, workflow
 from marketguard.complaints.models import (
     Case,
     CaseKind,
@@ -567,11 +567,13 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         # the proposal form starts at what the consumer asked for
         "asked_remedy": {CaseKind.REFUND_ONLY: RemedyKind.REFUND}.get(case.kind, case.kind),
         "remedy_kinds": RemedyKind.choices,
-        # the bases this case may be compensated on (injury: safety cases; unsafe food: food)
+        # the bases this case may be compensated on (injury: safety cases; unsafe food: food),
+        # each with what may still be granted on it for this purchase
         "compensation_bases": [
-            (b, CompensationBasis(b).label)
-            for b in compensation.bases_for(safety=case.safety, food=services.rules().is_food(case.category))
-        ],
+            (b, CompensationBasis(b).label, left) for b, left in services.compensation_room(case)
+        ]
+        if can["propose"] or can["rule"]
+        else [],
         # another agent than the one who owns it, or who is handing it over
         "handover_agents": [
             a for a in services.agents_by_load(exclude=case.owner_id) if a.pk != request.user.pk

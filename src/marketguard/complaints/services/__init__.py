@@ -67,6 +67,7 @@ from marketguard.complaints.services.sweep import SweepReport, sweep  # noqa: F4
 from marketguard.complaints.services.work import (  # noqa: F401
     acknowledge_case,
     add_evidence,
+    compensation_room,
     decide_proposal,
     execute_remedy,
     forward_to_merchant,

@@ -425,6 +425,37 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
         )
 
 
+def _compensation_granted(case: Case) -> int:
+    """Compensation (fen) granted for this case's purchase (the item, else the order) on every
+    case about it, that counts against the statutory ceilings: not lapsed or replaced, not for an
+    injury's losses."""
+    if case.order_item_id:
+        purchase = Q(case__order_item_id=case.order_item_id)
+    elif case.order_id:
+        purchase = Q(case__order_id=case.order_id)
+    else:
+        purchase = Q(case=case)
+    return (
+        Remedy.objects.filter(purchase, kind=RemedyKind.COMPENSATION)
+        .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
+        .exclude(compensation_basis__in=compensation.NEEDS_SAFETY)
+        .aggregate(s=Sum("amount_fen"))["s"]
+        or 0
+    )
+
+
+def compensation_room(case: Case) -> list[tuple[str, int | None]]:
+    """(basis, what may still be granted on it in fen, None for no ceiling) for each basis this
+    case may be compensated on: shown beside the amount before anyone proposes or rules."""
+    bases = compensation.bases_for(safety=case.safety, food=rules().is_food(case.category))
+    granted = _compensation_granted(case)
+    out = []
+    for basis in bases:
+        limit = compensation.ceiling(basis, case.paid_amount_fen)
+        out.append((basis, None if limit is None else max(limit - granted, 0)))
+    return out
+
+
 def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str) -> str:
     """The legal basis a compensation is given on ('' for any other remedy, whatever was sent),
     checked against its ceiling (:mod:`marketguard.complaints.compensation`) for all the
@@ -447,19 +478,7 @@ def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str)
         )
     limit = compensation.ceiling(basis, case.paid_amount_fen)
     if limit is not None and amount is not None:
-        if case.order_item_id:
-            purchase = Q(case__order_item_id=case.order_item_id)
-        elif case.order_id:
-            purchase = Q(case__order_id=case.order_id)
-        else:
-            purchase = Q(case=case)
-        granted = (
-            Remedy.objects.filter(purchase, kind=RemedyKind.COMPENSATION)
-            .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
-            .exclude(compensation_basis__in=compensation.NEEDS_SAFETY)
-            .aggregate(s=Sum("amount_fen"))["s"]
-            or 0
-        )
+        granted = _compensation_granted(case)
         if granted + amount > limit:
             raise InvalidInput(
                 _(

@@ -308,6 +308,8 @@ def test_the_unsafe_food_basis_is_for_food_and_each_case_is_offered_only_its_bas
     assert (
         'value="fraud"' in select and 'value="food_safety"' not in select and 'value="injury"' not in select
     )
+    # what each basis still allows for this purchase, before anyone types an amount
+    assert "¥199.00 left" in select and "¥597.00 left" in select
     # food (a sub-category of the configured food category C02): ten times the price
     food = factories.category(parent=factories.category(external_id="C02"), external_id="C0201")
     snack = factories.product(category_obj=food, price_fen=5_000)
