@@ -434,18 +434,10 @@ def test_an_address_typed_in_the_description_is_masked_for_the_merchant(world):
 def test_both_parties_are_alerted_when_the_platform_takes_the_case_and_rules(world):
     from marketguard.complaints.models import Alert
 
+    from .test_case_rules import _ruled
+
     w = world
-    case = _file(w).case
-    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
-    services.start_review(actor=w.arbitrator, number=case.number)
-    services.record_ruling(
-        actor=w.arbitrator,
-        number=case.number,
-        outcome="consumer_upheld",
-        reasons="见证据",
-        remedy="refund",
-        amount="199.00",
-    )
+    case = _ruled(w)  # the merchant asked the platform to step in; it ruled a refund
     kinds = lambda user: set(Alert.objects.filter(recipient=user, case=case).values_list("kind", flat=True))  # noqa: E731
     assert {"sent_to_platform", "ruling_recorded"} <= kinds(w.consumer)
     assert "ruling_recorded" in kinds(w.merchant) and "sent_to_platform" not in kinds(w.merchant)  # it asked
