@@ -347,6 +347,7 @@ class RemedyOut(Schema):
     kind: str
     source: str
     amount_fen: int | None
+    compensation_basis: str
     status: str
     due_at: datetime | None
     payment_reference: str

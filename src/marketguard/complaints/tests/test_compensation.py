@@ -172,6 +172,10 @@ def test_the_api_takes_and_shows_the_basis(world, api):
     assert ok.status_code == 201 and ok.json()["compensation_basis"] == "fraud"
     seen = api(w.consumer).get(f"cases/{case.number}").json()
     assert [p["compensation_basis"] for p in seen["proposals"]] == ["fraud"]
+    accepted = api(w.consumer).post(f"{path}/{ok.json()['id']}/accept", {})
+    assert accepted.status_code == 200
+    seen = api(w.consumer).get(f"cases/{case.number}").json()
+    assert [(r["kind"], r["compensation_basis"]) for r in seen["remedies"]] == [("compensation", "fraud")]
 
 
 def test_the_case_page_offers_the_basis_and_names_it_on_the_proposal(world):
