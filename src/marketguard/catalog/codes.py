@@ -345,14 +345,18 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
 _EMAIL_IN_TEXT = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
-#: the street part of an address written in a text, from the street name to the door: "建国路88号
-#: 3号楼2单元501室", "88 Jianguo Road"; the province, city and district before it stay, as in
-#: :func:`mask_address`
+#: the street part of an address written in a text, from the street name to the door ("建国路88号
+#: 3号楼2单元501室", "88 Jianguo Road"), only where it reads as an address: after a province,
+#: city, district or town, or after a word that introduces one (地址, 寄到, ship to, live at...);
+#: the part before it stays, as in :func:`mask_address`. "直播间里18号下单", "胡同3号炸酱面" and
+#: "2 Large Street Lamps" are not addresses.
 _STREET_IN_TEXT = re.compile(
-    r"[^\s省市区县旗，,。；;：:！!？?（）()、]{1,15}?(?:路|街|大道|大街|巷|弄|胡同|里)"
-    r"\s*[\d一二三四五六七八九十百零〇-]+\s*(?:号|弄)"
+    r"((?:省|市|区|县|镇|乡|地址|住址|寄到|寄往|寄回|送到|住在)[：:\s]*)"
+    r"[^\s省市区县镇乡，,。；;：:！!？?（）()、“”\"]{1,12}?(?:路|街|大道|大街|巷|胡同)"
+    r"\s*[\d一二三四五六七八九十百零〇-]+\s*号"
     r"(?:\s*[\dA-Za-z一二三四五六七八九十-]+\s*(?:号楼|幢|栋|座|单元|层|楼|室|号|户))*"
-    r"|(?<![\w])\d+[A-Za-z]?(?:\s+[A-Z][a-z]+)+\s+(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Boulevard|Blvd)\b\.?"
+    r"|((?:\b(?:[Tt]o|[Aa]t|[Aa]ddress|[Aa]ddr\.?)\b:?)\s+)"
+    r"\d+[A-Za-z]?(?:\s+[A-Z][a-z]+)+\s+(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Boulevard|Blvd)\b\.?"
 )
 
 
@@ -366,7 +370,7 @@ def mask_in_text(s: str | None) -> str:
     text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]), str(s))
     text = _EMAIL_IN_TEXT.sub(r"\1***@\2", text)
     text = _ID_IN_TEXT.sub(r"\1********\2", text)
-    return _STREET_IN_TEXT.sub("****", text)
+    return _STREET_IN_TEXT.sub(lambda m: (m[1] or m[2] or "") + "****", text)
 
 
 def mask_name(s: str | None) -> str:

@@ -54,10 +54,10 @@ def ceiling(basis: str, paid_fen: int | None) -> int | None:
     return max(multiple * paid_fen, floor)
 
 
-def claim_ceiling(paid_fen: int | None, *, safety: bool) -> int | None:
-    """The largest compensation a consumer may claim at intake: the highest statutory ceiling
-    without injury; none when someone was hurt or the price is not known."""
+def claim_ceiling(paid_fen: int | None, *, safety: bool, food: bool = True) -> int | None:
+    """The largest compensation a consumer may claim at intake: the highest statutory ceiling of
+    the bases the goods allow; none when someone was hurt or the price is not known."""
     if safety:
         return None
-    limits = [ceiling(b, paid_fen) for b in BASES if b not in NEEDS_SAFETY]
+    limits = [ceiling(b, paid_fen) for b in bases_for(safety=False, food=food)]
     return None if None in limits else max(limits)

@@ -789,7 +789,9 @@ class ComplaintRules(models.Model):
         return category is not None and any(f"/{code}/" in category.path for code in codes)
 
     def clean(self) -> None:
-        """Refuse timeouts or triage rules that would not load (the field and the reason named)."""
+        """Refuse timeouts or triage rules that would not load, and food category codes that name
+        no category (the field and the reason named)."""
+        from marketguard.catalog.models import Category
         from marketguard.complaints import sla, triage
 
         checks = (
@@ -797,6 +799,13 @@ class ComplaintRules(models.Model):
             ("triage", triage.TriageRules.from_dict),
         )
         errors = {}
+        # a code with no category would silently turn the unsafe-food basis off
+        codes = [c.strip() for c in (self.food_categories or "").split(",") if c.strip()]
+        known = set(Category.objects.filter(external_id__in=codes).values_list("external_id", flat=True))
+        if set(codes) - known:
+            errors["food_categories"] = _("No category with the code: %(codes)s") % {
+                "codes": ", ".join(sorted(set(codes) - known))
+            }
         for name, load in checks:
             value = getattr(self, name)
             if not isinstance(value, dict):

@@ -320,9 +320,17 @@ def test_masked_address_never_shows_the_street():
         ("寄到上海市浦东新区世纪大道100号3号楼2单元501室，谢谢", "寄到上海市浦东新区****，谢谢"),
         ("杭州市西湖区文三路 478 号", "杭州市西湖区****"),
         ("Ship to 88 Jianguo Road, Beijing", "Ship to ****, Beijing"),
-        # ... and nothing that only looks like one
+        ("I live at 12 Baker Street.", "I live at ****"),
+        # ... and nothing that only looks like one: dates, product and store names, quantities
         ("鞋子穿了3天就开胶了，走了5里路", "鞋子穿了3天就开胶了，走了5里路"),
         ("第2号商品有问题，1号线地铁站附近", "第2号商品有问题，1号线地铁站附近"),
+        ("我在直播间里18号下单的", "我在直播间里18号下单的"),
+        ("京东自营店里5号买的奶粉", "京东自营店里5号买的奶粉"),
+        ("产品名称：老北京胡同3号炸酱面", "产品名称：老北京胡同3号炸酱面"),
+        ("店铺名叫幸福里8号", "店铺名叫幸福里8号"),
+        ("在南京路步行街100号店买的", "在南京路步行街100号店买的"),
+        ("of 2 Large Street Lamps", "of 2 Large Street Lamps"),
+        ("2 Wall Street Journal subscriptions", "2 Wall Street Journal subscriptions"),
         ("", ""),
     ],
 )

@@ -365,13 +365,21 @@ def submit_case(
             kind=kind,
             problem_type=ProblemType.SAFETY if safety_confirmed else (problem_type or None),
         )
-        limit = compensation.claim_ceiling(paid, safety=assessment.safety)
+        food = rules().is_food(category)
+        limit = compensation.claim_ceiling(paid, safety=assessment.safety, food=food)
         if kind == CaseKind.COMPENSATION and amount is not None and limit is not None and amount > limit:
             # a claim is not decided here; a mistyped one (19900 for 199.00) is stopped
             raise InvalidInput(
-                _(
-                    "Without anyone hurt, compensation can be at most %(limit)s (ten times the price, "
-                    "at least 1,000 yuan). If someone was hurt, say so in the description."
+                (
+                    _(
+                        "Without anyone hurt, compensation can be at most %(limit)s (ten times the price, "
+                        "at least 1,000 yuan). If someone was hurt, say so in the description."
+                    )
+                    if food
+                    else _(
+                        "Without anyone hurt, compensation can be at most %(limit)s (three times the price, "
+                        "at least 500 yuan). If someone was hurt, say so in the description."
+                    )
                 )
                 % {"limit": format_yuan(limit)},
                 code="COMPENSATION_EXCEEDS_LIMIT",

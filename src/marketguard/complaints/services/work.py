@@ -425,30 +425,33 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
         )
 
 
-def _compensation_granted(case: Case) -> int:
+def _compensation_granted(case: Case, *, but_pending_here: bool = False) -> int:
     """Compensation (fen) granted for this case's purchase (the item, else the order) on every
     case about it, that counts against the statutory ceilings: not lapsed or replaced, not for an
-    injury's losses."""
+    injury's losses. `but_pending_here`: leave out this case's remedies still to be carried out
+    (a new ruling replaces them)."""
     if case.order_item_id:
         purchase = Q(case__order_item_id=case.order_item_id)
     elif case.order_id:
         purchase = Q(case__order_id=case.order_id)
     else:
         purchase = Q(case=case)
-    return (
+    granted = (
         Remedy.objects.filter(purchase, kind=RemedyKind.COMPENSATION)
         .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
         .exclude(compensation_basis__in=compensation.NEEDS_SAFETY)
-        .aggregate(s=Sum("amount_fen"))["s"]
-        or 0
     )
+    if but_pending_here:
+        granted = granted.exclude(case=case, status=Remedy.Status.PENDING)
+    return granted.aggregate(s=Sum("amount_fen"))["s"] or 0
 
 
-def compensation_room(case: Case) -> list[tuple[str, int | None]]:
+def compensation_room(case: Case, *, ruling: bool = False) -> list[tuple[str, int | None]]:
     """(basis, what may still be granted on it in fen, None for no ceiling) for each basis this
-    case may be compensated on: shown beside the amount before anyone proposes or rules."""
+    case may be compensated on: shown beside the amount before anyone proposes or rules (a
+    ruling replaces what an earlier one ordered and is not yet done)."""
     bases = compensation.bases_for(safety=case.safety, food=rules().is_food(case.category))
-    granted = _compensation_granted(case)
+    granted = _compensation_granted(case, but_pending_here=ruling)
     out = []
     for basis in bases:
         limit = compensation.ceiling(basis, case.paid_amount_fen)

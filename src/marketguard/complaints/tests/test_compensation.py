@@ -150,10 +150,11 @@ def test_a_mistyped_claim_is_refused_at_intake_naming_the_field(world):
     before = Case.objects.count()
     with pytest.raises(InvalidInput) as err:
         _file(w, kind="compensation", description="虚假宣传，要求赔偿", amount_claimed="19900.00")
-    assert err.value.errors[0].field == "amount_claimed" and "¥1,990.00" in err.value.message
+    # a cup is not food: three times the price (at least ¥500) is the most any basis allows
+    assert err.value.errors[0].field == "amount_claimed" and "¥597.00" in err.value.message
     assert Case.objects.count() == before
-    # up to ten times the price is a claim the platform weighs
-    assert _file(w, kind="compensation", description="虚假宣传，要求赔偿", amount_claimed="1990.00").case.pk
+    # up to that, a claim is the platform's to weigh
+    assert _file(w, kind="compensation", description="虚假宣传，要求赔偿", amount_claimed="597.00").case.pk
 
 
 def test_the_api_takes_and_shows_the_basis(world, api):
@@ -333,3 +334,15 @@ def test_the_unsafe_food_basis_is_for_food_and_each_case_is_offered_only_its_bas
         compensation_basis="food_safety",
     )
     assert proposal.compensation_basis == "food_safety"
+
+
+def test_the_room_shown_to_an_arbitrator_leaves_out_what_a_new_ruling_replaces(world):
+    w = world
+    case = _compensation_case(w)
+    offer = services.make_proposal(
+        actor=w.merchant, number=case.number, remedy="compensation", amount="150.00"
+    )
+    services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=offer.pk, accept=True)
+    assert dict(services.compensation_room(case))["goodwill"] == 4_900  # 150 of 199 pending
+    # a ruling on this case replaces what is still to be carried out here
+    assert dict(services.compensation_room(case, ruling=True))["goodwill"] == 19_900

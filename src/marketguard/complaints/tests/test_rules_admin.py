@@ -103,9 +103,25 @@ def test_bad_timeouts_or_triage_rules_are_refused_with_the_field():
     rules = ComplaintRules.objects.get(id=1)
     rules.timeouts = {"auto_approve_refund_only": "never"}
     rules.triage = {"amount_raise": 5}
+    rules.food_categories = ""  # no catalog here (see the test below)
     with pytest.raises(ValidationError) as refused:
         rules.full_clean()
     assert set(refused.value.message_dict) == {"timeouts", "triage"}
+
+
+def test_food_category_codes_must_name_categories():
+    from marketguard.core.testing import factories
+
+    food = factories.category(external_id="C02")
+    rules = ComplaintRules.objects.get(id=1)
+    rules.food_categories = "C02, c02x"
+    with pytest.raises(ValidationError) as refused:
+        rules.full_clean()
+    assert "c02x" in refused.value.message_dict["food_categories"][0]
+    rules.food_categories = "C02"
+    rules.full_clean()
+    assert rules.is_food(factories.category(parent=food)) and not rules.is_food(factories.category())
+    assert not rules.is_food(None)
     rules.timeouts = {"auto_approve_refund_only": "PT96H"}
     rules.triage = {}
     rules.full_clean()

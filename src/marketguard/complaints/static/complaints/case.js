@@ -52,6 +52,7 @@
       [basis, amount, remedySelect].forEach(function (el) {
         if (el) el.addEventListener(el === amount ? "input" : "change", function () { checkCeiling(basis); });
       });
+      checkCeiling(basis); // a refused form comes back with its amount: said at once
     });
   }
   document.addEventListener("DOMContentLoaded", function () { wireCeilings(document); });
