@@ -12,29 +12,13 @@ from marketguard.complaints import services
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
+from . import test_layout
 from .test_complaints_e2e import _sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(new_context):
-    """phone(locale) -> a page on a phone-sized screen in a fresh browser context."""
-    contexts = []
-
-    def make(locale: str = "zh-CN"):
-        context = new_context(locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.set_viewport_size(PHONE)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+# the phone-sized pages of test_layout.py: phone(locale) -> a 390 x 844 page in its own context
+phone = test_layout.open_page
 
 
 def _world():
@@ -51,14 +35,9 @@ def _world():
     return consumer, order, case
 
 
-def _fits(page, width: int = PHONE["width"]):
+def _fits(page, width: int = test_layout.PHONE["width"]):
     """Neither the page nor a table cell reaches past the right edge; the header spans the screen."""
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px"
-    right = page.locator("main table.list td").evaluate_all(
-        "tds => Math.max(0, ...tds.map(td => td.getBoundingClientRect().right))"
-    )
-    assert right <= width, f"{page.url}: a table cell ends at {right} px"
+    test_layout._fits(page, width)
     assert page.locator(".topbar").evaluate("el => el.getBoundingClientRect().width") == width
 
 

@@ -44,6 +44,17 @@ def _compensation_case(w, **kw):
     ).case
 
 
+def _offer(w, case, amount, basis="", *, actor=None):
+    """A compensation proposed on `case` (by the merchant's staff unless `actor` is given)."""
+    return services.make_proposal(
+        actor=actor or w.merchant,
+        number=case.number,
+        remedy="compensation",
+        amount=amount,
+        compensation_basis=basis,
+    )
+
+
 def _under_review(w, case):
     services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
     services.start_review(actor=w.arbitrator, number=case.number)
@@ -66,24 +77,18 @@ def test_without_a_basis_compensation_is_at_most_the_price(world):
     w = world
     case = _compensation_case(w)
     with pytest.raises(InvalidInput) as err:
-        services.make_proposal(actor=w.merchant, number=case.number, remedy="compensation", amount="300.00")
+        _offer(w, case, "300.00")
     assert err.value.errors[0].field == "amount" and err.value.code == "COMPENSATION_EXCEEDS_LIMIT"
     assert "¥199.00" in err.value.message
     assert not Proposal.objects.filter(case=case).exists()
-    ok = services.make_proposal(actor=w.merchant, number=case.number, remedy="compensation", amount="199.00")
+    ok = _offer(w, case, "199.00")
     assert ok.compensation_basis == "goodwill"
 
 
 def test_fraud_allows_three_times_the_price_in_all(world):
     w = world
     case = _compensation_case(w)
-    first = services.make_proposal(
-        actor=w.merchant,
-        number=case.number,
-        remedy="compensation",
-        amount="500.00",
-        compensation_basis="fraud",
-    )
+    first = _offer(w, case, "500.00", "fraud")
     assert first.compensation_basis == "fraud"
     assert case.events.get(type="proposal_made").data["compensation_basis"] == "fraud"
     services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=first.pk, accept=True)
@@ -96,13 +101,7 @@ def test_fraud_allows_three_times_the_price_in_all(world):
     services.reopen_case(actor=w.consumer, number=case.number, reason="还有运费损失")
     services.forward_to_merchant(actor=w.agent, number=case.number)
     with pytest.raises(InvalidInput) as err:
-        services.make_proposal(
-            actor=w.merchant,
-            number=case.number,
-            remedy="compensation",
-            amount="100.00",
-            compensation_basis="fraud",
-        )
+        _offer(w, case, "100.00", "fraud")
     assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT" and "¥97.00" in err.value.message
 
 
@@ -110,13 +109,7 @@ def test_personal_injury_only_on_a_safety_case_and_without_a_ceiling(world):
     w = world
     case = _compensation_case(w)
     with pytest.raises(InvalidInput) as err:
-        services.make_proposal(
-            actor=w.merchant,
-            number=case.number,
-            remedy="compensation",
-            amount="50.00",
-            compensation_basis="injury",
-        )
+        _offer(w, case, "50.00", "injury")
     assert err.value.errors[0].field == "compensation_basis"
     hurt = _file(
         w,
@@ -186,13 +179,7 @@ def test_the_case_page_offers_the_basis_and_names_it_on_the_proposal(world):
     merchant.force_login(w.merchant)
     page = merchant.get(f"/cases/{case.number}/").content.decode()
     assert 'name="compensation_basis"' in page and "three times the price" in page
-    services.make_proposal(
-        actor=w.merchant,
-        number=case.number,
-        remedy="compensation",
-        amount="597.00",
-        compensation_basis="fraud",
-    )
+    _offer(w, case, "597.00", "fraud")
     consumer = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     consumer.force_login(w.consumer)
     page = consumer.get(f"/cases/{case.number}/").content.decode()
@@ -205,12 +192,8 @@ def test_the_case_page_offers_the_basis_and_names_it_on_the_proposal(world):
 def test_one_agreement_closes_the_other_open_proposals(world):
     w = world
     case = _compensation_case(w)
-    mine = services.make_proposal(
-        actor=w.consumer, number=case.number, remedy="compensation", amount="199.00"
-    )
-    theirs = services.make_proposal(
-        actor=w.merchant, number=case.number, remedy="compensation", amount="150.00"
-    )
+    mine = _offer(w, case, "199.00", actor=w.consumer)
+    theirs = _offer(w, case, "150.00")
     services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=theirs.pk, accept=True)
     mine.refresh_from_db()
     assert mine.status == Proposal.Status.SUPERSEDED  # it can no longer be accepted on top
@@ -227,14 +210,10 @@ def _with_merchant(w, case):
 def test_a_proposal_is_held_to_the_ceiling_again_when_accepted(world):
     w = world
     first = _compensation_case(w)
-    offer = services.make_proposal(
-        actor=w.merchant, number=first.number, remedy="compensation", amount="150.00"
-    )
+    offer = _offer(w, first, "150.00")
     # meanwhile a second case about the same purchase is granted 100
     second = _with_merchant(w, _compensation_case(w))
-    granted = services.make_proposal(
-        actor=w.merchant, number=second.number, remedy="compensation", amount="100.00"
-    )
+    granted = _offer(w, second, "100.00")
     services.decide_proposal(actor=w.consumer, number=second.number, proposal_id=granted.pk, accept=True)
     with pytest.raises(InvalidInput) as err:
         services.decide_proposal(actor=w.consumer, number=first.number, proposal_id=offer.pk, accept=True)
@@ -249,14 +228,12 @@ def test_the_ceiling_is_for_the_purchase_across_cases(world):
     services.decide_proposal(
         actor=w.consumer,
         number=first.number,
-        proposal_id=services.make_proposal(
-            actor=w.merchant, number=first.number, remedy="compensation", amount="199.00"
-        ).pk,
+        proposal_id=_offer(w, first, "199.00").pk,
         accept=True,
     )
     second = _with_merchant(w, _compensation_case(w))
     with pytest.raises(InvalidInput) as err:
-        services.make_proposal(actor=w.merchant, number=second.number, remedy="compensation", amount="1.00")
+        _offer(w, second, "1.00")
     assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT"
 
 
@@ -294,13 +271,7 @@ def test_the_unsafe_food_basis_is_for_food_and_each_case_is_offered_only_its_bas
     w = world
     case = _compensation_case(w)  # a cup: not food
     with pytest.raises(InvalidInput) as err:
-        services.make_proposal(
-            actor=w.merchant,
-            number=case.number,
-            remedy="compensation",
-            amount="1000.00",
-            compensation_basis="food_safety",
-        )
+        _offer(w, case, "1000.00", "food_safety")
     assert err.value.errors[0].field == "compensation_basis"
     merchant = Client(HTTP_ACCEPT_LANGUAGE="en")
     merchant.force_login(w.merchant)
@@ -326,22 +297,15 @@ def test_the_unsafe_food_basis_is_for_food_and_each_case_is_offered_only_its_bas
         description="零食过期变质",
         amount_claimed="500.00",
     ).case
-    proposal = services.make_proposal(
-        actor=factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant),
-        number=eaten.number,
-        remedy="compensation",
-        amount="1000.00",  # the 1,000 yuan floor of the Food Safety Law
-        compensation_basis="food_safety",
-    )
+    shop = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant)
+    proposal = _offer(w, eaten, "1000.00", "food_safety", actor=shop)  # the Food Safety Law's ¥1,000 floor
     assert proposal.compensation_basis == "food_safety"
 
 
 def test_the_room_shown_to_an_arbitrator_leaves_out_what_a_new_ruling_replaces(world):
     w = world
     case = _compensation_case(w)
-    offer = services.make_proposal(
-        actor=w.merchant, number=case.number, remedy="compensation", amount="150.00"
-    )
+    offer = _offer(w, case, "150.00")
     services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=offer.pk, accept=True)
     assert dict(services.compensation_room(case))["goodwill"] == 4_900  # 150 of 199 pending
     # a ruling on this case replaces what is still to be carried out here

@@ -30,17 +30,13 @@
   document.addEventListener("htmx:afterSwap", function (event) { wire(event.target); });
   // The amount against what the chosen basis still allows (its option's data-left, in fen): said
   // as it is typed, before the form is sent (the service refuses it all the same).
-  function yuanToFen(text) {
-    var clean = String(text).trim().replace(/^[¥￥]/, "").replace(/,/g, "");
-    return /^(\d+\.?\d{0,2}|\.\d{1,2})$/.test(clean) ? Math.round(parseFloat(clean) * 100) : null;
-  }
   function checkCeiling(basis) {
     var amount = document.getElementById(basis.dataset.amount);
     var over = document.getElementById(basis.dataset.over);
     var option = basis.options[basis.selectedIndex];
     if (!amount || !over) return;
     var left = option && option.dataset.left !== undefined ? parseInt(option.dataset.left, 10) : null;
-    var fen = yuanToFen(amount.value);
+    var fen = window.MarketGuard.yuanToFen(amount.value);
     var shown = !basis.closest("[hidden]");
     over.hidden = !(shown && left !== null && fen !== null && fen > left);
   }

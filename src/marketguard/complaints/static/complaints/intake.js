@@ -59,10 +59,7 @@
   if (!form) return;
   var checks = {
     id_description: function (v) { return v.trim() !== ""; },
-    id_amount: function (v) {  // as the server reads it: "129.9", "1,299.00", "¥59", ".5"
-      var text = v.trim().replace(/^[¥￥]/, "").replace(/,/g, "");
-      return v.trim() === "" || /^(\d+\.?\d{0,2}|\.\d{1,2})$/.test(text);
-    },
+    id_amount: function (v) { return v.trim() === "" || window.MarketGuard.yuanToFen(v) !== null; },
   };
   form.addEventListener("submit", function (event) {
     var first = null;

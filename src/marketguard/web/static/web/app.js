@@ -1,6 +1,13 @@
 // MarketGuard UI helpers. htmx sends the CSRF token from the <body hx-headers> attribute.
 (function () {
   "use strict";
+  // An amount in yuan as the server reads it (core.money.parse_yuan: "129.9", "1,299.00", "¥59",
+  // ".5"), in fen; null when it is not one. Shared with the pages' own scripts.
+  window.MarketGuard = window.MarketGuard || {};
+  window.MarketGuard.yuanToFen = function (text) {
+    var clean = String(text).trim().replace(/^[¥￥]/, "").replace(/,/g, "");
+    return /^(\d+\.?\d{0,2}|\.\d{1,2})$/.test(clean) ? Math.round(parseFloat(clean) * 100) : null;
+  };
   // Live countdowns: <time data-deadline="ISO">; updated every 30 s, in the page language (the
   // units come translated in data-days / data-hours / data-minutes). A day or more is counted in
   // days and hours, with the date itself after them (the date is also the title); under a day in
