@@ -540,22 +540,12 @@ def _save_category(row: dict, parent: Category | None, *, actor, source: str) ->
     before = audit.snapshot(category) if category else None
     if category is None:
         category = Category(external_id=row["external_id"])
-    if parent is not None and (
-        parent.pk == category.pk or (category.pk and f"/{category.external_id}/" in parent.path)
-    ):
+    if parent is not None and category.pk is not None and parent.is_under(category):
         raise RowProblem("parent_external_id", "a category cannot be its own ancestor")
-    old_path = category.path
     for key in ("name_zh", "name_en", "risk_level", "attribute_template", "no_reason_return"):
         setattr(category, key, row[key])
     category.parent = parent
-    category.path = (parent.path if parent else "/") + f"{category.external_id}/"
-    category.depth = parent.depth + 1 if parent else 0
-    category.save()
-    if old_path and old_path != category.path:
-        for child in Category.objects.filter(path__startswith=old_path).exclude(pk=category.pk):
-            child.path = category.path + child.path[len(old_path) :]
-            child.depth = child.path.count("/") - 2
-            child.save(update_fields=["path", "depth", "updated_at"])
+    category.save()  # path and depth follow the parent; sub-categories move along
     after = audit.snapshot(category)
     b, a = audit.changed(before, after) if before else (None, after)
     audit.record(actor=actor, action="upserted", obj=category, before=b, after=a, reason=source)

@@ -7,6 +7,7 @@ Money is integer fen. Times are aware UTC.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -114,8 +115,37 @@ class Category(Timestamped):
     def __str__(self) -> str:
         return self.name_zh
 
+    def save(self, *args, **kwargs):
+        """Path and depth follow the parent and the code, however the row is saved (import, API,
+        admin); a category moved or recoded takes its sub-categories along."""
+        old_path = self.path
+        self.path = (self.parent.path if self.parent else "/") + f"{self.external_id}/"
+        self.depth = self.parent.depth + 1 if self.parent else 0
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "path", "depth"}
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            for pk, path in (
+                Category.objects.filter(path__startswith=old_path)
+                .exclude(pk=self.pk)
+                .values_list("pk", "path")
+            ):
+                moved = self.path + path[len(old_path) :]
+                Category.objects.filter(pk=pk).update(path=moved, depth=moved.count("/") - 2)
+
+    def clean(self):
+        super().clean()
+        if self.parent is not None and self.pk is not None and self.parent.is_under(self):
+            raise ValidationError(
+                {"parent": _("A category cannot be placed under itself or one of its sub-categories.")}
+            )
+
     def display_name(self, language: str) -> str:
         return self.name_en if language.startswith("en") and self.name_en else self.name_zh
+
+    def is_under(self, other: Category) -> bool:
+        """This category is `other` or one of its sub-categories (at any depth)."""
+        return self.pk == other.pk or f"/{other.external_id}/" in self.path
 
 
 class ProductStatus(models.TextChoices):

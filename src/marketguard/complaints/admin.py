@@ -4,10 +4,11 @@ from django.utils.translation import ngettext
 
 from marketguard.complaints import services
 from marketguard.complaints.models import Case, ComplaintRules, OutgoingMail, ReplyTemplate, SlaPolicyRow
+from marketguard.core.admin import AuditedAdmin
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(AuditedAdmin):
     """Read-only: the outbox as sent (or not). Given-up mail can be sent again."""
 
     list_display = ["created_at", "case", "to_address", "subject", "notice", "status", "attempts", "sent_at"]
@@ -37,20 +38,20 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReplyTemplate)
-class ReplyTemplateAdmin(admin.ModelAdmin):
+class ReplyTemplateAdmin(AuditedAdmin):
     list_display = ["slug", "title_zh", "title_en", "audience", "order", "active"]
     list_editable = ["order", "active"]
     list_filter = ["audience", "active"]
 
 
 @admin.register(SlaPolicyRow)
-class SlaPolicyRowAdmin(admin.ModelAdmin):
+class SlaPolicyRowAdmin(AuditedAdmin):
     list_display = ["name", "order", "active"]
     list_editable = ["order", "active"]
 
 
 @admin.register(ComplaintRules)
-class ComplaintRulesAdmin(admin.ModelAdmin):
+class ComplaintRulesAdmin(AuditedAdmin):
     list_display = [
         "id",
         "duplicate_window_hours",

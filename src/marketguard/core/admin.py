@@ -1,7 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from marketguard.core import audit, context
 from marketguard.core.models import (
     ApiToken,
     AuditEntry,
@@ -13,9 +18,111 @@ from marketguard.core.models import (
     WebhookSubscription,
 )
 
+# Kept out of the trail: a changed secret is recorded as changed, its value never.
+SECRET_FIELDS = frozenset({"password", "digest", "secret", "claim_token"})
+HIDDEN = "[hidden]"
+
+
+def _stored(obj) -> dict | None:
+    """The row as it is in the database now (before the admin's form is saved over it)."""
+    if obj.pk is None:
+        return None
+    row = type(obj)._default_manager.filter(pk=obj.pk).first()
+    return audit.snapshot(row) if row is not None else None
+
+
+def _related(obj) -> dict:
+    """Many-to-many fields as the names of what they hold (a user's groups and permissions)."""
+    return {f.name: sorted(str(o) for o in getattr(obj, f.name).all()) for f in obj._meta.many_to_many}
+
+
+def _admin_entry(request, obj, action: str, before: dict | None, after: dict | None):
+    before, after = audit.changed(before, after) if before and after else (before, after)
+    for side in (before, after):
+        for name in SECRET_FIELDS & set(side or ()):
+            side[name] = HIDDEN
+    return audit.entry(actor=request.user, action=action, obj=obj, before=before, after=after, reason="admin")
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every add, change and delete made in the admin (its forms, the list's editable columns, the
+    inlines, the delete action) goes to the audit trail in the same transaction, with what changed:
+    master data (rules, SLA policies, categories, users and their roles) changes nowhere unrecorded."""
+
+    def save_model(self, request, obj, form, change):
+        obj._audit_before = _stored(obj) | _related(obj) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """After the row (save_model), its many-to-many fields (a user's groups and permissions)
+        and inlines: one entry for the row with all that changed on it."""
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        before, after = getattr(obj, "_audit_before", None), audit.snapshot(obj) | _related(obj)
+        if change and before == after:
+            return
+        action = "admin_changed" if change else "admin_created"
+        audit.append([_admin_entry(request, obj, action, before, after)])
+
+    def save_formset(self, request, form, formset, change):
+        # before values of the rows an inline changes or deletes, read before they are written
+        before = {f.instance.pk: _stored(f.instance) for f in formset.initial_forms if f.has_changed()}
+        before.update({f.instance.pk: _stored(f.instance) for f in formset.deleted_forms})
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            entries = [
+                _admin_entry(request, o, "admin_created", None, audit.snapshot(o))
+                for o in formset.new_objects
+            ]
+            entries += [
+                _admin_entry(request, o, "admin_changed", before.get(o.pk), audit.snapshot(o))
+                for o, _fields in formset.changed_objects
+            ]
+            entries += [
+                _admin_entry(request, o, "admin_deleted", before.get(o.pk) or audit.snapshot(o), None)
+                for o in formset.deleted_objects
+            ]
+            audit.append(entries)
+
+    def delete_model(self, request, obj):
+        entry = _admin_entry(request, obj, "admin_deleted", audit.snapshot(obj), None)
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            audit.append([entry])
+
+    def delete_queryset(self, request, queryset):
+        entries = [_admin_entry(request, o, "admin_deleted", audit.snapshot(o), None) for o in queryset]
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            audit.append(entries)
+
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" page: the new password is recorded as set (never its hash)."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            audit.record(
+                actor=context.current_actor(),  # the signed-in admin (request middleware)
+                action="admin_password_set",
+                obj=user,
+                after={"password": HIDDEN, "usable": user.has_usable_password()},
+                reason="admin",
+            )
+        return user
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdmin, BaseGroupAdmin):
+    pass
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ["username", "display_name", "role", "merchant", "lab", "is_active"]
     list_filter = ["role", "is_active"]
     fieldsets = [
@@ -23,6 +130,11 @@ class UserAdmin(BaseUserAdmin):
         (_("MarketGuard"), {"fields": ["role", "merchant", "lab", "display_name", "preferred_language"]}),
     ]
     autocomplete_fields = ["merchant"]
+    change_password_form = AuditedPasswordChangeForm
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():  # the password and its audit entry together
+            return super().user_change_password(request, id, form_url)
 
 
 @admin.register(AuditEntry)
@@ -49,13 +161,13 @@ class CalendarDayInline(admin.TabularInline):
 
 
 @admin.register(CalendarConfig)
-class CalendarConfigAdmin(admin.ModelAdmin):
+class CalendarConfigAdmin(AuditedAdmin):
     list_display = ["name", "timezone", "is_default", "statutory_region"]
     inlines = [CalendarDayInline]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "expires_at", "revoked_at"]
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
 

@@ -38,13 +38,10 @@ def store(merchant_obj=None, **kw) -> Store:
 def category(parent=None, **kw) -> Category:
     i = n()
     code = kw.pop("external_id", f"TC{i:04d}")
-    path = (parent.path if parent else "/") + f"{code}/"
-    return Category.objects.create(
+    return Category.objects.create(  # path and depth follow the parent (Category.save)
         **{
             "external_id": code,
             "parent": parent,
-            "path": path,
-            "depth": parent.depth + 1 if parent else 0,
             "name_zh": f"类目{i}",
             "name_en": f"Category {i}",
             **kw,
