@@ -492,7 +492,9 @@ def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
     t = timeouts()
     case.merchant_since = now
     case.intervention_allowed_at = now + t.merchant_response_for_intervention
-    case.intervention_deadline = now + t.intervention_window
+    # a merchant who never answers: 15 days from when intervention became possible (a decision
+    # of the merchant's moves it on, see work._decision_made)
+    case.intervention_deadline = case.intervention_allowed_at + t.intervention_window
     if case.kind == CaseKind.REFUND_ONLY and case.problem_type != ProblemType.NO_REASON_RETURN:
         # (a no-reason return read from the text of a refund-only request is never approved
         # without the goods coming back: the merchant answers it)

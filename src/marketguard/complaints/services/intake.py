@@ -34,6 +34,7 @@ from marketguard.complaints.services.common import (
     PREFIX,
     _alert,
     _amount,
+    _claim,
     _clean_text,
     _due,
     _event,
@@ -432,6 +433,8 @@ def submit_case(
                 {"of": duplicate.number},
                 visibility=CaseEvent.Visibility.PLATFORM,
             )
+        if actor is not None and actor.role == Role.AGENT:
+            _claim(case, actor, Party.AGENT)  # 首问负责制: the agent who took the call or chat owns it
         if case.safety:
             _safety_response(case)
         if kind in AFTER_SALES_KINDS and case.merchant_id and duplicate is None:
@@ -513,9 +516,10 @@ def check_no_reason_return(*, order: Order | None, category: Category | None, no
 
 
 def _safety_response(case: Case) -> list[str]:
-    """Personal safety: top priority, an agent assigned at once, quality inspectors alerted."""
+    """Personal safety: top priority, an agent assigned at once (unless the agent who took the call
+    owns it already), quality inspectors alerted."""
     fields = []
-    agent = _least_loaded_agent()
+    agent = _least_loaded_agent() if case.owner_id is None else None
     if agent is not None:
         case.owner, case.owner_since = agent, timezone.now()
         fields += ["owner", "owner_since"]

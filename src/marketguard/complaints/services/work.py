@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from marketguard.catalog.models import OrderStatus
 from marketguard.complaints import compensation, materials, workflow
 from marketguard.complaints.models import (
     Case,
@@ -242,6 +243,16 @@ def _merchant_answered(case: Case, actor) -> list[str]:
     return fields
 
 
+def _decision_made(case: Case) -> list[str]:
+    """The merchant proposed a solution, or a proposal was rejected: the consumer's 15 days to
+    ask the platform to step in count from this decision (never shortened)."""
+    until = timezone.now() + timeouts().intervention_window
+    if case.intervention_deadline is not None and case.intervention_deadline >= until:
+        return []
+    case.intervention_deadline = until
+    return ["intervention_deadline"]
+
+
 def _end_pause(case: Case) -> list[str]:
     """The consumer answered: the clocks run again, and the merchant's own timers (automatic
     approval, the consumer's right to ask for intervention and its 15 days) are moved on by the
@@ -389,18 +400,35 @@ def add_evidence(
 REFUNDS = (RemedyKind.REFUND, RemedyKind.RETURN_REFUND)
 
 
-def refundable_left(case: Case) -> int | None:
-    """What may still be refunded on this case (fen): what was paid less the refunds done or to
-    do (lapsed and replaced ones were never paid). None when the payment is not known."""
-    if case.paid_amount_fen is None:
-        return None
-    refunded = (
-        case.remedies.filter(kind__in=REFUNDS)
+def _refunded(purchase: Q) -> int:
+    """Refunds (fen) done or to do on the cases matching `purchase` (lapsed and replaced ones
+    were never paid)."""
+    return (
+        Remedy.objects.filter(purchase, kind__in=REFUNDS)
         .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
         .aggregate(s=Sum("amount_fen"))["s"]
         or 0
     )
-    return case.paid_amount_fen - refunded
+
+
+def refundable_left(case: Case) -> int | None:
+    """What may still be refunded for this case's purchase (fen): what was paid less the refunds
+    on every case about it, so a second case on goods refunded already refunds nothing more. An
+    item's case is held to the item and to its order (a whole-order case refunds items too); an
+    order the marketplace reports refunded has nothing left. None when the payment is not known."""
+    if case.paid_amount_fen is None:
+        return None
+    if case.order_id is None:
+        return case.paid_amount_fen - _refunded(Q(case=case))
+    order = case.order
+    if order.status == OrderStatus.REFUNDED:
+        return 0
+    if case.order_item_id is None:
+        return case.paid_amount_fen - _refunded(Q(case__order_id=case.order_id))
+    left = case.paid_amount_fen - _refunded(Q(case__order_item_id=case.order_item_id))
+    if order.paid_amount_fen is not None:
+        left = min(left, order.paid_amount_fen - _refunded(Q(case__order_id=case.order_id)))
+    return left
 
 
 def _filed_just_now_by(case: Case, actor) -> bool:
@@ -419,7 +447,8 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
     left = refundable_left(case) if remedy in REFUNDS else None
     if left is not None and amount > left:
         raise InvalidInput(
-            _("A refund cannot exceed what was paid (%(left)s left).") % {"left": format_yuan(max(left, 0))},
+            _("A refund cannot exceed what was paid less what is refunded for it already (%(left)s left).")
+            % {"left": format_yuan(max(left, 0))},
             code="REFUND_EXCEEDS_PAYMENT",
             field=field,
         )
@@ -517,7 +546,7 @@ def make_proposal(
         basis = _compensation_basis(case, remedy, fen, compensation_basis)
         fields = _claim(case, actor, party) + _first_response(case, party)
         if party == Party.MERCHANT:
-            fields += _merchant_answered(case, actor)
+            fields += _merchant_answered(case, actor) + _decision_made(case)
         case.proposals.filter(party=party, status=Proposal.Status.OPEN).update(
             status=Proposal.Status.SUPERSEDED
         )
@@ -600,6 +629,7 @@ def decide_proposal(
                 compensation_basis=basis,
             )
         else:
+            fields += _decision_made(case)
             audit.record(
                 actor=actor,
                 action="proposal_rejected",

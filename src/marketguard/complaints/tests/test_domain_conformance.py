@@ -136,3 +136,31 @@ def test_new_years_day_2027_is_not_a_working_day_for_the_business_clocks():
         "extra_evidence", datetime(2026, 12, 31, 17, 0, tzinfo=SH), business_calendar=calendar
     )
     assert due.astimezone(SH).date() != date(2027, 1, 1)
+
+
+# --- platform intervention: the 15 days ------------------------------------------------------------
+
+
+def test_the_15_days_to_ask_for_intervention_count_from_the_merchants_decision(world):
+    """ "Intervention can be requested within 15 days" (domain/after-sales-rules.md), counted from
+    the merchant's decision, a rejection or a proposed solution (sla.TIMEOUT_ANCHORS, the help
+    article): a proposal made on day 10 and rejected on day 14 leaves until day 29."""
+    w = world
+    start = timezone.now()
+    case = _file(w).case
+    with time_machine.travel(start + timedelta(days=10), tick=False):
+        proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="repair")
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False)
+    with time_machine.travel(start + timedelta(days=28), tick=False):
+        services.request_intervention(actor=w.consumer, number=case.number, reason="协商不成")
+
+
+def test_a_silent_merchant_leaves_15_days_from_when_intervention_became_possible(world):
+    """With no answer, intervention is possible 24 h after the request reached the merchant, and
+    the 15 days run from then: day 15 and a half is still in time."""
+    w = world
+    start = timezone.now()
+    case = _file(w, kind="exchange", amount_claimed=None).case
+    with time_machine.travel(start + timedelta(days=15, hours=12), tick=False):
+        services.request_intervention(actor=w.consumer, number=case.number, reason="商家不理")

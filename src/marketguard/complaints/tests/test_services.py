@@ -197,6 +197,30 @@ def test_safety_complaint_is_top_priority_assigned_and_inspectors_alerted(world)
     assert case.first_response_due - case.created_at <= timedelta(hours=1)
 
 
+def test_the_agent_who_takes_a_call_owns_the_case_it_files(world):
+    """首问负责制: the first agent in contact with the consumer follows the case to its end, also
+    when the call is about someone's safety (no other agent is picked)."""
+    w = world
+    for description in ("电话投诉：杯子漏水，质量问题", "电话投诉：充电宝起火，手被烫伤了"):
+        case = _file(
+            w,
+            kind="complaint",
+            channel="hotline",
+            actor=w.agent2,
+            buyer_external_id=w.buyer.external_id,
+            description=description,
+        ).case
+        assert case.owner == w.agent2
+        how = case.events.get(type="owner_assigned").data["how"]
+        assert how == "first_contact"
+        with pytest.raises(Conflict):
+            services.post_message(actor=w.agent, number=case.number, body="我来处理")
+    assert (
+        case.safety and Alert.objects.filter(recipient=w.inspector, kind="safety_signal", case=case).exists()
+    )
+    assert not Alert.objects.filter(recipient=w.agent, kind="safety_case_assigned").exists()
+
+
 def test_negated_safety_words_do_not_raise_alarm(world):
     case = _file(world, kind="complaint", description="包装破损但没有起火，也没有人受伤，就是外壳裂了").case
     assert not case.safety and case.priority != "P1"

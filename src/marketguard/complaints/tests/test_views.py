@@ -1101,10 +1101,10 @@ def test_the_merchant_says_returned_goods_are_not_intact_on_the_case_page(world)
     assert "Returned goods not intact: sent to the platform" in html and "鞋底有明显磨损" in html
 
 
-def test_files_sent_with_a_hotline_safety_case_are_kept_when_another_agent_gets_it(world):
+def test_files_sent_with_a_hotline_safety_case_are_kept_and_the_agent_on_the_call_owns_it(world):
     w = world
     factories.user(Role.AGENT)  # a second agent, with no cases
-    busy = _file(w)  # the recording agent already owns a case: the safety case goes to the other one
+    busy = _file(w)  # the recording agent is the busier one, and still owns the call (首问负责制)
     services.take_case(actor=w.agent, number=busy.number)
     agent = _client(w.agent)
     response = agent.post(
@@ -1121,7 +1121,7 @@ def test_files_sent_with_a_hotline_safety_case_are_kept_when_another_agent_gets_
     )
     assert response.status_code == 302
     case = Case.objects.exclude(pk=busy.pk).get(buyer=w.buyer, channel="hotline")
-    assert case.safety and case.owner != w.agent
+    assert case.safety and case.owner == w.agent
     assert Evidence.objects.filter(case=case, filename="call-notes.txt").exists()
 
 
