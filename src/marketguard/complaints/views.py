@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketguard.catalog import services as catalog
+from marketguard.catalog.codes import mask_in_text
 from marketguard.catalog.models import OrderStatus
 from marketguard.complaints import alerts as alerts_text
 from marketguard.complaints import materials, selectors, services, workflow
@@ -395,6 +397,9 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return f"{data.get('file', '')}: {data.get('reason', '')}"
     if t == "case_submitted":
         return str(CHANNEL_TEXT.get(data.get("channel"), ""))
+    if t == "mail_refused":  # the mail as it came, for the agent to judge
+        said = " ".join(f"{data.get('subject', '')} — {data.get('text', '')}".split())
+        return f"{data.get('reason', '')} «{mask_in_text(Truncator(said).chars(500))}»"  # unverified
     if t == "case_routed_to_merchant" or t == "case_triaged":
         return ""
     reason = data.get("reason", "")

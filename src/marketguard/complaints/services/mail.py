@@ -89,6 +89,10 @@ _REFUSED_TEXT = {
     "unverified_sender": gettext_lazy(
         "E-mail from %(sender)s was not added: our mail server could not confirm it comes from that address."
     ),
+    "not_an_answer": gettext_lazy(
+        "E-mail from %(sender)s was not added: it answers none of the e-mails we sent to that address, "
+        "so it may not come from the consumer. Read it here and contact the consumer if it matters."
+    ),
 }
 
 
@@ -156,7 +160,7 @@ def _new_case(mail) -> MailResult:
 
 def _reply(quoted: Case, mail) -> MailResult:
     sender = mail.from_address
-    refusal = _refusal(quoted, sender) or _unverified(mail)
+    refusal = _refusal(quoted, sender) or _unverified(mail) or _unanswered(mail)
     if refusal is not None:
         return _refuse(quoted, mail, refusal)
     case = _destination(quoted, sender)
@@ -210,6 +214,21 @@ def _unverified(mail) -> str | None:
     if verifier and not mail.sender_verified(verifier):
         return "unverified_sender"
     return None
+
+
+def _unanswered(mail) -> str | None:
+    """Without a mail server that vouches for the From address (`COMPLAINTS_MAIL_VERIFIER`), a
+    message writes into a case only if it answers an e-mail we sent to that address: its
+    In-Reply-To or References name one of our Message-IDs (random, known only to whoever got the
+    mail). Anyone can write a consumer's address and a case number in a subject; not that."""
+    verifier = (getattr(settings, "COMPLAINTS_MAIL_VERIFIER", "") or "").strip()
+    if verifier:
+        return None  # _unverified has checked the sender
+    refs = {r.strip()[:300] for r in [mail.in_reply_to or "", *mail.references] if r.strip()}
+    ours = OutgoingMail.objects.filter(
+        message_id_header__in=refs, to_address__iexact=mail.from_address, notice=False
+    )
+    return None if refs and mail.from_address and ours.exists() else "not_an_answer"
 
 
 def _refusal(case: Case, sender: str) -> str | None:
@@ -384,6 +403,7 @@ def _record_refusal(case: Case, mail, code: str, text: str) -> None:
             "message_id": (mail.message_id or "")[:300],
             "code": code,
             "reason": str(text),
+            "text": _body(mail)[:2000],  # for the agent to judge (the platform sees it, no one else)
         },
         visibility=CaseEvent.Visibility.PLATFORM,
     )

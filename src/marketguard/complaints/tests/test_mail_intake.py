@@ -61,15 +61,9 @@ def test_maildir_intake_opens_a_case_and_threads_the_reply(tmp_path, capsys):
     assert case.channel == "email" and case.safety and case.priority == "P1"
     assert case.evidence.get().kind == "image"
 
-    reply = mailparse.build_reply(
-        case_number=case.number,
-        to="zhangsan@example.com",
-        subject="Re: 电水壶漏电",
-        text="我们已收到",
-        from_address="service@marketguard.invalid",
-    )
-    reply_id = reply.message_id
-    assert mailparse.parse_message(reply.raw).message_id == reply_id
+    acknowledgement = OutgoingMail.objects.get(case=case)  # what the consumer answers
+    reply_id = acknowledgement.message_id_header
+    assert mailparse.parse_message(acknowledgement.raw.encode()).message_id == reply_id
     box.add(
         _mail(
             "zhangsan@example.com",
@@ -125,7 +119,10 @@ def _filed(subject="吹风机不出热风", text="用了两次就只出冷风了
 
 
 def _reply(case, text, *, sender=CONSUMER, message_id=None) -> bytes:
-    return _msg(sender, f"Re: [{case.number}] {case.title}", text, message_id=message_id)
+    """An answer to the last e-mail the case sent (as a mail program writes it: In-Reply-To)."""
+    ours = OutgoingMail.objects.filter(case=case, notice=False).order_by("-id").first()
+    answered = ours.message_id_header if ours is not None else None
+    return _msg(sender, f"Re: [{case.number}] {case.title}", text, message_id=message_id, in_reply_to=answered)
 
 
 def _mails_to_consumer(case) -> list[str]:
@@ -470,3 +467,30 @@ def test_with_a_verifier_set_an_unconfirmed_new_complaint_is_not_filed_in_a_cons
     result = services.ingest_email(raw=_msg(CONSUMER, "退款", "请把退款打到新账户"))
     assert result.action == "ignored" and result.reason == "unverified_sender"
     assert not Case.objects.exists()
+
+
+def test_without_a_verifier_only_an_answer_to_our_mail_enters_the_case(people, client):
+    """Anyone can put a consumer's address in From and a case number in the subject; only the
+    consumer got our e-mail, whose Message-ID a mail program names when answering it."""
+    consumer, agent = people
+    case = _filed()
+    answer = _reply(case, "照片已补充")  # to our acknowledgement
+    before = case.messages.count()
+    forged = _msg(CONSUMER, f"Re: [{case.number}] {case.title}", "请把退款打到这个新账户 6222 0000 1111")
+    result = services.ingest_email(raw=forged)
+    assert result.action == "refused" and result.reason == "not_an_answer"
+    assert case.messages.count() == before
+    # an answer to our mail to someone else does not do either
+    someone_else = OutgoingMail.objects.create(
+        case=case, to_address="other@example.com", subject="x", message_id_header="<CSX.1@mg.invalid>", raw="x"
+    )
+    guessed = _msg(CONSUMER, f"Re: [{case.number}]", "改地址", in_reply_to=someone_else.message_id_header)
+    assert services.ingest_email(raw=guessed).reason == "not_an_answer"
+    # the agent reads what came, to judge it; the consumer does not see it
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "it answers none of the e-mails we sent to that address" in page and "请把退款打到这个新账户" in page
+    client.force_login(consumer)
+    assert "请把退款打到这个新账户" not in client.get(f"/cases/{case.number}/").content.decode()
+    # the consumer answering our acknowledgement is let in
+    assert services.ingest_email(raw=answer).action == "threaded"
