@@ -14,9 +14,9 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -399,7 +399,7 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return str(CHANNEL_TEXT.get(data.get("channel"), ""))
     if t == "mail_refused":  # the mail as it came, for the agent to judge
         said = " ".join(f"{data.get('subject', '')} — {data.get('text', '')}".split())
-        return f"{data.get('reason', '')} «{mask_in_text(Truncator(said).chars(500))}»"  # unverified
+        return f"«{mask_in_text(Truncator(said).chars(500))}»"  # unverified: masked for everyone
     if t == "case_routed_to_merchant" or t == "case_triaged":
         return ""
     reason = data.get("reason", "")
@@ -408,6 +408,15 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
 
 #: Timeline events that name an agent (by username, in "owner" or "to").
 PEOPLE_EVENTS = ("owner_assigned", "case_handed_over", "case_reassigned")
+
+
+def _event_reason(event) -> str:
+    data = event.data or {}
+    if event.type == "case_handed_over":
+        return ""  # in the detail, with the names
+    if event.type == "mail_refused":
+        return services.mail_refusal_text(data)
+    return data.get("reason", "")
 
 
 def _timeline(cv) -> list[dict]:
@@ -431,7 +440,7 @@ def _timeline(cv) -> list[dict]:
                 "party": PARTY_TEXT.get(e.party, e.party),
                 "system": e.party == Party.SYSTEM or e.actor_id is None,
                 "platform_only": e.visibility == "platform",
-                "reason": (e.data or {}).get("reason", "") if e.type not in ("case_handed_over",) else "",
+                "reason": _event_reason(e),
             }
         )
     for m in cv.messages:

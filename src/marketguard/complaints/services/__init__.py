@@ -61,6 +61,7 @@ from marketguard.complaints.services.mail import (  # noqa: F401
     deliver_mail,
     ingest_email,
     ingest_maildir,
+    mail_refusal_text,
     retry_mail,
 )
 from marketguard.complaints.services.sweep import SweepReport, sweep  # noqa: F401

@@ -96,6 +96,14 @@ _REFUSED_TEXT = {
 }
 
 
+def mail_refusal_text(data: dict) -> str:
+    """Why an e-mail was not added (a `mail_refused` event's data), in the reader's language."""
+    code = data.get("code")
+    if code in _REFUSED_TEXT:
+        return str(_REFUSED_TEXT[code] % {"sender": data.get("from") or "-"})
+    return data.get("reason", "")
+
+
 def ingest_email(*, raw: bytes) -> MailResult:
     """One e-mail. A reply to a case (its number in the subject or references) from the
     consumer of the case threads into it, or into the case it was merged into; one to a

@@ -122,7 +122,9 @@ def _reply(case, text, *, sender=CONSUMER, message_id=None) -> bytes:
     """An answer to the last e-mail the case sent (as a mail program writes it: In-Reply-To)."""
     ours = OutgoingMail.objects.filter(case=case, notice=False).order_by("-id").first()
     answered = ours.message_id_header if ours is not None else None
-    return _msg(sender, f"Re: [{case.number}] {case.title}", text, message_id=message_id, in_reply_to=answered)
+    return _msg(
+        sender, f"Re: [{case.number}] {case.title}", text, message_id=message_id, in_reply_to=answered
+    )
 
 
 def _mails_to_consumer(case) -> list[str]:
@@ -482,14 +484,20 @@ def test_without_a_verifier_only_an_answer_to_our_mail_enters_the_case(people, c
     assert case.messages.count() == before
     # an answer to our mail to someone else does not do either
     someone_else = OutgoingMail.objects.create(
-        case=case, to_address="other@example.com", subject="x", message_id_header="<CSX.1@mg.invalid>", raw="x"
+        case=case,
+        to_address="other@example.com",
+        subject="x",
+        message_id_header="<CSX.1@mg.invalid>",
+        raw="x",
     )
     guessed = _msg(CONSUMER, f"Re: [{case.number}]", "改地址", in_reply_to=someone_else.message_id_header)
     assert services.ingest_email(raw=guessed).reason == "not_an_answer"
     # the agent reads what came, to judge it; the consumer does not see it
     client.force_login(agent)
     page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "it answers none of the e-mails we sent to that address" in page and "请把退款打到这个新账户" in page
+    assert (
+        "it answers none of the e-mails we sent to that address" in page and "请把退款打到这个新账户" in page
+    )
     client.force_login(consumer)
     assert "请把退款打到这个新账户" not in client.get(f"/cases/{case.number}/").content.decode()
     # the consumer answering our acknowledgement is let in
