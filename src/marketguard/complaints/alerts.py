@@ -32,6 +32,11 @@ TEXT = {
     "proposal_received": _("A new proposal"),
     "proposal_accepted": _("A proposal was accepted"),
     "proposal_rejected": _("A proposal was rejected"),
+    "settle_before_ruling": _(
+        "The consumer asked the platform to step in: settle or send your evidence within 24 hours"
+    ),
+    "ready_to_rule": _("The merchant's time to settle is over: the case is ready to rule on"),
+    "materials_overdue": _("Materials asked for were not sent in time"),
 }
 
 #: Kinds e-mailed to the recipient at once (when their account has an address): someone may be
@@ -48,6 +53,8 @@ MAILED = frozenset(
         "sla_breached",
         "sla_breached_supervisor",
         "violation_recorded",
+        "settle_before_ruling",
+        "ready_to_rule",
     }
 )
 

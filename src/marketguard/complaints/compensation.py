@@ -14,6 +14,11 @@ law sets its size by basis:
   the losses shown (medical costs, lost income...), no ceiling from the price; only on a
   personal-safety case.
 
+On ``fraud`` and ``food_safety`` the multiple is what the law awards, not only a ceiling: a
+ruling on them gives it (or the consumer's claim, if less); an agreement may be for less.
+Food Safety Law art. 148 also allows three times the losses, when larger: not encoded (the
+losses are not known to the system; an arbitrator rules losses on a safety case).
+
 The ceiling is for all compensation of a case together. A consumer's claim at intake may be at
 most the largest ceiling without injury (:func:`claim_ceiling`), unless someone was hurt: it
 stops mistyped amounts (19900 for 199.00), it does not decide the claim.
@@ -30,6 +35,8 @@ LIMITS: dict[str, tuple[int, int] | None] = {
     "food_safety": (10, 1_000_00),
     "injury": None,
 }
+#: Bases whose amount the law sets (a ruling gives it; the parties may agree on less).
+STATUTORY: frozenset[str] = frozenset({"fraud", "food_safety"})
 #: Bases that need a personal-safety case.
 NEEDS_SAFETY: frozenset[str] = frozenset({"injury"})
 #: Bases only for food (the categories the complaint rules name as food).

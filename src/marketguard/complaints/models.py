@@ -184,6 +184,9 @@ class Case(models.Model):
         _("waiting on the consumer since"), null=True, blank=True
     )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    #: after the consumer asked the platform to step in, the merchant may still settle (or send
+    #: its evidence) until this; then the platform rules on the evidence it has (JD: 24 h)
+    settle_by = models.DateTimeField(_("the merchant may settle until"), null=True, blank=True)
     execution_due = models.DateTimeField(_("remedy due"), null=True, blank=True)
     #: when the sweep next looks at the case: the earliest warning time of its running clocks
     sla_warn_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
@@ -358,6 +361,11 @@ class MaterialRequest(NeverDelete):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    #: asked by the platform while it decides: due in 4 business hours (JD: extra evidence on a
+    #: 09:00-18:00 clock); none for requests made before the case went to the platform
+    due_at = models.DateTimeField(_("due by"), null=True, blank=True)
+    #: the due time passed without an answer: the case went on on the evidence held
+    lapsed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -533,6 +541,7 @@ class MerchantViolation(NeverDelete):
     class Kind(models.TextChoices):
         RULING_NOT_EXECUTED = "ruling_not_executed", _("Ruling not executed in time")
         SILENT_ON_REFUND = "silent_on_refund", _("No answer to a refund request")
+        DISPUTE_NOT_HANDLED = "dispute_not_handled", _("Dispute not handled after the platform stepped in")
 
     merchant = models.ForeignKey(
         "catalog.Merchant", on_delete=models.PROTECT, related_name="after_sales_violations"

@@ -82,6 +82,8 @@ EVENT_TEXT = {
     "return_disputed": gettext_lazy("Returned goods not intact: sent to the platform"),
     "repair_scheduled": gettext_lazy("Repair scheduled"),
     "mail_refused": gettext_lazy("E-mail not added to the case"),
+    "settle_window_passed": gettext_lazy("The merchant's time to settle is over: the platform decides"),
+    "materials_overdue": gettext_lazy("Materials not sent in time: the platform decides on what it has"),
     "follow_up_of": gettext_lazy("Filed from an e-mail about an earlier case"),
     "follow_up_filed": gettext_lazy("A later e-mail was filed as a new case"),
     "return_received": gettext_lazy("Returned goods received: refund due"),
@@ -374,7 +376,12 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return data.get("file", "")
     if t == "materials_requested":
         labels = [known[c].label(language) if c in known else c for c in data.get("items", [])]
-        return languages.join_items(labels) + (f" — {data['reason']}" if data.get("reason") else "")
+        text = languages.join_items(labels) + (f" — {data['reason']}" if data.get("reason") else "")
+        due = parse_datetime(data.get("due") or "")
+        if due is not None:
+            at = date_format(timezone.localtime(due), "Y-m-d H:i")
+            text += " — " + _("due by %(due)s") % {"due": at}
+        return text
     if t in ("sla_warning", "sla_breached"):
         return str(TARGET_TEXT.get(data.get("target"), data.get("target", "")))
     if t == "case_rated":
@@ -496,6 +503,9 @@ def _abilities(cv, now, user) -> dict[str, bool]:
     supervisor = user.is_superuser or user.role == Role.ADMIN
     active = case.status not in workflow.FINAL
     agent = party == Party.AGENT
+    # with the platform, the parties may still agree while the merchant's time to settle runs
+    with_platform = case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
+    settling = with_platform and services.settling(case, now)
     return {
         "reply": active and party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR),
         "internal": party in (Party.AGENT, Party.ARBITRATOR),
@@ -509,8 +519,8 @@ def _abilities(cv, now, user) -> dict[str, bool]:
         "reject": "reject" in moves,
         "merge": agent and "merge" in moves,
         "propose": party in (Party.MERCHANT, Party.AGENT)
-        and case.status in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING),
-        "decide": "agree" in moves,
+        and (case.status in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING) or settling),
+        "decide": "agree" in moves and (settling or not with_platform),
         "execute": party in (Party.MERCHANT, Party.AGENT) and case.status == workflow.EXECUTING,
         "return_ship": party in (Party.CONSUMER, Party.AGENT) and case.status == workflow.EXECUTING,
         "intervention": "request_intervention" in moves and party != Party.SYSTEM,
@@ -557,6 +567,8 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
     language = get_language() or "zh-hans"
     return {
         "intervention_from": intervention_from,
+        # with the platform, but the merchant may still settle (or send evidence) until then
+        "settle_by": case.settle_by if services.settling(case, now) else None,
         "cv": cv,
         "case": case,
         "platform": platform,

@@ -75,7 +75,14 @@ TRANSITIONS: dict[str, Transition] = {
             "case_routed_to_merchant",
         ),
         _t("merchant_respond", {AWAITING_MERCHANT}, NEGOTIATING, {MERCHANT}, "merchant_responded"),
-        _t("agree", {AWAITING_MERCHANT, NEGOTIATING}, AGREED, {CONSUMER, MERCHANT}, "agreement_reached"),
+        # (from the platform's hands only while the merchant's time to settle runs: a service guard)
+        _t(
+            "agree",
+            {AWAITING_MERCHANT, NEGOTIATING, ESCALATED, PLATFORM_REVIEW},
+            AGREED,
+            {CONSUMER, MERCHANT},
+            "agreement_reached",
+        ),
         _t("auto_approve", {AWAITING_MERCHANT}, AGREED, {SYSTEM}, "approved_automatically"),
         _t("start_execution", {AGREED, RULED}, EXECUTING, {MERCHANT, AGENT, SYSTEM}, "remedy_started"),
         _t(

@@ -44,6 +44,7 @@ from marketguard.complaints.services.common import (  # noqa: F401
     policies,
     policy_for,
     rules,
+    settling,
     timeouts,
     visible_cases,
 )

@@ -26,6 +26,7 @@ from marketguard.complaints.services.common import (
     _event,
     _lock,
     _move,
+    _notify_merchant,
     _remedy_text,
     _require_party,
     _save,
@@ -100,6 +101,11 @@ def request_intervention(*, actor, number: str, reason: str, version: int | None
                 raise refusal
         fields = _claim(case, actor, party)
         fields += _escalate(case, actor=actor, party=party, reason=reason)
+        if party != Party.MERCHANT and case.merchant_id:
+            # the merchant may still settle, or send its evidence, before the platform decides
+            case.settle_by = timezone.now() + timeouts().merchant_settle_after_intervention
+            fields.append("settle_by")
+            _notify_merchant(case, "settle_before_ruling")
         _save(case, fields)
     return case
 
@@ -158,7 +164,7 @@ def record_ruling(
         basis = ""
         if remedy:
             _check_remedy_amount(case, remedy, fen, "amount")
-            basis = _compensation_basis(case, remedy, fen, compensation_basis)
+            basis = _compensation_basis(case, remedy, fen, compensation_basis, ruling=True)
         now = timezone.now()
         t = timeouts()
         ruling = Ruling.objects.create(

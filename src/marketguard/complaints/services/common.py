@@ -484,6 +484,17 @@ def _to_platform(case: Case, party: str) -> list[str]:
     return ["escalated_at", "auto_approve_at"]
 
 
+def settling(case: Case, now: datetime) -> bool:
+    """Whether the parties may still agree between themselves although the case is with the
+    platform: within the merchant's time to settle after intervention, before any ruling."""
+    return (
+        case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
+        and case.settle_by is not None
+        and now <= case.settle_by
+        and not case.rulings.exists()
+    )
+
+
 def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
     if case.merchant_id is None:
         raise InvalidInput(_("This case names no merchant: link it to an order first."), field="order")

@@ -15,6 +15,7 @@ from marketguard.complaints.models import (
     Case,
     CaseEvent,
     CaseKind,
+    MaterialRequest,
     MerchantViolation,
     Party,
     Remedy,
@@ -40,6 +41,7 @@ from marketguard.complaints.services.common import (
     timeouts,
 )
 from marketguard.complaints.services.work import (
+    _end_pause,
     _end_return_pause,
     _receive_return,
     _resolve,
@@ -63,6 +65,8 @@ class SweepReport:
     closed: int = 0
     returns_lapsed: int = 0
     returns_deemed_received: int = 0
+    settle_windows_passed: int = 0
+    materials_lapsed: int = 0
 
 
 #: reasons the system gives for a move, as codes (the timeline says them in the reader's language)
@@ -118,6 +122,15 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
         return_shipped_at__lte=now - timeouts().return_receipt_window
     ).values_list("pk", "case__number"):
         _return_not_confirmed(number, remedy_id, now, report)
+    for number in Case.objects.filter(
+        status__in=[workflow.ESCALATED, workflow.PLATFORM_REVIEW], settle_by__lte=now
+    ).values_list("number", flat=True):
+        _settle_window_passed(number, now, report)
+    overdue = MaterialRequest.objects.filter(
+        due_at__lte=now, fulfilled_at__isnull=True, lapsed_at__isnull=True
+    ).values_list("case__number", flat=True)
+    for number in sorted(set(overdue)):
+        _materials_overdue(number, now, report)
     close_before = now - timedelta(days=rules().auto_close_days)
     for number in Case.objects.filter(status=workflow.RESOLVED, resolved_at__lte=close_before).values_list(
         "number", flat=True
@@ -129,6 +142,71 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
                 _save(case, fields)
                 report.closed += 1
     return report
+
+
+def _settle_window_passed(number: str, now: datetime, report: SweepReport) -> None:
+    """The merchant's time to settle after intervention is over: the arbitrators are told the
+    case is theirs to rule on the evidence held; a merchant that did nothing in that time (no
+    message, evidence or proposal) has not handled the dispute: a recorded violation."""
+    with transaction.atomic():
+        case = _lock_for_sweep(number)
+        if (
+            case is None
+            or case.status not in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
+            or case.settle_by is None
+            or case.settle_by > now
+        ):
+            return
+        missed, case.settle_by = case.settle_by, None
+        acted = CaseEvent.objects.filter(case=case, party=Party.MERCHANT, at__gte=case.escalated_at).exists()
+        if not acted and _violation(case, MerchantViolation.Kind.DISPUTE_NOT_HANDLED, {}, due=missed):
+            report.violations += 1
+        _event(case, "settle_window_passed", None, Party.SYSTEM, {"merchant_acted": acted})
+        _alert(
+            User.objects.filter(role=Role.ARBITRATOR, is_active=True),
+            case,
+            "ready_to_rule",
+            {"number": case.number},
+        )
+        _save(case, ["settle_by"])
+        report.settle_windows_passed += 1
+
+
+def _materials_overdue(number: str, now: datetime, report: SweepReport) -> None:
+    """Materials the platform asked for while deciding were not sent in time (4 business hours):
+    the clocks run again and the platform decides on what it has; the consumer and the one who
+    asked are told."""
+    with transaction.atomic():
+        case = _lock_for_sweep(number)
+        if case is None:
+            return
+        lapsing = case.material_requests.filter(
+            due_at__lte=now, fulfilled_at__isnull=True, lapsed_at__isnull=True
+        )
+        askers = list(lapsing.exclude(requested_by=None).values_list("requested_by", flat=True))
+        if not lapsing.exists():
+            return
+        # every request still open lapses with it: the platform goes on with what it has
+        case.material_requests.filter(fulfilled_at__isnull=True, lapsed_at__isnull=True).update(lapsed_at=now)
+        fields = _end_pause(case) if case.waiting_on_consumer_since else []
+        _event(case, "materials_overdue", None, Party.SYSTEM, {})
+        _alert(
+            User.objects.filter(pk__in=askers, is_active=True),
+            case,
+            "materials_overdue",
+            {"number": case.number},
+        )
+        _tell_consumer(
+            case,
+            lambda: [
+                _(
+                    "The time to send the materials we asked for has passed: the platform decides on "
+                    "the evidence it has. You can still add files on the case page until it rules."
+                )
+            ],
+        )
+        _save(case, fields)
+        report.materials_lapsed += 1
 
 
 def _return_not_shipped(number: str, remedy_id: int, now: datetime, report: SweepReport) -> None:

@@ -52,9 +52,11 @@ from marketguard.complaints.services.common import (
     case_link,
     consumer_language,
     rules,
+    settling,
     timeouts,
 )
 from marketguard.core import audit, languages
+from marketguard.core.calendars import get_calendar
 from marketguard.core.errors import (
     Conflict,
     FieldError,
@@ -269,7 +271,9 @@ def _end_pause(case: Case) -> list[str]:
                 setattr(case, name, at + (now - since))
                 moved.append(name)
     case.waiting_on_consumer_since = None
-    MaterialRequest.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
+    MaterialRequest.objects.filter(case=case, fulfilled_at__isnull=True, lapsed_at__isnull=True).update(
+        fulfilled_at=now
+    )
     _event(case, "clock_resumed", None, Party.SYSTEM, {})
     return ["waiting_on_consumer_since", *moved, *_recompute_deadlines(case)]
 
@@ -299,15 +303,29 @@ def request_materials(
                 field="reason",
             )
         fields = _claim(case, actor, party) + _first_response(case, party)
+        due = None
+        if case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW):
+            # the platform deciding: due in 4 business hours, then it decides on what it has
+            due = timeouts().due("extra_evidence", timezone.now(), business_calendar=get_calendar())
         MaterialRequest.objects.create(
-            case=case, items=[_item_dict(all_codes[c]) for c in items], reason=reason, requested_by=actor
+            case=case,
+            items=[_item_dict(all_codes[c]) for c in items],
+            reason=reason,
+            requested_by=actor,
+            due_at=due,
         )
         if case.waiting_on_consumer_since is None:
             now = timezone.now()
             case.waiting_on_consumer_since = now
             CasePause.objects.create(case=case, started_at=now, reason=MATERIALS_PAUSE)
             fields.append("waiting_on_consumer_since")
-        _event(case, "materials_requested", actor, party, {"items": items, "reason": reason})
+        _event(
+            case,
+            "materials_requested",
+            actor,
+            party,
+            {"items": items, "reason": reason, **({"due": due.isoformat()} if due else {})},
+        )
         asked = [all_codes[c] for c in items]
 
         def asking():
@@ -320,6 +338,11 @@ def request_materials(
                     "Your case waits for them: reply to this e-mail with them attached, or add them on the case page."
                 )
             )
+            if due is not None:
+                lines.append(
+                    _("Please send them by %(due)s: after that the platform decides on the evidence it has.")
+                    % {"due": _when(due)}
+                )
             return lines
 
         _tell_consumer(case, asking)
@@ -488,7 +511,9 @@ def compensation_room(case: Case, *, ruling: bool = False) -> list[tuple[str, in
     return out
 
 
-def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str) -> str:
+def _compensation_basis(
+    case: Case, remedy: str, amount: int | None, basis: str, *, ruling: bool = False
+) -> str:
     """The legal basis a compensation is given on ('' for any other remedy, whatever was sent),
     checked against its ceiling (:mod:`marketguard.complaints.compensation`) for all the
     compensation granted for the same purchase (the item, else the order), on every case about
@@ -520,6 +545,22 @@ def _compensation_basis(case: Case, remedy: str, amount: int | None, basis: str)
                 code="COMPENSATION_EXCEEDS_LIMIT",
                 field="amount",
             )
+        # the parties may agree on less; a ruling on a statutory basis gives what the law sets
+        # (3x the price, at least ¥500; 10x, at least ¥1,000), or the consumer's claim if less
+        due = limit - granted
+        if case.amount_claimed_fen is not None:
+            due = min(due, case.amount_claimed_fen)
+        if ruling and basis in compensation.STATUTORY and amount < due:
+            raise InvalidInput(
+                _(
+                    "On this basis the law sets the compensation: rule %(due)s (what is left of "
+                    "%(limit)s for this purchase, or the consumer's claim if less), or choose "
+                    "goodwill."
+                )
+                % {"due": format_yuan(due), "limit": format_yuan(limit)},
+                code="COMPENSATION_BELOW_STATUTORY",
+                field="amount",
+            )
     return basis
 
 
@@ -540,7 +581,9 @@ def make_proposal(
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.MERCHANT, Party.CONSUMER, Party.AGENT)
-        if case.status not in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING):
+        if case.status not in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING) and not settling(
+            case, timezone.now()
+        ):
             raise InvalidTransition(_("Proposals are made while negotiating."), code="INVALID_TRANSITION")
         _check_remedy_amount(case, remedy, fen, "amount")
         basis = _compensation_basis(case, remedy, fen, compensation_basis)
@@ -593,6 +636,15 @@ def decide_proposal(
             raise NotFound(_("No such proposal."), field="proposal_id")
         if proposal.status != Proposal.Status.OPEN:
             raise Conflict(_("This proposal was already decided."), code="PROPOSAL_DECIDED")
+        if (
+            accept
+            and case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
+            and not settling(case, timezone.now())
+        ):
+            raise InvalidTransition(
+                _("The time to settle between yourselves has passed: the platform decides."),
+                code="SETTLE_WINDOW_CLOSED",
+            )
         counterparty = {
             Party.MERCHANT: (Party.CONSUMER,),
             Party.CONSUMER: (Party.MERCHANT,),

@@ -8,6 +8,7 @@ from marketguard.complaints import compensation, services
 from marketguard.complaints.models import Case, Proposal, Remedy
 from marketguard.core.errors import InvalidInput
 from marketguard.core.models import Role
+from marketguard.core.testing import factories
 
 from .test_case_rules import _rule
 from .test_services import _file
@@ -39,9 +40,8 @@ def test_an_unknown_basis_is_refused_and_claims_are_capped_unless_someone_was_hu
 
 
 def _compensation_case(w, **kw):
-    return _file(
-        w, kind="compensation", description="商品与描述不符，虚假宣传", amount_claimed="500.00", **kw
-    ).case
+    args = {"kind": "compensation", "description": "商品与描述不符，虚假宣传", "amount_claimed": "500.00"}
+    return _file(w, **(args | kw)).case
 
 
 def _offer(w, case, amount, basis="", *, actor=None):
@@ -310,3 +310,24 @@ def test_the_room_shown_to_an_arbitrator_leaves_out_what_a_new_ruling_replaces(w
     assert dict(services.compensation_room(case))["goodwill"] == 4_900  # 150 of 199 pending
     # a ruling on this case replaces what is still to be carried out here
     assert dict(services.compensation_room(case, ruling=True))["goodwill"] == 19_900
+
+
+def test_a_ruling_on_a_statutory_basis_gives_what_the_law_sets_an_agreement_may_give_less(world):
+    """消费者权益保护法 art. 55: fraud compensation *is* three times the price, at least ¥500;
+    a ruling gives it (or the consumer's claim if less); the parties may agree on less."""
+    w = world
+    case = _under_review(w, _compensation_case(w, amount_claimed="597.00"))
+    with pytest.raises(InvalidInput) as err:
+        _compensate(w, case, "10.00", "fraud")
+    assert err.value.code == "COMPENSATION_BELOW_STATUTORY" and err.value.errors[0].field == "amount"
+    assert "¥597.00" in err.value.message  # 3 x 199, all that was claimed
+    assert _compensate(w, case, "597.00", "fraud").amount_fen == 59_700
+    another = factories.order(buyer_obj=w.buyer, product_obj=w.order.items.get().product, paid_fen=19_900)
+    small = _compensation_case(w, amount_claimed="520.00", order_external_id=another.external_id)
+    agreed = _offer(w, small, "300.00", "fraud")  # agreeing on less is the parties' right
+    assert agreed.compensation_basis == "fraud"
+    _under_review(w, small)
+    with pytest.raises(InvalidInput) as err:
+        _compensate(w, small, "300.00", "fraud")
+    assert "¥520.00" in err.value.message  # what the consumer claimed, less than 597
+    assert _compensate(w, small, "520.00", "fraud").amount_fen == 52_000

@@ -10,11 +10,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from marketguard.complaints import services, triage
-from marketguard.complaints.models import CaseMessage
+from marketguard.complaints import mailparse, services, triage
+from marketguard.complaints.models import Alert, CaseMessage, OutgoingMail
 from marketguard.complaints.sla import DEFAULT_TIMEOUTS
 from marketguard.core.calendars import clear_cache, get_calendar
-from marketguard.core.errors import InvalidInput
+from marketguard.core.errors import InvalidInput, InvalidTransition
 from marketguard.core.testing import factories
 
 from .test_services import _file
@@ -164,3 +164,106 @@ def test_a_silent_merchant_leaves_15_days_from_when_intervention_became_possible
     case = _file(w, kind="exchange", amount_claimed=None).case
     with time_machine.travel(start + timedelta(days=15, hours=12), tick=False):
         services.request_intervention(actor=w.consumer, number=case.number, reason="商家不理")
+
+
+# --- after intervention: the merchant's 24 h to settle, the platform's 4 h for extra evidence -------
+
+
+def _last_mail(case) -> str:
+    row = OutgoingMail.objects.filter(case=case, notice=False).order_by("-id").first()
+    return mailparse.parse_message(row.raw.encode("ascii")).full_text
+
+
+def _escalated(w, *, at=None):
+    """A return request the merchant left unanswered 25 h, and the consumer's intervention."""
+    start = at or timezone.now()
+    with time_machine.travel(start, tick=False):
+        case = _file(w).case
+    with time_machine.travel(start + timedelta(hours=25), tick=False):
+        services.request_intervention(actor=w.consumer, number=case.number, reason="商家一直不回复")
+    case.refresh_from_db()
+    return case, start + timedelta(hours=25)
+
+
+def test_after_intervention_the_merchant_may_still_settle_for_24_hours(world, client):
+    """JD dispute rules (domain/after-sales-rules.md): "the merchant then has 24 h to settle or
+    submit evidence, otherwise the platform rules on the evidence it has"."""
+    w = world
+    case, asked = _escalated(w)
+    assert case.status == "escalated" and case.settle_by == asked + timedelta(hours=24)
+    assert Alert.objects.filter(recipient=w.merchant, case=case, kind="settle_before_ruling").exists()
+    with time_machine.travel(asked + timedelta(hours=23), tick=False):
+        client.force_login(w.merchant)
+        page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "You can still settle with the consumer, or send your evidence, until" in page
+        assert 'id="act-propose"' in page
+        proposal = services.make_proposal(
+            actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00"
+        )
+        services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
+    case.refresh_from_db()
+    assert case.status == "executing" and case.remedies.get().source == "agreement"
+    with time_machine.travel(asked + timedelta(hours=25), tick=False):
+        services.sweep()
+    assert not case.violations.exists()
+
+
+def test_when_the_time_to_settle_is_over_the_platform_rules_and_a_silent_merchant_is_at_fault(world):
+    """Taobao: "a seller who does not handle a dispute counts as at fault in its service metrics"."""
+    w = world
+    case, asked = _escalated(w)
+    old = services.make_proposal  # an offer the consumer did not take in time cannot be taken now
+    with time_machine.travel(asked + timedelta(hours=24, minutes=1), tick=False):
+        with pytest.raises(InvalidTransition):
+            old(actor=w.merchant, number=case.number, remedy="refund", amount="10.00")
+        report = services.sweep()
+        again = services.sweep()
+    assert report.settle_windows_passed == 1 and again.settle_windows_passed == 0
+    case.refresh_from_db()
+    assert case.settle_by is None and case.status == "escalated"
+    assert [v.kind for v in case.violations.all()] == ["dispute_not_handled"]
+    assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="ready_to_rule").count() == 1
+    assert case.events.filter(type="settle_window_passed").count() == 1
+
+
+def test_a_merchant_that_sent_its_evidence_in_time_is_not_at_fault(world):
+    w = world
+    case, asked = _escalated(w)
+    with time_machine.travel(asked + timedelta(hours=2), tick=False):
+        services.post_message(actor=w.merchant, number=case.number, body="发货前已检测，附检测记录")
+    with time_machine.travel(asked + timedelta(hours=24, minutes=1), tick=False):
+        services.sweep()
+    assert not case.violations.exists()
+    assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="ready_to_rule").exists()
+
+
+def test_extra_evidence_asked_by_the_platform_is_due_in_4_business_hours_then_it_goes_on(world):
+    """ "Extra evidence is due within 4 h on a 9:00-18:00 clock" (domain/after-sales-rules.md):
+    asked on Friday 2026-02-13 at 17:00, it is due on Saturday 02-14 at 12:00 (a make-up working
+    day before the Spring Festival); then the clocks run again on the evidence held."""
+    w = world
+    case, asked = _escalated(w, at=datetime(2026, 2, 12, 15, 0, tzinfo=SH))
+    before = _file(w, description="另一单：杯子漏水").case  # asked before the platform: no due time
+    services.request_materials(
+        actor=w.agent, number=before.number, items=["defect_photos"], reason="照片模糊"
+    )
+    assert before.material_requests.order_by("-pk").first().due_at is None
+    with time_machine.travel(datetime(2026, 2, 13, 17, 0, tzinfo=SH), tick=False):
+        services.start_review(actor=w.arbitrator, number=case.number)
+        services.request_materials(
+            actor=w.arbitrator, number=case.number, items=["defect_photos"], reason="需要看清裂缝位置"
+        )
+    request = case.material_requests.order_by("-pk").first()
+    assert request.due_at == datetime(2026, 2, 14, 12, 0, tzinfo=SH)
+    assert "2026-02-14 12:00" in _last_mail(case)
+    with time_machine.travel(datetime(2026, 2, 14, 11, 59, tzinfo=SH), tick=False):
+        assert services.sweep().materials_lapsed == 0
+    with time_machine.travel(datetime(2026, 2, 14, 12, 1, tzinfo=SH), tick=False):
+        assert services.sweep().materials_lapsed == 1
+        assert services.sweep().materials_lapsed == 0
+    case.refresh_from_db()
+    request.refresh_from_db()
+    assert case.waiting_on_consumer_since is None and request.lapsed_at and request.fulfilled_at is None
+    assert case.events.filter(type="materials_overdue").exists()
+    assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="materials_overdue").exists()
+    assert "平台将根据现有证据作出决定" in _last_mail(case)  # in the consumer's language

@@ -169,6 +169,20 @@ def test_time_waiting_for_the_consumer_does_not_count(world):
     # both resolved within 48 h of counted time; the silent one's clock stands still
     assert (m["resolution_met"], m["resolution_missed"], m["resolution_pending"]) == (2, 0, 1)
     assert m["resolved_within_48h"] == 1.0 and m["first_response_within_24h"] == 1.0
+    # on the wall clock from filing (seed 002's "80 % resolved within 48 hours") none made it
+    assert m["resolved_within_48h_elapsed"] == 0.0
+
+
+def test_the_wall_clock_share_counts_a_fast_safety_case_as_resolved_in_48_hours(world):
+    """A personal-safety case has 24 h to be resolved under its policy; resolved in 30 h it
+    missed its own target but was resolved within 48 hours of filing."""
+    w = world
+    case = _complaint(w, description="充电宝起火，手被烫伤了", policy=None)
+    assert case.priority == "P1"
+    w.clock.shift(30 * H)
+    _answer_and_resolve(w, case)
+    m = selectors.metrics(w.analyst)
+    assert m["resolved_within_48h"] == 0.0 and m["resolved_within_48h_elapsed"] == 1.0
 
 
 def test_time_the_returned_goods_travel_does_not_count(world):
