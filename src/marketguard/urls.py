@@ -1,11 +1,12 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 from marketguard.api import api
 from marketguard.web import views as web_views
 
+# Uploaded files (MEDIA_ROOT) are never served by their path, not even in DEBUG: evidence goes out
+# only through the case's views, which check who asks and send images to the parties without
+# their metadata (GPS, time, camera).
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
@@ -14,5 +15,3 @@ urlpatterns = [
     path("help/", include("marketguard.complaints.help_urls")),
     path("", include("marketguard.web.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -8,16 +8,19 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import FileResponse, HttpResponse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from marketguard.api import PUBLIC
 from marketguard.complaints import schemas, selectors, services
 from marketguard.complaints.models import Party
-from marketguard.core.errors import InvalidInput
+from marketguard.core.errors import FieldError, InvalidInput, PermissionDenied
+from marketguard.core.models import Role
+from marketguard.core.permissions import has_role
+from marketguard.core.schemas import ApiDatetime, BoundedPageNumberPagination
 
 router = Router(tags=["complaints"])
 
@@ -48,8 +51,30 @@ def _detail(view: selectors.CaseView) -> dict:
     }
 
 
+#: Why a field of the intake is refused to someone filing their own case (as the web form, which
+#: offers these to staff only).
+STAFF_ONLY_TEXT = {
+    "channel": gettext_lazy(
+        "Only platform staff file cases taken by hotline, online chat or e-mail: use web, app or api."
+    ),
+    "buyer_phone": gettext_lazy("Only platform staff look a buyer up by phone number."),
+    "contact_email": gettext_lazy(
+        "Only platform staff give a contact e-mail address: we write to the address of your account."
+    ),
+}
+
+
+def _refuse_staff_fields(actor, payload: schemas.CaseIn) -> None:
+    """The fields only agents and admins may give, refused (403, each named) to everyone else."""
+    given = [] if has_role(actor, Role.AGENT, Role.ADMIN) else payload.staff_fields()
+    if given:
+        errors = [FieldError(field=f, message=str(STAFF_ONLY_TEXT[f]), code="staff_only") for f in given]
+        raise PermissionDenied(errors[0].message, code="STAFF_ONLY", errors=errors)
+
+
 @router.post("/cases", response={201: schemas.IntakeOut}, summary="File a complaint or after-sales request")
 def submit(request, payload: schemas.CaseIn):
+    _refuse_staff_fields(request.auth, payload)
     intake = services.submit_case(
         actor=request.auth,
         channel=payload.channel,
@@ -79,7 +104,7 @@ def submit(request, payload: schemas.CaseIn):
 
 
 @router.get("/cases", response=list[schemas.CaseOut], summary="Cases you may see")
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def list_cases(request, filters: Query[schemas.CaseFilter]):
     return selectors.find_cases(request.auth, **filters.model_dump())
 
@@ -92,7 +117,7 @@ def queue(request, scope: str = "mine"):
 
 
 @router.get("/cases/metrics", response=schemas.MetricsOut, summary="Service metrics")
-def metrics(request, since: datetime | None = None, until: datetime | None = None):
+def metrics(request, since: ApiDatetime | None = None, until: ApiDatetime | None = None):
     return selectors.metrics(request.auth, since=since, until=until)
 
 
@@ -101,13 +126,13 @@ def metrics(request, since: datetime | None = None, until: datetime | None = Non
     response=list[schemas.ViolationOut],
     summary="Merchant after-sales violations (merchant staff: their own)",
 )
-@paginate(PageNumberPagination)
-def violations(request, since: datetime | None = None, until: datetime | None = None):
+@paginate(BoundedPageNumberPagination)
+def violations(request, since: ApiDatetime | None = None, until: ApiDatetime | None = None):
     return selectors.violations(request.auth, since=since, until=until)
 
 
 @router.get("/cases/breaches.csv", summary="SLA breach report (CSV)")
-def breaches_csv(request, since: datetime | None = None, until: datetime | None = None):
+def breaches_csv(request, since: ApiDatetime | None = None, until: ApiDatetime | None = None):
     body = selectors.sla_breaches_csv(request.auth, since=since, until=until)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sla-breaches.csv"'

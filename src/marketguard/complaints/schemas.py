@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from marketguard.catalog.codes import mask_in_text
 from marketguard.complaints.models import CaseKind, Channel, ProblemType, RemedyKind
 from marketguard.core.models import Role
-from marketguard.core.permissions import sees_personal_text
+from marketguard.core.permissions import is_platform, sees_personal_text
+from marketguard.core.schemas import ApiDatetime
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -23,9 +24,17 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: What only platform staff (agents, admins) give when filing: a case taken by phone, chat or
+#: e-mail, for a caller found by phone number, answered at an address they name. A consumer files
+#: their own case (web, app, API) and is answered at their account's address.
+STAFF_CHANNELS = (Channel.HOTLINE, Channel.CHAT, Channel.EMAIL)
+
+
 class CaseIn(In):
     kind: CaseKind
-    channel: Channel = Channel.API
+    channel: Channel = Field(
+        Channel.API, description="web, app or api; hotline, chat and email: platform staff only"
+    )
     description: Text
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     problem_type: ProblemType | None = None
@@ -34,11 +43,23 @@ class CaseIn(In):
     buyer: Annotated[str | None, StringConstraints(max_length=64)] = None
     buyer_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] = Field(
         "",
-        description="staff: find the buyer by the caller's phone number (when no order or buyer id is given)",
+        description="platform staff only: find the buyer by the caller's phone number (when no order or "
+        "buyer id is given)",
     )
     amount_claimed: Amount | None = None
-    contact_email: Annotated[str, StringConstraints(max_length=254)] = ""
+    contact_email: Annotated[str, StringConstraints(max_length=254)] = Field(
+        "", description="platform staff only: where to answer a consumer who has no account"
+    )
     safety_confirmed: bool = Field(False, description="the consumer says someone was hurt or in danger")
+
+    def staff_fields(self) -> list[str]:
+        """The fields given here that only platform staff may give (see STAFF_CHANNELS)."""
+        given = {
+            "channel": self.channel in STAFF_CHANNELS,
+            "buyer_phone": bool(self.buyer_phone),
+            "contact_email": bool(self.contact_email.strip()),
+        }
+        return [name for name, present in given.items() if present]
 
 
 class VersionIn(In):
@@ -122,7 +143,12 @@ class ReturnAddressIn(In):
 
 
 class ReturnReceivedIn(In):
-    received_at: datetime | None = None
+    received_at: ApiDatetime | None = Field(
+        None,
+        description="When the goods arrived (ISO 8601), from 1970 to 2099. Without a UTC offset "
+        "(2026-03-01T14:30:00) it is the platform's local time, Asia/Shanghai unless the platform "
+        "sets TIME_ZONE otherwise, as the marketplace's order times are. Empty: now.",
+    )
     intact: bool = Field(
         True, description="False: the goods came back damaged, used or incomplete (say how in note)"
     )
@@ -177,6 +203,13 @@ def _viewer(context):
     return getattr(request, "auth", None) or getattr(request, "user", None)
 
 
+def _platform_viewer(context) -> bool:
+    """Whether the reader is platform staff: only they see who (which account) did what, as on
+    the case page; consumers and merchants see the party (consumer, merchant, platform)."""
+    viewer = _viewer(context)
+    return viewer is not None and is_platform(viewer)
+
+
 def _viewer_text(value: str, context) -> str:
     """Free text as this viewer may read it: phone numbers, e-mail addresses and ID numbers
     masked for roles that do not need them (a merchant reading the consumer's complaint)."""
@@ -205,7 +238,7 @@ class CaseOut(Schema):
     merchant: str | None = None
     order: str | None = None
     product: str | None = None
-    owner: str | None = None
+    owner: str | None = Field(None, description="the responsible agent's username; platform roles only")
     amount_claimed: str | None = None
     created_at: datetime
     first_response_due: datetime | None
@@ -246,8 +279,8 @@ class CaseOut(Schema):
         return obj.product.external_id if obj.product_id else None
 
     @staticmethod
-    def resolve_owner(obj):
-        return obj.owner.get_username() if obj.owner_id else None
+    def resolve_owner(obj, context):
+        return obj.owner.get_username() if obj.owner_id and _platform_viewer(context) else None
 
     @staticmethod
     def resolve_amount_claimed(obj):
@@ -276,14 +309,14 @@ class EventOut(Schema):
     type: str
     at: datetime
     party: str
-    actor: str | None
+    actor: str | None = Field(None, description="who acted (username); platform roles only")
     from_status: str
     to_status: str
     data: dict
 
     @staticmethod
-    def resolve_actor(obj):
-        return obj.actor.get_username() if obj.actor_id else None
+    def resolve_actor(obj, context):
+        return obj.actor.get_username() if obj.actor_id and _platform_viewer(context) else None
 
     @staticmethod
     def resolve_data(obj, context):
@@ -294,15 +327,15 @@ class EventOut(Schema):
 class MessageOut(Schema):
     id: int
     party: str
-    author: str | None
+    author: str | None = Field(None, description="who wrote it (username); platform roles only")
     channel: str
     body: str
     internal: bool
     created_at: datetime
 
     @staticmethod
-    def resolve_author(obj):
-        return obj.author.get_username() if obj.author_id else None
+    def resolve_author(obj, context):
+        return obj.author.get_username() if obj.author_id and _platform_viewer(context) else None
 
     @staticmethod
     def resolve_body(obj, context):
@@ -314,13 +347,20 @@ class EvidenceOut(Schema):
     filename: str
     kind: str
     party: str
-    sha256: str
+    sha256: str | None = Field(
+        None,
+        description="SHA-256 of the original as uploaded: for platform roles and for whoever uploaded it "
+        "(they hold the file); null for the other party, who gets images without their metadata",
+    )
     size: int
     created_at: datetime
 
     @staticmethod
-    def resolve_sha256(obj):
-        return obj.blob.sha256
+    def resolve_sha256(obj, context):
+        # the original's digest names where it is stored: never to a party that did not send it
+        viewer = _viewer(context)
+        own = obj.uploaded_by_id is not None and obj.uploaded_by_id == getattr(viewer, "pk", None)
+        return obj.blob.sha256 if own or _platform_viewer(context) else None
 
     @staticmethod
     def resolve_size(obj):
@@ -420,6 +460,9 @@ class MetricsOut(Schema):
     resolution_met: int = 0
     resolution_missed: int = 0
     resolution_pending: int = 0
+    # resolved within 48 h of filing on the wall clock (pauses included), over the cases
+    # resolved or open for more than 48 h (seed 002's "80 % within 48 hours")
+    resolved_within_48h_elapsed: float | None = None
     csat: float | None
     csat_mean: float | None
     ratings: int

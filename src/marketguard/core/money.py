@@ -11,9 +11,19 @@ MAX_FEN = 10**13  # 100 billion yuan: anything larger is a data error
 
 
 def parse_yuan(value) -> int:
-    """'129.9' / Decimal / int yuan -> fen. Refuses floats, more than 2 decimals, negatives, NaN."""
+    """'129.9' / Decimal / int yuan -> fen. Refuses floats, more than 2 decimals, negatives, NaN and
+    amounts too large, always with ValueError (never decimal's own exceptions)."""
     if isinstance(value, (bool, float)):
         raise ValueError("amount must be a decimal string or integer, not a float")
+    try:
+        return _fen(value)
+    except ArithmeticError:
+        # decimal's own errors (InvalidOperation, Overflow): more digits than its precision holds
+        # ("9" * 40, "1e999999") cannot be rounded to the fen; callers expect ValueError only
+        raise ValueError("amount is too large") from None
+
+
+def _fen(value) -> int:
     if isinstance(value, int):
         amount = Decimal(value)
     else:
