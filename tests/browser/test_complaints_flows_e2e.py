@@ -157,8 +157,10 @@ def test_merchant_silent_72_hours_on_a_refund_only_request_is_approved_automatic
 
 
 def test_merchant_silent_24_hours_on_a_return_lets_the_consumer_ask_the_platform(open_page, live_server):
-    consumer, order, _merchant = _world()
-    buyer = open_page()
+    """...and then the merchant still has 24 h to settle (JD dispute rules): it proposes from the
+    case page, the consumer accepts, and the platform has nothing left to rule."""
+    consumer, order, merchant = _world()
+    buyer, shop = open_page(), open_page()
 
     _sign_in(buyer, live_server, consumer)
     _file_case(
@@ -191,6 +193,20 @@ def test_merchant_silent_24_hours_on_a_return_lets_the_consumer_ask_the_platform
         expect(_status(buyer)).to_have_attribute("data-status", "escalated")
         expect(buyer.locator("ul.messages")).to_contain_text("Platform intervention requested.")
         expect(buyer.get_by_test_id("timeline")).to_contain_text("商家24小时没有回复")
+        expect(buyer.get_by_test_id("settle-window")).to_contain_text("The merchant can still settle")
+
+        _sign_in(shop, live_server, merchant)
+        shop.goto(f"{live_server.url}/cases/{number}/")
+        expect(shop.get_by_test_id("settle-window")).to_contain_text("You can still settle with the consumer")
+        shop.select_option("#propose-remedy", "return_refund")
+        shop.fill("#propose-amount", "129.00")
+        shop.click("#act-propose button[type=submit]")
+        expect(shop.get_by_test_id("proposal")).to_have_attribute("data-status", "open")
+
+        buyer.reload()
+        buyer.get_by_test_id("accept-proposal").click()
+        expect(_status(buyer)).to_have_attribute("data-status", "executing")
+        expect(buyer.get_by_test_id("settle-window")).to_have_count(0)
 
 
 # --- 2. personal safety -------------------------------------------------------------------------------

@@ -1345,7 +1345,7 @@ def dashboard(request):
             target_text=_with_pending(_("target: every case"), figures["first_response_pending"]),
         ),
         _ratio_card(
-            _("Resolved within 48 h"),
+            _("Resolved within target"),
             figures["resolved_within_48h"],
             targets["resolved_within_48h"],
             higher_is_better=True,
@@ -1353,6 +1353,14 @@ def dashboard(request):
                 _("target ≥ %(n)s") % {"n": _percent(targets["resolved_within_48h"])},
                 figures["resolution_pending"],
             ),
+        ),
+        _ratio_card(
+            _("Resolved within 48 h of filing"),
+            figures["resolved_within_48h_elapsed"],
+            targets["resolved_within_48h"],
+            higher_is_better=True,
+            target_text=_("target ≥ %(n)s · on the clock from filing, pauses included")
+            % {"n": _percent(targets["resolved_within_48h"])},
         ),
         _ratio_card(
             _("Satisfaction (CSAT)"),
@@ -1442,7 +1450,7 @@ def dashboard(request):
         **series,
         "labels": {
             "opened": _("Cases opened"),
-            "resolved": _("Resolved within 48 h"),
+            "resolved": _("Resolved within target"),
             "csat": _("CSAT"),
             "target": _("Target"),
         },

@@ -362,4 +362,7 @@ def test_the_api_returns_the_new_figures(world, api):
     body = api(w.analyst).get("cases/metrics").json()
     assert body["intervention_rate"] == 0.5 and body["valid_orders"] == 2 and body["disputed_orders"] == 1
     assert body["resolution_pending"] == 1 and body["resolved_within_48h"] is None
+    assert body["resolved_within_48h_elapsed"] is None  # open for less than 48 h: not decided
+    w.clock.shift(49 * H)
+    assert api(w.analyst).get("cases/metrics").json()["resolved_within_48h_elapsed"] == 0.0
     assert body["intervention_since"].startswith("2025-02-08")
