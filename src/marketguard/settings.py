@@ -18,10 +18,16 @@ Environment variables:
                        EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL
   DEFAULT_FROM_EMAIL   sender of mail to consumers; MAIL_DOMAIN the domain of our Message-IDs
   SITE_URL             the address people open (links in mail), default http://127.0.0.1:8000
+  MARKETGUARD_TRUSTED_PROXIES  comma separated addresses or networks (10.0.0.0/8) of the reverse
+                       proxies in front of the app: only a request from one of them has its client
+                       address taken from X-Forwarded-For (login throttling). Default: none
+  WEBHOOK_ALLOW_PRIVATE_HOSTS  true lets webhooks go to loopback and private addresses (local
+                       development, tests); default false: the public internet only
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -236,6 +242,24 @@ if PROD:
 
 # Failed logins allowed per (username, client address) within the window before refusal.
 LOGIN_THROTTLE = {"attempts": int(os.environ.get("LOGIN_THROTTLE_ATTEMPTS", "5")), "window_seconds": 900}
+
+
+def _networks(name: str) -> list[str]:
+    networks = []
+    for item in env_list(name, default=[]):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise RuntimeError(f"{name}: {item!r} is not an IP address or network") from None
+    return networks
+
+
+# Reverse proxies whose X-Forwarded-For is believed (the client address of login throttling).
+MARKETGUARD_TRUSTED_PROXIES = _networks("MARKETGUARD_TRUSTED_PROXIES")
+
+# Webhooks to loopback / private / reserved addresses (a receiver on this machine, in development):
+# off unless the environment turns it on.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 
 LOGGING = {
     "version": 1,

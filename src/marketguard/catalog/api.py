@@ -3,9 +3,10 @@
 from typing import Any
 
 from ninja import Body, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from marketguard.catalog import schemas, services
+from marketguard.core.schemas import BoundedPageNumberPagination
 
 router = Router(tags=["catalog"])
 
@@ -74,31 +75,31 @@ for _kind, _schema in _FIELDS.items():
 
 
 @router.get("/merchants", response=list[schemas.MerchantOut])
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def list_merchants(request, filters: Query[schemas.MerchantFilter]):
     return filters.filter(services.visible_merchants(request.auth))
 
 
 @router.get("/stores", response=list[schemas.StoreOut])
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def list_stores(request):
     return services.visible_stores(request.auth)
 
 
 @router.get("/categories", response=list[schemas.CategoryOut])
-@paginate(PageNumberPagination, page_size=200)
+@paginate(BoundedPageNumberPagination, page_size=200)
 def list_categories(request):
     return services.visible_categories(request.auth)
 
 
 @router.get("/products", response=list[schemas.ProductOut])
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def list_products(request, filters: Query[schemas.ProductFilter]):
     return filters.filter(services.visible_products(request.auth))
 
 
 @router.get("/orders", response=list[schemas.OrderOut])
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def list_orders(request, filters: Query[schemas.OrderFilter]):
     return filters.filter(services.visible_orders(request.auth))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 
 __all__ = [
     "USCC_ALPHABET",
@@ -40,6 +41,8 @@ __all__ = [
     "phone_key",
     "mask_name",
     "mask_address",
+    "mask_in_text",
+    "mask_in_data",
 ]
 
 
@@ -343,6 +346,16 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
+#: a mainland landline with its area code: "0571-88886666", "(021) 6234 5678", "010 62345678",
+#: "+86 571 88886666". The area code (010, 02x, 0xxx) is kept, the local number (7 or 8 digits,
+#: never starting with 0 or 1) is masked. A number run into letters or other digits (an order or
+#: tracking number, a date) is not one.
+_LANDLINE_IN_TEXT = re.compile(
+    r"(?<![\dA-Za-z+])"
+    r"((?:\+86[\s-]?(?:10|2\d|[3-9]\d{2})|\(?0(?:10|2\d|[3-9]\d{2})\)?)[\s-]?)"
+    r"[2-9]\d{2,3}[\s-]?\d{4}"
+    r"(?![\dA-Za-z])"
+)
 _EMAIL_IN_TEXT = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
 #: the street part of an address written in a text, from the street name to the door ("建国路88号
@@ -360,17 +373,65 @@ _STREET_IN_TEXT = re.compile(
 )
 
 
+def _fold_char(ch: str) -> str:
+    if ch.isdecimal():  # any script's digit, full-width "１" included: as an ASCII digit
+        return str(unicodedata.decimal(ch, ch))
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 else ch
+
+
+def _fold(text: str) -> str:
+    """`text` as the patterns read it: each character in its NFKC form ("１３８" -> "138", "＠" -> "@",
+    "（" -> "(") where that form is one character, so that positions in the folded text are
+    positions in `text`."""
+    return text if text.isascii() else "".join(_fold_char(ch) for ch in text)
+
+
+def _splice(pattern: re.Pattern, text: str, folded: str, replace) -> tuple[str, str]:
+    """Replace each match of `pattern` in `folded` by `replace(match, text)` in both strings:
+    the match is found on the folded text, the replacement is made in the text as written."""
+    parts, folded_parts, last = [], [], 0
+    for m in pattern.finditer(folded):
+        start, end = m.span()
+        new = replace(m, text)
+        parts += [text[last:start], new]
+        folded_parts += [folded[last:start], _fold(new)]
+        last = end
+    if not parts:
+        return text, folded
+    parts.append(text[last:])
+    folded_parts.append(folded[last:])
+    return "".join(parts), "".join(folded_parts)
+
+
+def _written(m: re.Match, text: str, group: int) -> str:
+    """Group `group` of a match on the folded text, as it is written in `text`."""
+    return text[m.start(group) : m.end(group)] if m.start(group) >= 0 else ""
+
+
+_TEXT_MASKS = (
+    (_PHONE_IN_TEXT, lambda m, text: mask_phone(m[0])),
+    (_LANDLINE_IN_TEXT, lambda m, text: _written(m, text, 1) + "****" + m[0][-4:]),
+    (_EMAIL_IN_TEXT, lambda m, text: _written(m, text, 1) + "***@" + _written(m, text, 2)),
+    (_ID_IN_TEXT, lambda m, text: _written(m, text, 1) + "********" + m[2]),
+    (_STREET_IN_TEXT, lambda m, text: _written(m, text, 1) + _written(m, text, 2) + "****"),
+)
+
+
 def mask_in_text(s: str | None) -> str:
     """Free text with the personal data people type into it masked: mainland mobile numbers
-    ("13812345678" -> "138****5678"), e-mail addresses ("li.lei@qq.com" -> "l***@qq.com"),
-    18-digit resident ID numbers (birth date hidden) and the street part of an address ("北京市
-    朝阳区建国路88号" -> "北京市朝阳区****"). Everything else is left as written."""
+    ("13812345678" -> "138****5678"), landlines ("0571-88886666" -> "0571-****6666"), e-mail
+    addresses ("li.lei@qq.com" -> "l***@qq.com"), 18-digit resident ID numbers (birth date
+    hidden) and the street part of an address ("北京市朝阳区建国路88号" -> "北京市朝阳区****").
+    Full-width and other non-ASCII digits and signs are read as their ASCII forms ("１３８…" is a
+    mobile number too). Everything else is left as written."""
     if not s:
         return ""
-    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]), str(s))
-    text = _EMAIL_IN_TEXT.sub(r"\1***@\2", text)
-    text = _ID_IN_TEXT.sub(r"\1********\2", text)
-    return _STREET_IN_TEXT.sub(lambda m: (m[1] or m[2] or "") + "****", text)
+    text = str(s)
+    folded = _fold(text)
+    for pattern, replace in _TEXT_MASKS:
+        text, folded = _splice(pattern, text, folded, replace)
+    return text
 
 
 def mask_name(s: str | None) -> str:
@@ -431,3 +492,27 @@ def mask_address(s: str | None) -> str:
     if len(parts) >= 3:
         return _ADDRESS_MASK + ", " + ", ".join(parts[-2:])
     return _ADDRESS_MASK
+
+
+def _masked_by_key(key: str, value: str) -> str:
+    name = key.lower()
+    if "phone" in name or name in ("mobile", "tel", "telephone"):
+        masked = mask_in_text(value)
+        return masked if masked != value else mask_phone(value)
+    if name.endswith("address") and not name.endswith("ip_address"):
+        return mask_address(value)
+    return mask_in_text(value)
+
+
+def mask_in_data(value, *, key: str = ""):
+    """Structured data (parsed JSON: dicts, lists, strings, numbers) with the personal data in
+    its strings masked: a value under a key naming a phone number or an address is masked as one
+    (`mask_phone`, `mask_address`), every other string as free text (`mask_in_text`). Keys,
+    numbers and other values are kept."""
+    if isinstance(value, str):
+        return _masked_by_key(key, value) if key else mask_in_text(value)
+    if isinstance(value, dict):
+        return {k: mask_in_data(v, key=k if isinstance(k, str) else "") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_in_data(v, key=key) for v in value]
+    return value

@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 from marketguard.api import PUBLIC
 from marketguard.complaints import schemas, selectors, services
 from marketguard.complaints.models import Party
+from marketguard.core import throttle
 from marketguard.core.errors import FieldError, InvalidInput, PermissionDenied
 from marketguard.core.models import Role
 from marketguard.core.permissions import has_role
@@ -315,6 +316,7 @@ def return_shipped(request, number: str, remedy_id: int, payload: schemas.Return
         remedy_id=remedy_id,
         carrier=payload.carrier,
         tracking_number=payload.tracking_number,
+        postage=payload.postage,
         version=payload.version,
     )
 
@@ -463,7 +465,7 @@ def assistant_ask(request, payload: schemas.AskIn):
         question=payload.question,
         session_key=payload.session,
         language=get_language() or "zh-hans",
-        client=request.META.get("REMOTE_ADDR") or "",
+        client=throttle.client_address(request),
     )
     return _answer_out(reply)
 

@@ -15,6 +15,7 @@ from marketguard.catalog.models import Order
 from marketguard.complaints import services
 from marketguard.complaints.models import CaseKind, ProblemType
 from marketguard.complaints.views import order_choices, split_order_choice
+from marketguard.core import throttle
 from marketguard.core.errors import DomainError
 from marketguard.core.models import Role
 
@@ -57,7 +58,7 @@ def ask(request):
             question=request.POST.get("question", ""),
             session_key=request.session.get(SESSION_KEY),
             language=get_language() or "zh-hans",
-            client=request.META.get("REMOTE_ADDR") or "",
+            client=throttle.client_address(request),
         )
     except DomainError as exc:
         if request.headers.get("HX-Request") == "true":

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from marketguard.core import audit, context
+from marketguard.core import audit, context, webhooks
 from marketguard.core.models import (
     ApiToken,
     AuditEntry,
@@ -219,4 +219,10 @@ class WebhookDeliveryAdmin(_ReadOnlyAdmin):
     list_filter = ["status", "subscription"]
     list_select_related = ["event", "subscription"]
     search_fields = ["event__idempotency_key", "event__aggregate_id"]
-    exclude = ["claimed_until", "claim_token"]
+    # the error as it may be shown (rows from before answers were cut keep the receiver's words)
+    exclude = ["claimed_until", "claim_token", "last_error"]
+    readonly_fields = ["error"]
+
+    @admin.display(description=_("last error"))
+    def error(self, obj):
+        return webhooks.shown_error(obj.last_error)

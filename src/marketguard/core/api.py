@@ -1,12 +1,19 @@
 """Kernel API: who am I, the audit trail and its verification."""
 
 from ninja import Query, Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from marketguard.core import audit, selectors, services
 from marketguard.core.models import Role
 from marketguard.core.permissions import require_role
-from marketguard.core.schemas import AuditEntryOut, AuditFilter, AuditVerifyOut, MeIn, MeOut
+from marketguard.core.schemas import (
+    AuditEntryOut,
+    AuditFilter,
+    AuditVerifyOut,
+    BoundedPageNumberPagination,
+    MeIn,
+    MeOut,
+)
 
 router = Router(tags=["core"])
 
@@ -25,7 +32,7 @@ def update_me(request, body: MeIn):
 
 
 @router.get("/audit/entries", response=list[AuditEntryOut])
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def audit_entries(request, filters: Query[AuditFilter]):
     return filters.filter(selectors.audit_entries(request.auth))
 

@@ -19,6 +19,14 @@ Concurrency design (a lease per row, claimed in a short transaction, sent outsid
 If a worker dies after the receiver got the POST but before the outcome was recorded, the row is
 sent again once its lease expires: delivery is at least once, and receivers drop repeats by the
 `X-MarketGuard-Delivery` idempotency key (the event's id).
+
+Only the public internet is reached (unless settings.WEBHOOK_ALLOW_PRIVATE_HOSTS, for local
+development and tests): the receiver's name is resolved, every address it resolves to must be
+public (`webhooks.is_public_address`), and the connection goes to those checked addresses, so a
+name that resolves to 169.254.169.254 or 127.0.0.1 (at once, or only by the time of delivery) is
+never connected to. Through a proxy the environment names, the host is checked as far as it
+resolves here and the proxy makes the connection. What is recorded of an answer other than 2xx
+is its status code and standard reason phrase, never a byte of its body.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Q
@@ -107,12 +116,76 @@ def _claim(*, now: datetime, limit: int) -> tuple[str, list[WebhookDelivery]]:
     return token, list(rows)
 
 
+class BlockedAddress(OSError):
+    """The receiver's host is, or resolves to, an address off the public internet."""
+
+
+def _allow_private() -> bool:
+    return settings.WEBHOOK_ALLOW_PRIVATE_HOSTS
+
+
+def _public_addresses(host: str, port: int) -> list[tuple]:
+    """`getaddrinfo` for a receiver, refused (BlockedAddress) unless every address is public."""
+    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    if not _allow_private() and any(not webhooks.is_public_address(info[4][0]) for info in infos):
+        raise BlockedAddress(f"{host[:100]} is not a public internet address")
+    return infos
+
+
+def _connect_checked(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+    """`socket.create_connection`, but connecting only to the addresses `_public_addresses`
+    checked: a name cannot resolve to a public address for the check and to a private one for
+    the connection."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _name, sockaddr in _public_addresses(host, port):
+        sock = None
+        try:
+            sock = socket.socket(family, kind, proto)
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            error = exc
+            if sock is not None:
+                sock.close()
+    raise error or OSError(f"no address for {host[:100]}")
+
+
+def _check_before_proxy(host: str, port: int) -> None:
+    """Through a proxy the proxy connects; refuse here what is known to be off the public
+    internet: the host as written, and the addresses it resolves to here (a name only the proxy
+    can resolve is left to the proxy)."""
+    if _allow_private():
+        return
+    if webhooks.is_non_public_host(host):
+        raise BlockedAddress(f"{host[:100]} is not a public internet address")
+    with contextlib.suppress(socket.gaierror):
+        _public_addresses(host, port)
+
+
+def _describe(exc: Exception) -> str:
+    """A failed attempt's error without a byte of what the receiver sent: an HTTP protocol error
+    (which quotes the answer) by its kind only, a network error by its kind and the system's words."""
+    name = type(exc).__name__
+    if isinstance(exc, http.client.HTTPException) and not isinstance(exc, http.client.RemoteDisconnected):
+        return name
+    if isinstance(exc, OSError):
+        return f"{name}: {exc.strerror or exc}"[:300]
+    return name
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
     """(HTTP status or None, error text). Never raises. Redirects are not followed (an answer
-    other than 2xx is a failed attempt). The whole attempt, from connecting to the last byte of
-    the answer's head, takes at most TIMEOUT_SECONDS: a receiver that answers a byte at a time
-    is cut off then and the attempt counts as failed (a timeout per read alone would let it hold
-    the worker for ever). The environment's HTTP(S)_PROXY and NO_PROXY are honoured."""
+    other than 2xx is a failed attempt, recorded as "HTTP <status> <standard phrase>": the answer's
+    body is never read). The whole attempt, from connecting to the last byte of the answer's
+    head, takes at most TIMEOUT_SECONDS: a receiver that answers a byte at a time is cut off then
+    and the attempt counts as failed (a timeout per read alone would let it hold the worker for
+    ever). The environment's HTTP(S)_PROXY and NO_PROXY are honoured. A host off the public
+    internet is refused (see the module's docstring)."""
     timed_out = None, f"TimeoutError: no complete answer within {TIMEOUT_SECONDS} s"
     conn = None
     cut = threading.Event()
@@ -139,16 +212,15 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
             return timed_out
         conn.request("POST", target, body=body, headers={**headers, "Content-Length": str(len(body))})
         response = conn.getresponse()
-        detail = "" if 200 <= response.status < 300 else response.read(500).decode("utf-8", "replace")
-        if cut.is_set():  # the head (or the detail) ended because it was cut off, not complete
+        if cut.is_set():  # the head ended because it was cut off, not complete
             return timed_out
         if 200 <= response.status < 300:
             return response.status, ""
-        return response.status, f"HTTP {response.status} {response.reason}: {detail}".strip(": ")
+        return response.status, webhooks.http_error(response.status)
     except Exception as exc:  # refused, timed out, DNS, TLS, bad URL: a failed attempt, not a crash
         if cut.is_set():
             return timed_out
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, _describe(exc)
     finally:
         with lock:
             watchdog.cancel()
@@ -157,20 +229,27 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
 
 
 def _connection(parts) -> tuple[http.client.HTTPConnection, str]:
-    """The connection for a URL and the request target to send on it: straight to the host, or
-    through the proxy the environment names for its scheme (a tunnel for https, the absolute URL
-    for http)."""
+    """The connection for a URL and the request target to send on it: straight to the host (to
+    the addresses `_connect_checked` allows), or through the proxy the environment names for its
+    scheme (a tunnel for https, the absolute URL for http)."""
     https = parts.scheme == "https"
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     proxy = urllib.request.getproxies().get(parts.scheme)
     if proxy and urllib.request.proxy_bypass(parts.hostname):
         proxy = None
     if not proxy:
+        port = parts.port or (443 if https else 80)  # given, so that an IPv6 host is not parsed for one
         if https:
-            return http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
-            ), path
-        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS), path
+            conn = http.client.HTTPSConnection(
+                parts.hostname, port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
+            )
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, port, timeout=TIMEOUT_SECONDS)
+        # http.client opens its socket through this attribute; HTTPS wraps it in TLS afterwards,
+        # still checking the certificate against the host name
+        conn._create_connection = _connect_checked
+        return conn, path
+    _check_before_proxy(parts.hostname, parts.port or (443 if https else 80))
     via = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
     if https:
         conn = http.client.HTTPSConnection(

@@ -74,15 +74,19 @@ def create_user(
 
 
 def login(*, request, username: str, password: str):
-    """Check credentials with throttling. Returns the user or raises PermissionDenied."""
-    address = request.META.get("REMOTE_ADDR", "")
-    if throttle.is_locked(username, address):
+    """Check credentials with throttling. Returns the user or raises PermissionDenied.
+
+    The attempt is counted before the password is checked (`throttle.start_login`), so
+    concurrent guesses cannot slip past the limit; per username and client address, and per
+    username from anywhere. The site's login page and the admin site's both come here."""
+    address = throttle.client_address(request) if request is not None else ""
+    attempt = throttle.start_login(username, address)
+    if attempt is None:
         raise PermissionDenied(
             _("Too many failed attempts. Try again in 15 minutes."), code="LOGIN_THROTTLED"
         )
     user = authenticate(request, username=username, password=password)
     if user is None:
-        throttle.register_failure(username, address)
         with transaction.atomic():
             audit.record(
                 actor=None,
@@ -93,7 +97,7 @@ def login(*, request, username: str, password: str):
                 after={"address": address},
             )
         raise PermissionDenied(_("Wrong username or password."), code="LOGIN_FAILED")
-    throttle.clear(username, address)
+    throttle.login_succeeded(attempt)
     return user
 
 

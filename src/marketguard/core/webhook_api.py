@@ -6,13 +6,14 @@ Mounted under /api/v1/webhooks/. The signing secret appears once, in the answer 
 from datetime import datetime
 
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from marketguard.core import webhook_services
+from marketguard.core import webhook_services, webhooks
 from marketguard.core.events import EVENT_TYPES
 from marketguard.core.models import Role
 from marketguard.core.permissions import require_role
+from marketguard.core.schemas import BoundedPageNumberPagination
 
 router = Router(tags=["webhooks"])
 
@@ -52,9 +53,13 @@ class DeliveryOut(Schema):
     next_attempt_at: datetime
     last_attempt_at: datetime | None
     last_status_code: int | None
-    last_error: str
+    last_error: str = Field(description="Why the last attempt failed: the HTTP status or the network error.")
     delivered_at: datetime | None
     created_at: datetime
+
+    @staticmethod
+    def resolve_last_error(obj) -> str:
+        return webhooks.shown_error(obj.last_error)
 
 
 class DeliveryFilter(FilterSchema):
@@ -68,7 +73,7 @@ def event_types(request):
 
 
 @router.get("/subscriptions", response=list[SubscriptionOut])
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def list_subscriptions(request):
     return webhook_services.visible_subscriptions(request.auth)
 
@@ -87,7 +92,7 @@ def disable_subscription(request, subscription_id: int):
 
 
 @router.get("/subscriptions/{subscription_id}/deliveries", response=list[DeliveryOut])
-@paginate(PageNumberPagination)
+@paginate(BoundedPageNumberPagination)
 def list_deliveries(request, subscription_id: int, filters: Query[DeliveryFilter]):
     deliveries = webhook_services.subscription_deliveries(actor=request.auth, subscription_id=subscription_id)
     return filters.filter(deliveries)

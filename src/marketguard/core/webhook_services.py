@@ -2,10 +2,15 @@
 
 Every function: keyword-only arguments, an `actor`, one transaction, an audit record. The signing
 secret is generated here, returned once on the new subscription and never written to the audit trail.
+A subscription cannot point at a loopback, private, link-local or reserved address (unless
+settings.WEBHOOK_ALLOW_PRIVATE_HOSTS, for development); delivery checks the resolved addresses again.
 """
 
 from __future__ import annotations
 
+import urllib.parse
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -34,6 +39,17 @@ def _clean_url(url) -> str:
         raise InvalidInput(
             _("Enter a valid http:// or https:// URL."), code="INVALID_URL", field="url"
         ) from None
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if not settings.WEBHOOK_ALLOW_PRIVATE_HOSTS and webhooks.is_non_public_host(host):
+        raise InvalidInput(
+            _(
+                "Webhooks can only be sent to the public internet: %(host)s is a local, private "
+                "or reserved address."
+            )
+            % {"host": host[:100]},
+            code="URL_NOT_PUBLIC",
+            field="url",
+        )
     return url
 
 

@@ -82,7 +82,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # the receiver listens on 127.0.0.1
     made = []
 
     def make(**kw) -> Receiver:
@@ -283,7 +284,8 @@ def test_a_500_schedules_a_retry_with_backoff(receiver):
 
 
 @pytest.mark.django_db
-def test_a_dead_receiver_is_given_up_after_the_last_attempt():
+def test_a_dead_receiver_is_given_up_after_the_last_attempt(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # a closed port on 127.0.0.1
     _subscribe(_closed_port_url())
     with transaction.atomic():
         event = events.publish("case.closed", aggregate=factories.user(), payload={"n": 1})
