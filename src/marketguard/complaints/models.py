@@ -488,6 +488,9 @@ class Remedy(NeverDelete):
     return_carrier = models.CharField(_("return carrier"), max_length=50, blank=True)
     return_tracking_number = models.CharField(_("return tracking number"), max_length=50, blank=True)
     return_shipped_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
+    #: what the consumer paid to send the goods back, refunded with the price when the merchant
+    #: bears it (:mod:`marketguard.complaints.postage`)
+    return_postage_fen = models.BigIntegerField(_("return postage (fen)"), null=True, blank=True)
     received_at = models.DateTimeField(_("goods received at"), null=True, blank=True)
     executed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

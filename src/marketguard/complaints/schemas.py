@@ -134,6 +134,11 @@ class ExecuteIn(In):
 class ReturnShippedIn(In):
     carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    postage: Amount | None = Field(
+        None,
+        description="What sending the goods back cost (yuan); the merchant refunds it with the price, "
+        "except on a 7-day no-reason return",
+    )
     version: Version = None
 
 
@@ -401,6 +406,7 @@ class RemedyOut(Schema):
     return_carrier: str
     return_tracking_number: str
     return_shipped_at: datetime | None
+    return_postage_fen: int | None
     received_at: datetime | None
 
 

@@ -682,7 +682,9 @@ def metrics(
     elapsed_met = resolved.filter(resolved_at__lte=deadline).count()
     elapsed_missed = cases.filter(
         Q(resolved_at__gt=deadline)
-        | Q(resolved_at__isnull=True, status__in=list(workflow.OPEN), created_at__lt=now - timedelta(hours=48))
+        | Q(
+            resolved_at__isnull=True, status__in=list(workflow.OPEN), created_at__lt=now - timedelta(hours=48)
+        )
     ).count()
     ratings = Rating.objects.filter(case__in=cases)
     rated = ratings.count()

@@ -26,6 +26,7 @@ from marketguard.catalog.codes import mask_in_text
 from marketguard.catalog.models import OrderStatus
 from marketguard.complaints import alerts as alerts_text
 from marketguard.complaints import materials, selectors, services, workflow
+from marketguard.complaints import postage as postage_rules
 from marketguard.complaints.models import (
     Case,
     CaseKind,
@@ -368,6 +369,8 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return " ".join(p for p in parts if p)
     if t == "remedy_executed":
         parts = [str(REMEDY_TEXT.get(data.get("remedy"), "")), _money_text(data.get("amount_fen") or "")]
+        if data.get("postage_fen"):
+            parts[-1] += " + " + _("return postage") + " " + format_yuan(data["postage_fen"])
         parts += [data.get("payment_reference", ""), data.get("tracking_number", "")]
         return " · ".join(p for p in parts if p)
     if t == "ruling_recorded":
@@ -590,6 +593,8 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         ]
         if cv.party != Party.MERCHANT
         else [],
+        # a return's postage is refunded with the price unless it is a no-reason return
+        "merchant_pays_postage": postage_rules.merchant_pays(case.problem_type),
         # the proposal form starts at what the consumer asked for
         "asked_remedy": {CaseKind.REFUND_ONLY: RemedyKind.REFUND}.get(case.kind, case.kind),
         "remedy_kinds": RemedyKind.choices,
@@ -1095,9 +1100,10 @@ ACTIONS = {
             remedy_id=f.integer("remedy_id"),
             carrier=f.text("carrier"),
             tracking_number=f.text("tracking_number"),
+            postage=f.text("postage") or None,
             version=f.version,
         ),
-        {"carrier", "tracking_number"},
+        {"carrier", "tracking_number", "postage"},
     ),
     "return-address": (
         lambda r, n, f: services.set_return_address(

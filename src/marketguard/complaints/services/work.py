@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from marketguard.catalog.models import OrderStatus
 from marketguard.complaints import compensation, materials, workflow
+from marketguard.complaints import postage as postage_rules
 from marketguard.complaints.models import (
     Case,
     CaseEvent,
@@ -808,6 +809,7 @@ def execute_remedy(
             {
                 "remedy": remedy.kind,
                 "amount_fen": remedy.amount_fen,
+                **({"postage_fen": remedy.return_postage_fen} if remedy.return_postage_fen else {}),
                 "payment_reference": remedy.payment_reference,
                 "refunded_to": remedy.refunded_to,
                 "tracking_number": remedy.tracking_number,
@@ -821,6 +823,7 @@ def execute_remedy(
                 "remedy": remedy.pk,
                 "kind": remedy.kind,
                 "amount_fen": remedy.amount_fen,
+                "postage_fen": remedy.return_postage_fen,
                 "payment_reference": remedy.payment_reference,
             },
         )
@@ -879,10 +882,14 @@ def record_return_shipped(
     remedy_id: int,
     carrier: str,
     tracking_number: str,
+    postage=None,
     version: int | None = None,
 ) -> Remedy:
     """The consumer (or an agent for them) sent the goods back: carrier and tracking number kept,
-    the merchant told, and the merchant's time to confirm receipt starts."""
+    the merchant told, and the merchant's time to confirm receipt starts. `postage` (yuan): what
+    sending it cost, refunded with the price when the merchant bears it (not on a no-reason
+    return: :mod:`~marketguard.complaints.postage`)."""
+    fen = _amount(postage, "postage")
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.CONSUMER, Party.AGENT)
@@ -891,23 +898,38 @@ def record_return_shipped(
             raise Conflict(_("The merchant has already received the goods."), code="RETURN_RECEIVED")
         owner_fields = _claim(case, actor, party)
         carrier, tracking = _clean_texts((carrier, "carrier", 50), (tracking_number, "tracking_number", 50))
+        if fen is not None and not postage_rules.merchant_pays(case.problem_type):
+            raise InvalidInput(
+                _("Sending back goods of a no-reason return is at your cost: leave the postage empty."),
+                field="postage",
+            )
+        if fen is not None and fen > postage_rules.LIMIT_FEN:
+            raise InvalidInput(
+                _("Postage of one parcel is at most %(limit)s: check the amount.")
+                % {"limit": format_yuan(postage_rules.LIMIT_FEN)},
+                field="postage",
+            )
         first = remedy.return_shipped_at is None
         remedy.return_carrier, remedy.return_tracking_number = carrier, tracking
+        if fen is not None or first:
+            remedy.return_postage_fen = fen
         if first:
             remedy.return_shipped_at = timezone.now()
-        remedy.save(update_fields=["return_carrier", "return_tracking_number", "return_shipped_at"])
-        _event(
-            case,
-            "return_shipped" if first else "return_tracking_corrected",
-            actor,
-            party,
-            {"carrier": carrier, "tracking_number": tracking},
+        remedy.save(
+            update_fields=[
+                "return_carrier",
+                "return_tracking_number",
+                "return_shipped_at",
+                "return_postage_fen",
+            ]
         )
+        shipped = {"carrier": carrier, "tracking_number": tracking, "postage_fen": remedy.return_postage_fen}
+        _event(case, "return_shipped" if first else "return_tracking_corrected", actor, party, shipped)
         audit.record(
             actor=actor,
             action="return_shipped" if first else "return_tracking_corrected",
             obj=case,
-            after={"remedy": remedy.pk, "carrier": carrier, "tracking_number": tracking},
+            after={"remedy": remedy.pk, **shipped},
         )
         _notify_merchant(case, "return_shipped")
         _save(case, owner_fields)

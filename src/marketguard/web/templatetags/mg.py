@@ -12,6 +12,12 @@ def yuan(fen):
 
 
 @register.filter
+def yuan_plain(fen):
+    """An amount as a form field takes it back: 1234.50, no symbol, no separators."""
+    return format_yuan(fen, symbol=False).replace(",", "")
+
+
+@register.filter
 def masked_phone(value, show=False):
     return value if show else codes.mask_phone(value or "")
 
