@@ -170,6 +170,7 @@ def _build_order_item(row, refs, ctx):
         "quantity": row["quantity"],
         "unit_price_fen": row["unit_price"],
         "paid_amount_fen": row["paid_amount"],
+        "no_reason_excluded_confirmed": row["no_reason_excluded_confirmed"],
     }
 
 
@@ -185,6 +186,7 @@ def _build_shipment(row, refs, ctx):
             k: row[k]
             for k in ("carrier", "tracking_number", "shipped_at", "promised_at", "delivered_at", "signed_at")
         },
+        "item_external_ids": list(dict.fromkeys(row["item_external_ids"])),
     }
 
 
@@ -268,7 +270,14 @@ KINDS: dict[str, KindSpec] = {
             schemas.OrderItemIn,
             {"order_external_id": Ref(Order), "product_external_id": Ref(Product)},
             _build_order_item,
-            ["order_id", "product_id", "quantity", "unit_price_fen", "paid_amount_fen"],
+            [
+                "order_id",
+                "product_id",
+                "quantity",
+                "unit_price_fen",
+                "paid_amount_fen",
+                "no_reason_excluded_confirmed",
+            ],
         ),
         KindSpec(
             "shipments",
@@ -284,7 +293,9 @@ KINDS: dict[str, KindSpec] = {
                 "promised_at",
                 "delivered_at",
                 "signed_at",
+                "item_external_ids",
             ],
+            json_columns=("item_external_ids",),
         ),
     ]
 }

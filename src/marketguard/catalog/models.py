@@ -277,6 +277,11 @@ class OrderItem(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price_fen = models.BigIntegerField(_("unit price (fen)"))
     paid_amount_fen = models.BigIntegerField(_("paid amount (fen)"))
+    #: 网络购买商品七日无理由退货暂行办法 art. 7: goods of a "confirm at purchase" category are
+    #: excluded from no-reason return only if the consumer confirmed that when buying
+    no_reason_excluded_confirmed = models.BooleanField(
+        _("no-reason return exclusion confirmed at purchase"), default=False
+    )
 
     class Meta:
         verbose_name = _("order item")
@@ -305,6 +310,8 @@ class Shipment(models.Model):
     promised_at = models.DateTimeField(_("promised delivery"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed for at"), null=True, blank=True)
+    #: the order items (external ids) this parcel carried; empty: the whole order (one parcel)
+    item_external_ids = models.JSONField(_("items carried"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("shipment")
@@ -314,6 +321,10 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"
+
+    def carries(self, item: OrderItem) -> bool:
+        """Whether this parcel carried `item` (a parcel that lists no items carried the order)."""
+        return not self.item_external_ids or item.external_id in self.item_external_ids
 
     @property
     def is_late(self) -> bool:

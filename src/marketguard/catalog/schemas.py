@@ -145,6 +145,11 @@ class OrderItemFields(InSchema):
     quantity: Annotated[int, Field(ge=1, le=100_000)]
     unit_price: Yuan
     paid_amount: Yuan
+    no_reason_excluded_confirmed: bool = Field(
+        False,
+        description="the buyer confirmed at purchase that this item is not for 7-day no-reason return "
+        "(only counts for categories excluded on confirmation, 暂行办法 art. 7)",
+    )
 
 
 class OrderItemIn(OrderItemFields):
@@ -159,6 +164,10 @@ class ShipmentFields(InSchema):
     promised_at: AwareDatetime | None = None
     delivered_at: AwareDatetime | None = None
     signed_at: AwareDatetime | None = None
+    item_external_ids: Annotated[list[LongExternalId], Field(max_length=200)] = Field(
+        default_factory=list,
+        description="the order items this parcel carried (an order sent in several parcels); empty: the whole order",
+    )
 
 
 class ShipmentIn(ShipmentFields):
@@ -249,6 +258,7 @@ class OrderItemOut(Schema):
     quantity: int
     unit_price: str
     paid_amount: str
+    no_reason_excluded_confirmed: bool
 
     @staticmethod
     def resolve_unit_price(obj) -> str:
@@ -268,6 +278,7 @@ class ShipmentOut(Schema):
     delivered_at: datetime | None
     signed_at: datetime | None
     is_late: bool
+    item_external_ids: list[str]
 
 
 class OrderOut(Schema):

@@ -318,3 +318,54 @@ def test_a_buyer_feed_keeps_the_phone_findable_however_it_is_written():
         actor=None, kind="buyers", rows=[{"external_id": "B1", "name": "王五", "phone": "13900002222"}]
     )
     assert Buyer.objects.get(external_id="B1").phone_key == "13900002222"
+
+
+def test_an_order_in_several_parcels_names_what_each_carried_and_items_carry_the_art_7_confirmation(tmp_path):
+    """For the 7-day no-reason return: which parcel brought which item (the window runs from that
+    parcel's signing), and whether the buyer confirmed at purchase that the item is excluded."""
+    o = factories.order()
+    item = o.items.get()
+    path = tmp_path / "shipments.csv"
+    path.write_text(
+        "external_id,order_external_id,carrier,tracking_number,signed_at,item_external_ids\n"
+        f'P2,{o.external_id},顺丰速运,SF2,2026-11-02T10:00:00+08:00,"[""{item.external_id}""]"\n'
+        f"P3,{o.external_id},顺丰速运,SF3,2026-11-03T10:00:00+08:00,\n",
+        encoding="utf-8",
+    )
+    result = services.import_file(actor=factories.user(Role.ADMIN), kind="shipments", path=path)
+    assert result.errors == [] and result.created == 2
+    assert {s.external_id: s.item_external_ids for s in o.shipments.filter(external_id__in=["P2", "P3"])} == {
+        "P2": [item.external_id],
+        "P3": [],
+    }
+    result = services.upsert_many(
+        actor=None,
+        kind="shipments",
+        rows=[
+            {
+                "external_id": "P4",
+                "order_external_id": o.external_id,
+                "carrier": "x",
+                "tracking_number": "1",
+                "item_external_ids": "not a list",
+            }
+        ],
+    )
+    assert [e.field for e in result.errors] == ["item_external_ids"]
+    services.upsert_many(
+        actor=None,
+        kind="order_items",
+        rows=[
+            {
+                "external_id": item.external_id,
+                "order_external_id": o.external_id,
+                "product_external_id": item.product.external_id,
+                "quantity": 1,
+                "unit_price": "129.00",
+                "paid_amount": "129.00",
+                "no_reason_excluded_confirmed": True,
+            }
+        ],
+    )
+    item.refresh_from_db()
+    assert item.no_reason_excluded_confirmed

@@ -270,13 +270,17 @@ def _no_reason_return(actor, language: str) -> str:
     lines = [_("7-day no-reason return for your latest orders:")]
     for order in orders:
         items = list(order.items.all())
-        results = {}  # by category: the same category always gets the same answer
+        results = {}  # the same category, parcel and confirmation always get the same answer
         groups: dict[str, list[str]] = {}  # answer -> the items' titles, in the order's order
         for item in items or [None]:
             category = item.product.category if item is not None else None
-            key = category.pk if category is not None else None
+            key = (
+                category.pk if category is not None else None,
+                tuple(p.pk for p in order.shipments.all() if item is not None and p.carries(item)),
+                item is not None and item.no_reason_excluded_confirmed,
+            )
             if key not in results:
-                results[key] = check_no_reason_return(order=order, category=category, now=now)
+                results[key] = check_no_reason_return(order=order, category=category, item=item, now=now)
             result = results[key]
             if result.eligible:
                 state = _("possible until %(deadline)s (goods intact)") % {"deadline": _when(result.deadline)}

@@ -316,7 +316,7 @@ def submit_case(
         # whether the goods may be returned depends on their category: say which item it is
         raise InvalidInput(_("Choose which item of the order you want to return."), field="item")
     if problem_type == ProblemType.NO_REASON_RETURN:
-        no_reason = check_no_reason_return(order=order, category=category)
+        no_reason = check_no_reason_return(order=order, category=category, item=item)
         if not no_reason.eligible:
             raise InvalidInput(
                 _("This order cannot be returned without a reason: %(why)s.")
@@ -402,7 +402,7 @@ def submit_case(
         if no_reason is None and case.problem_type == ProblemType.NO_REASON_RETURN and item is not None:
             # read from the text, not chosen: the check is recorded for the agent and the merchant
             # (the consumer is not refused for a type they did not pick)
-            no_reason = check_no_reason_return(order=order, category=category)
+            no_reason = check_no_reason_return(order=order, category=category, item=item)
             case.triage["reasons"].append(
                 {"code": "NO_REASON_NOT_ELIGIBLE", "params": {"why": list(no_reason.reasons)}}
                 if not no_reason.eligible
@@ -484,27 +484,28 @@ NO_REASON_TEXT = {
 }
 
 
-def check_no_reason_return(*, order: Order | None, category: Category | None, now: datetime | None = None):
+def check_no_reason_return(
+    *,
+    order: Order | None,
+    category: Category | None,
+    item: OrderItem | None = None,
+    now: datetime | None = None,
+):
     """7-day no-reason return (Consumer Rights Protection Law art. 25; 暂行办法 art. 6, 7, 10):
-    counted in calendar days from the day after signing; excluded categories are data."""
+    counted in calendar days from the day after the goods were signed for (the item's own parcel
+    when the order came in several; else the last parcel of the order); excluded categories are
+    data, and goods of a "confirm at purchase" category are excluded when the buyer confirmed."""
     from marketguard.complaints import eligibility
 
     now = now or timezone.now()
     signed = None
     if order is not None:
-        signed = (
-            order.shipments.filter(signed_at__isnull=False)
-            .order_by("-signed_at")
-            .values_list("signed_at", flat=True)
-            .first()
+        parcels = list(order.shipments.all())
+        if item is not None and any(p.carries(item) for p in parcels):
+            parcels = [p for p in parcels if p.carries(item)]
+        signed = max((p.signed_at for p in parcels if p.signed_at), default=None) or max(
+            (p.delivered_at for p in parcels if p.delivered_at), default=None
         )
-        if signed is None:
-            signed = (
-                order.shipments.filter(delivered_at__isnull=False)
-                .order_by("-delivered_at")
-                .values_list("delivered_at", flat=True)
-                .first()
-            )
     if signed is None:
         return eligibility.Eligibility(eligible=False, deadline=now, reasons=["NO_DELIVERY"])
     return eligibility.no_reason_return(
@@ -512,6 +513,7 @@ def check_no_reason_return(*, order: Order | None, category: Category | None, no
         requested_at=now,
         tz=settings.TIME_ZONE,
         category_rule=category.no_reason_return if category is not None else "eligible",
+        confirmed_excluded_at_purchase=item is not None and item.no_reason_excluded_confirmed,
     )
 
 

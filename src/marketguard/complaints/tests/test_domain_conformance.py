@@ -267,3 +267,57 @@ def test_extra_evidence_asked_by_the_platform_is_due_in_4_business_hours_then_it
     assert case.events.filter(type="materials_overdue").exists()
     assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="materials_overdue").exists()
     assert "平台将根据现有证据作出决定" in _last_mail(case)  # in the consumer's language
+
+
+# --- 7-day no-reason return: the item's own parcel, and the art. 7 confirmation --------------------
+
+
+def test_the_7_days_run_from_the_signing_of_the_parcel_that_brought_the_item(world):
+    """Consumer Rights Protection Law art. 25: 7 days "自收到商品之日起". An order sent in two
+    parcels: the cup signed for 9 days ago may no longer be returned without a reason although
+    the lid came 2 days ago; the lid may."""
+    w = world
+    cup = w.order.items.get()
+    lid = factories.order_item(w.order, title="杯盖", paid_fen=5_000)
+    now = timezone.now()
+    w.order.shipments.update(signed_at=now - timedelta(days=9), delivered_at=now - timedelta(days=9))
+    w.order.shipments.update(item_external_ids=[cup.external_id])
+    w.order.shipments.create(
+        external_id="P-LID",
+        carrier="顺丰速运",
+        tracking_number="SF-LID",
+        item_external_ids=[lid.external_id],
+        shipped_at=now - timedelta(days=4),
+        signed_at=now - timedelta(days=2),
+        delivered_at=now - timedelta(days=2),
+    )
+    late = services.check_no_reason_return(order=w.order, category=cup.product.category, item=cup)
+    assert not late.eligible and "WINDOW_EXPIRED" in late.reasons
+    assert services.check_no_reason_return(order=w.order, category=lid.product.category, item=lid).eligible
+    with pytest.raises(InvalidInput) as refused:
+        _file(
+            w, item_external_id=cup.external_id, description="不想要了", problem_type="no_reason_return_7day"
+        )
+    assert refused.value.code == "NO_REASON_RETURN_NOT_ELIGIBLE"
+    _file(
+        w,
+        item_external_id=lid.external_id,
+        description="不想要了",
+        problem_type="no_reason_return_7day",
+        amount_claimed="50.00",
+    )
+
+
+def test_goods_excluded_on_confirmation_are_excluded_only_when_the_buyer_confirmed(world):
+    """暂行办法 art. 7: other goods unsuitable for no-reason return are excluded only if the consumer
+    confirmed that at purchase."""
+    w = world
+    item = w.order.items.get()
+    category = item.product.category
+    category.no_reason_return = "confirm_at_purchase"
+    category.save()
+    assert services.check_no_reason_return(order=w.order, category=category, item=item).eligible
+    item.no_reason_excluded_confirmed = True
+    item.save()
+    result = services.check_no_reason_return(order=w.order, category=category, item=item)
+    assert not result.eligible
