@@ -56,6 +56,7 @@ from PIL import Image, ImageDraw
 
 from marketguard.catalog.models import Buyer, Merchant, Order
 from marketguard.complaints import materials, services, workflow
+from marketguard.complaints import postage as postage_rules
 from marketguard.complaints.models import Case, MaterialRequest, Proposal, Rating, Remedy
 from marketguard.core import services as core_services
 from marketguard.core.context import acting
@@ -1592,6 +1593,10 @@ class _Runner:
                 remedy_id=remedy.pk,
                 carrier=carrier,
                 tracking_number=tracking,
+                # what the parcel cost, when the merchant refunds it (the problem is the merchant's)
+                postage=("8.00", "10.00", "12.00", "15.00")[int(case.number[-1]) % 4]
+                if postage_rules.merchant_pays(case.problem_type)
+                else None,
             )
 
     def _consumer_rate(self, case, actor, *, score):
