@@ -144,8 +144,15 @@ class Category(Timestamped):
         return self.name_en if language.startswith("en") and self.name_en else self.name_zh
 
     def is_under(self, other: Category) -> bool:
-        """This category is `other` or one of its sub-categories (at any depth)."""
-        return self.pk == other.pk or f"/{other.external_id}/" in self.path
+        """This category is `other` or one of its sub-categories (at any depth), by the parent
+        links as stored (not by codes, which a form may be changing at the same time)."""
+        seen, node = set(), self
+        while node is not None and node.pk not in seen:
+            if node.pk is not None and node.pk == other.pk:
+                return True
+            seen.add(node.pk)
+            node = Category.objects.filter(pk=node.parent_id).first() if node.parent_id else None
+        return False
 
 
 class ProductStatus(models.TextChoices):

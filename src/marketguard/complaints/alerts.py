@@ -33,7 +33,7 @@ TEXT = {
     "proposal_accepted": _("A proposal was accepted"),
     "proposal_rejected": _("A proposal was rejected"),
     "settle_before_ruling": _(
-        "The consumer asked the platform to step in: settle or send your evidence within 24 hours"
+        "The platform was asked to step in: settle with the consumer or send your evidence within 24 hours"
     ),
     "ready_to_rule": _("The merchant's time to settle is over: the case is ready to rule on"),
     "materials_overdue": _("Materials asked for were not sent in time"),

@@ -250,6 +250,9 @@ class CaseOut(Schema):
     merchant_response_due: datetime | None
     resolution_due: datetime | None
     execution_due: datetime | None
+    settle_by: datetime | None = Field(
+        None, description="with the platform: the merchant may still settle or send evidence until then"
+    )
     possible_duplicate_of: str | None = None
     language: str = Field("", description="What the consumer is written to in (zh-hans, en; empty: both)")
 

@@ -355,6 +355,12 @@ def case_view(actor, number: str) -> CaseView:
         messages = messages.filter(internal=False)
         evidence = evidence.filter(visibility=Evidence.Visibility.PARTIES)
     moves = workflow.moves_from(case.status, party) if party not in ("observer",) else []
+    now = timezone.now()
+    with_platform = case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
+    if with_platform and not services.settling(case, now):
+        moves = [m for m in moves if m != "agree"]  # the time to settle between themselves is over
+    if "rule" in moves and services.ruling_too_early(case, now) is not None:
+        moves = [m for m in moves if m != "rule"]
     rating = Rating.objects.filter(case=case).first()
     return CaseView(
         case=case,

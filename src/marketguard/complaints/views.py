@@ -507,8 +507,7 @@ def _abilities(cv, now, user) -> dict[str, bool]:
     active = case.status not in workflow.FINAL
     agent = party == Party.AGENT
     # with the platform, the parties may still agree while the merchant's time to settle runs
-    with_platform = case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
-    settling = with_platform and services.settling(case, now)
+    settling = services.settling(case, now)
     return {
         "reply": active and party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR),
         "internal": party in (Party.AGENT, Party.ARBITRATOR),
@@ -523,7 +522,7 @@ def _abilities(cv, now, user) -> dict[str, bool]:
         "merge": agent and "merge" in moves,
         "propose": party in (Party.MERCHANT, Party.AGENT)
         and (case.status in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING) or settling),
-        "decide": "agree" in moves and (settling or not with_platform),
+        "decide": "agree" in moves,  # (offered with the platform only while the time to settle runs)
         "execute": party in (Party.MERCHANT, Party.AGENT) and case.status == workflow.EXECUTING,
         "return_ship": party in (Party.CONSUMER, Party.AGENT) and case.status == workflow.EXECUTING,
         "intervention": "request_intervention" in moves and party != Party.SYSTEM,
@@ -570,6 +569,8 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
     language = get_language() or "zh-hans"
     return {
         "intervention_from": intervention_from,
+        # what may still be refunded for the purchase, over every case about it
+        "refund_left": services.refundable_left(case) if can["propose"] or can["rule"] else None,
         # with the platform, but the merchant may still settle (or send evidence) until then
         "settle_by": case.settle_by if services.settling(case, now) else None,
         "cv": cv,

@@ -35,6 +35,7 @@ from marketguard.complaints.services.common import (
     _to_platform,
     _when,
     case_payload,
+    ruling_too_early,
     timeouts,
 )
 from marketguard.complaints.services.work import (
@@ -150,6 +151,9 @@ def record_ruling(
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.ARBITRATOR)
+        too_early = ruling_too_early(case, timezone.now())
+        if too_early is not None:
+            raise too_early
         # a ruling after an appeal replaces what the earlier one ordered and was not yet done (its
         # amount no longer counts against what was paid; all of it is undone if this one fails)
         if (

@@ -218,6 +218,17 @@ def _claim(case: Case, actor, party: str) -> list[str]:
             {"owner": actor.get_username(), "how": "first_contact"},
             visibility=CaseEvent.Visibility.PLATFORM,
         )
+        record = {
+            "actor": actor,
+            "action": "owner_assigned",
+            "obj": case,
+            "after": {"owner": actor.get_username(), "how": "first_contact"},
+        }
+        pending = _pending(case)
+        if pending is not None:
+            pending.audit.append(record)
+        else:
+            audit.record(**record)
         return ["owner", "owner_since"]
     if case.owner_id != actor.pk and actor.role != Role.ADMIN and not actor.is_superuser:
         raise Conflict(
@@ -328,6 +339,10 @@ def _move(
         raise InvalidInput(_("Please give a reason."), field="reason")
     before = case.status
     case.status = t.target
+    moved = ["status"]
+    if case.settle_by is not None and t.target not in (workflow.ESCALATED, workflow.PLATFORM_REVIEW):
+        case.settle_by = None  # agreed, ruled or withdrawn: no time to settle runs any more
+        moved.append("settle_by")
     _event(
         case,
         t.event,
@@ -350,7 +365,7 @@ def _move(
         pending.audit.append(record)
     else:
         audit.record(**record)
-    return ["status"]
+    return moved
 
 
 def _clean_text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
@@ -493,6 +508,29 @@ def settling(case: Case, now: datetime) -> bool:
         and now <= case.settle_by
         and not case.rulings.exists()
     )
+
+
+def merchant_acted_since_escalation(case: Case) -> bool:
+    """Whether the merchant wrote, sent evidence or proposed since the case went to the platform."""
+    return (
+        case.escalated_at is not None
+        and CaseEvent.objects.filter(case=case, party=Party.MERCHANT, at__gte=case.escalated_at).exists()
+    )
+
+
+def ruling_too_early(case: Case, now: datetime) -> InvalidTransition | None:
+    """The platform rules once the merchant's time to settle is over, or once the merchant has
+    answered (sent its evidence or its word) within it; None when it may rule now."""
+    if settling(case, now) and not merchant_acted_since_escalation(case):
+        return InvalidTransition(
+            _(
+                "The merchant may still settle or send its evidence until %(until)s: rule after that, "
+                "or once it has answered."
+            )
+            % {"until": _when(case.settle_by)},
+            code="SETTLE_WINDOW_OPEN",
+        )
+    return None
 
 
 def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:

@@ -435,6 +435,8 @@ def submit_case(
             )
         if actor is not None and actor.role == Role.AGENT:
             _claim(case, actor, Party.AGENT)  # 首问负责制: the agent who took the call or chat owns it
+            if channel in (Channel.HOTLINE, Channel.CHAT):
+                case.first_responded_at = now  # the consumer was answered on the call itself
         if case.safety:
             _safety_response(case)
         if kind in AFTER_SALES_KINDS and case.merchant_id and duplicate is None:

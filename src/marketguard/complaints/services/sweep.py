@@ -36,6 +36,7 @@ from marketguard.complaints.services.common import (
     _tell_consumer,
     _when,
     case_payload,
+    merchant_acted_since_escalation,
     policy_for,
     rules,
     timeouts,
@@ -46,6 +47,7 @@ from marketguard.complaints.services.work import (
     _receive_return,
     _resolve,
     _start_remedy,
+    lock_purchase,
     refundable_left,
 )
 from marketguard.core import audit, events
@@ -122,12 +124,13 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
         return_shipped_at__lte=now - timeouts().return_receipt_window
     ).values_list("pk", "case__number"):
         _return_not_confirmed(number, remedy_id, now, report)
-    for number in Case.objects.filter(
-        status__in=[workflow.ESCALATED, workflow.PLATFORM_REVIEW], settle_by__lte=now
-    ).values_list("number", flat=True):
+    with_platform = [workflow.ESCALATED, workflow.PLATFORM_REVIEW]
+    for number in Case.objects.filter(status__in=with_platform, settle_by__lte=now).values_list(
+        "number", flat=True
+    ):
         _settle_window_passed(number, now, report)
     overdue = MaterialRequest.objects.filter(
-        due_at__lte=now, fulfilled_at__isnull=True, lapsed_at__isnull=True
+        due_at__lte=now, fulfilled_at__isnull=True, lapsed_at__isnull=True, case__status__in=with_platform
     ).values_list("case__number", flat=True)
     for number in sorted(set(overdue)):
         _materials_overdue(number, now, report)
@@ -158,7 +161,10 @@ def _settle_window_passed(number: str, now: datetime, report: SweepReport) -> No
         ):
             return
         missed, case.settle_by = case.settle_by, None
-        acted = CaseEvent.objects.filter(case=case, party=Party.MERCHANT, at__gte=case.escalated_at).exists()
+        if case.rulings.exists():  # ruled meanwhile (an appeal brought it back): not a dispute ignored
+            _save(case, ["settle_by"])
+            return
+        acted = merchant_acted_since_escalation(case)
         if not acted and _violation(case, MerchantViolation.Kind.DISPUTE_NOT_HANDLED, {}, due=missed):
             report.violations += 1
         _event(case, "settle_window_passed", None, Party.SYSTEM, {"merchant_acted": acted})
@@ -178,18 +184,20 @@ def _materials_overdue(number: str, now: datetime, report: SweepReport) -> None:
     asked are told."""
     with transaction.atomic():
         case = _lock_for_sweep(number)
-        if case is None:
+        if case is None or case.status not in (workflow.ESCALATED, workflow.PLATFORM_REVIEW):
             return
-        lapsing = case.material_requests.filter(
-            due_at__lte=now, fulfilled_at__isnull=True, lapsed_at__isnull=True
-        )
+        open_requests = case.material_requests.filter(fulfilled_at__isnull=True, lapsed_at__isnull=True)
+        lapsing = open_requests.filter(due_at__lte=now)
         askers = list(lapsing.exclude(requested_by=None).values_list("requested_by", flat=True))
-        if not lapsing.exists():
+        lapsed = list(lapsing.values_list("pk", flat=True))
+        if not lapsed:
             return
-        # every request still open lapses with it: the platform goes on with what it has
-        case.material_requests.filter(fulfilled_at__isnull=True, lapsed_at__isnull=True).update(lapsed_at=now)
-        fields = _end_pause(case) if case.waiting_on_consumer_since else []
+        lapsing.update(lapsed_at=now)
+        # the clocks run again unless the platform still waits on a later request of its own
+        still_due = open_requests.filter(due_at__gt=now).exists()
+        fields = _end_pause(case) if case.waiting_on_consumer_since and not still_due else []
         _event(case, "materials_overdue", None, Party.SYSTEM, {})
+        audit.record(actor=None, action="materials_overdue", obj=case, after={"requests": lapsed})
         _alert(
             User.objects.filter(pk__in=askers, is_active=True),
             case,
@@ -415,6 +423,7 @@ def _auto_approve(number: str, now: datetime, report: SweepReport) -> None:
             return
         hours = timeouts().auto_approve_refund_only.total_seconds() / 3600
         amount = case.amount_claimed_fen if case.amount_claimed_fen is not None else case.paid_amount_fen
+        lock_purchase(case)
         left = refundable_left(case)
         if left is not None:
             amount = min(amount, left) if amount is not None else left

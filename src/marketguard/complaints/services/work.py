@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from marketguard.catalog.models import OrderStatus
+from marketguard.catalog.models import Order, OrderStatus
 from marketguard.complaints import compensation, materials, workflow
 from marketguard.complaints import postage as postage_rules
 from marketguard.complaints.models import (
@@ -247,10 +247,13 @@ def _merchant_answered(case: Case, actor) -> list[str]:
 
 
 def _decision_made(case: Case) -> list[str]:
-    """The merchant proposed a solution, or a proposal was rejected: the consumer's 15 days to
-    ask the platform to step in count from this decision (never shortened)."""
-    until = timezone.now() + timeouts().intervention_window
-    if case.intervention_deadline is not None and case.intervention_deadline >= until:
+    """The merchant proposed a solution or rejected the consumer's: the consumer's 15 days to ask
+    the platform to step in count from this decision (never shortened, never reopened once over)."""
+    now = timezone.now()
+    until = now + timeouts().intervention_window
+    if case.intervention_deadline is not None and (
+        case.intervention_deadline >= until or case.intervention_deadline < now
+    ):
         return []
     case.intervention_deadline = until
     return ["intervention_deadline"]
@@ -464,10 +467,20 @@ def _filed_just_now_by(case: Case, actor) -> bool:
     )
 
 
+def lock_purchase(case: Case) -> None:
+    """Hold the order's row until the transaction ends: what was refunded or granted for a
+    purchase is summed over every case about it, so two cases must not both spend what is left
+    at once (PostgreSQL; SQLite runs one writer at a time)."""
+    if case.order_id:
+        Order.objects.select_for_update().filter(pk=case.order_id).values_list("pk", flat=True).first()
+
+
 def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str) -> None:
     money_remedies = {RemedyKind.REFUND, RemedyKind.RETURN_REFUND, RemedyKind.COMPENSATION}
     if remedy in money_remedies and amount is None:
         raise InvalidInput(_("Give the amount."), field=field)
+    if remedy in money_remedies:
+        lock_purchase(case)
     left = refundable_left(case) if remedy in REFUNDS else None
     if left is not None and amount > left:
         raise InvalidInput(
@@ -667,7 +680,8 @@ def decide_proposal(
         )
         _tell_the_others(case, party, "proposal_accepted" if accept else "proposal_rejected")
         if accept:
-            # checked again now: what was granted since the proposal was made counts too
+            # checked again now: what was refunded or granted since the proposal was made counts too
+            _check_remedy_amount(case, proposal.remedy, proposal.amount_fen, "proposal_id")
             basis = _compensation_basis(
                 case, proposal.remedy, proposal.amount_fen, proposal.compensation_basis
             )
@@ -682,7 +696,8 @@ def decide_proposal(
                 compensation_basis=basis,
             )
         else:
-            fields += _decision_made(case)
+            if party == Party.MERCHANT:
+                fields += _decision_made(case)
             audit.record(
                 actor=actor,
                 action="proposal_rejected",

@@ -189,6 +189,11 @@ def test_dispute_ruling_unexecuted_gives_a_violation(world):
     p = w.m.post(f"cases/{number}/proposals", {"remedy": "refund", "amount": "30.00"}).json()
     w.c.post(f"cases/{number}/proposals/{p['id']}/reject", {"note": "不同意"})
     assert w.c.post(f"cases/{number}/intervention", {"reason": "协商不成"}).status_code == 200
+    early = w.arb.post(  # the merchant's 24 h to settle or answer first
+        f"cases/{number}/ruling", {"outcome": "merchant_upheld", "reasons": "证据不足"}
+    )
+    assert early.status_code == 409 and early.json()["code"] == "SETTLE_WINDOW_OPEN"
+    assert w.m.post(f"cases/{number}/messages", {"body": "商家陈述：出库前已检验"}).status_code in (200, 201)
     assert w.arb.post(f"cases/{number}/review", {}).status_code == 200
     bad = w.arb.post(
         f"cases/{number}/ruling",

@@ -144,7 +144,8 @@ def test_new_years_day_2027_is_not_a_working_day_for_the_business_clocks():
 def test_the_15_days_to_ask_for_intervention_count_from_the_merchants_decision(world):
     """ "Intervention can be requested within 15 days" (domain/after-sales-rules.md), counted from
     the merchant's decision, a rejection or a proposed solution (sla.TIMEOUT_ANCHORS, the help
-    article): a proposal made on day 10 and rejected on day 14 leaves until day 29."""
+    article): a proposal made on day 10 leaves until day 25 (a window over stays over: a rejection
+    of an old offer does not open it again)."""
     w = world
     start = timezone.now()
     case = _file(w).case
@@ -152,7 +153,18 @@ def test_the_15_days_to_ask_for_intervention_count_from_the_merchants_decision(w
         proposal = services.make_proposal(actor=w.merchant, number=case.number, remedy="repair")
     with time_machine.travel(start + timedelta(days=14), tick=False):
         services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False)
-    with time_machine.travel(start + timedelta(days=28), tick=False):
+    case.refresh_from_db()
+    assert case.intervention_deadline == start + timedelta(days=25)
+    another = factories.order(buyer_obj=w.buyer, product_obj=w.order.items.get().product, paid_fen=19_900)
+    late = _file(w, order_external_id=another.external_id, description="另一件：杯盖裂了").case
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        stale = services.make_proposal(actor=w.merchant, number=late.number, remedy="repair")
+    with time_machine.travel(start + timedelta(days=20), tick=False):
+        services.decide_proposal(actor=w.consumer, number=late.number, proposal_id=stale.pk, accept=False)
+        with pytest.raises(InvalidTransition) as closed:
+            services.request_intervention(actor=w.consumer, number=late.number, reason="太晚了")
+    assert closed.value.code == "INTERVENTION_WINDOW_CLOSED"
+    with time_machine.travel(start + timedelta(days=24), tick=False):
         services.request_intervention(actor=w.consumer, number=case.number, reason="协商不成")
 
 
@@ -212,10 +224,14 @@ def test_when_the_time_to_settle_is_over_the_platform_rules_and_a_silent_merchan
     """Taobao: "a seller who does not handle a dispute counts as at fault in its service metrics"."""
     w = world
     case, asked = _escalated(w)
-    old = services.make_proposal  # an offer the consumer did not take in time cannot be taken now
+    with time_machine.travel(asked + timedelta(hours=1), tick=False):
+        offer = services.make_proposal(actor=w.agent, number=case.number, remedy="refund", amount="10.00")
     with time_machine.travel(asked + timedelta(hours=24, minutes=1), tick=False):
-        with pytest.raises(InvalidTransition):
-            old(actor=w.merchant, number=case.number, remedy="refund", amount="10.00")
+        with pytest.raises(InvalidTransition):  # no new offers...
+            services.make_proposal(actor=w.merchant, number=case.number, remedy="refund", amount="10.00")
+        with pytest.raises(InvalidTransition) as late:  # ...and one not taken in time is not taken now
+            services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=offer.pk, accept=True)
+        assert late.value.code == "SETTLE_WINDOW_CLOSED"
         report = services.sweep()
         again = services.sweep()
     assert report.settle_windows_passed == 1 and again.settle_windows_passed == 0
@@ -321,3 +337,87 @@ def test_goods_excluded_on_confirmation_are_excluded_only_when_the_buyer_confirm
     item.save()
     result = services.check_no_reason_return(order=w.order, category=category, item=item)
     assert not result.eligible
+
+
+def test_a_ruling_ends_the_time_to_settle_and_an_appeal_does_not_bring_a_violation(world):
+    """Once the merchant has answered the platform may rule; the time to settle ends with the
+    ruling, and a case back with the platform on appeal is no dispute ignored."""
+    w = world
+    case, asked = _escalated(w)
+    with time_machine.travel(asked + timedelta(hours=1), tick=False):
+        services.post_message(actor=w.merchant, number=case.number, body="商家陈述：出库前已检验")
+        services.start_review(actor=w.arbitrator, number=case.number)
+        services.record_ruling(
+            actor=w.arbitrator, number=case.number, outcome="merchant_upheld", reasons="证据不足"
+        )
+    case.refresh_from_db()
+    assert case.settle_by is None
+    with time_machine.travel(asked + timedelta(hours=2), tick=False):
+        services.appeal_ruling(actor=w.consumer, number=case.number, reason="不服，补充了照片")
+    with time_machine.travel(asked + timedelta(hours=30), tick=False):
+        services.sweep()
+    assert not case.violations.exists()
+    assert not Alert.objects.filter(case=case, kind="ready_to_rule").exists()
+
+
+def test_materials_asked_by_the_platform_do_not_lapse_once_the_parties_settled(world):
+    w = world
+    case, asked = _escalated(w)
+    with time_machine.travel(asked + timedelta(hours=1), tick=False):
+        services.request_materials(
+            actor=w.arbitrator, number=case.number, items=["defect_photos"], reason="需要看清裂缝位置"
+        )
+        offer = services.make_proposal(
+            actor=w.merchant, number=case.number, remedy="return_refund", amount="199.00"
+        )
+        services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=offer.pk, accept=True)
+    mails = OutgoingMail.objects.filter(case=case).count()
+    with time_machine.travel(asked + timedelta(days=3), tick=False):
+        assert services.sweep().materials_lapsed == 0
+    assert OutgoingMail.objects.filter(case=case).count() == mails
+
+
+def test_a_later_request_of_the_platform_is_not_lapsed_with_an_earlier_one(world):
+    w = world
+    case, _asked = _escalated(w, at=datetime(2026, 3, 2, 9, 0, tzinfo=SH))  # a Monday
+    with time_machine.travel(datetime(2026, 3, 3, 10, 0, tzinfo=SH), tick=False):
+        services.request_materials(
+            actor=w.arbitrator, number=case.number, items=["defect_photos"], reason="照片"
+        )
+    with time_machine.travel(datetime(2026, 3, 3, 13, 30, tzinfo=SH), tick=False):
+        services.request_materials(
+            actor=w.arbitrator, number=case.number, items=["product_packaging_photos"], reason="外包装"
+        )
+    with time_machine.travel(datetime(2026, 3, 3, 14, 1, tzinfo=SH), tick=False):
+        assert services.sweep().materials_lapsed == 1
+    first, second = case.material_requests.exclude(due_at=None).order_by("pk")
+    assert first.lapsed_at is not None and second.lapsed_at is None
+    case.refresh_from_db()
+    assert case.waiting_on_consumer_since is not None  # still waiting on the 17:30 request
+
+
+def test_the_agent_who_took_the_call_keeps_the_case_the_call_was_the_first_response(world):
+    w = world
+    case = _file(
+        w,
+        kind="complaint",
+        channel="hotline",
+        actor=w.agent2,
+        buyer_external_id=w.buyer.external_id,
+        description="电话投诉：杯子漏水，质量问题",
+    ).case
+    assert case.first_responded_at is not None
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        services.sweep()
+    case.refresh_from_db()
+    assert case.owner == w.agent2 and not case.events.filter(type="case_reassigned").exists()
+
+
+def test_the_api_offers_agreement_only_while_the_time_to_settle_runs(world, api):
+    w = world
+    case, asked = _escalated(w)
+    with time_machine.travel(asked + timedelta(hours=1), tick=False):
+        body = api(w.consumer).get(f"cases/{case.number}").json()
+    assert "agree" in body["moves"] and body["case"]["settle_by"]
+    with time_machine.travel(asked + timedelta(hours=25), tick=False):
+        assert "agree" not in api(w.consumer).get(f"cases/{case.number}").json()["moves"]

@@ -52,6 +52,7 @@ def case_world():
     proposal = services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="30.00")
     services.decide_proposal(actor=consumer, number=case.number, proposal_id=proposal.pk, accept=False)
     services.request_intervention(actor=consumer, number=case.number, reason="只退 30 元不合理")
+    services.post_message(actor=merchant, number=case.number, body="商家陈述：裂缝为使用不当所致")
     services.start_review(actor=arbitrator, number=case.number)
     services.record_ruling(
         actor=arbitrator,

@@ -156,6 +156,7 @@ def test_dispute_ruling_not_executed_becomes_a_violation(world):
         actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False, note="太少"
     )
     services.request_intervention(actor=w.consumer, number=case.number, reason="协商失败")
+    services.post_message(actor=w.merchant, number=case.number, body="商家陈述：商品出库前已检验")
     services.start_review(actor=w.arbitrator, number=case.number)
     with pytest.raises(InvalidInput) as err:
         services.record_ruling(

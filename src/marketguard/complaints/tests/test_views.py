@@ -587,6 +587,11 @@ def test_arbitrator_reviews_and_rules(world):
     arbitrator = _client(w.arbitrator)
     assert 'data-testid="start-review"' in arbitrator.get(_detail(case)).content.decode()
     assert arbitrator.post(_act(case, "review"), {"version": case.version}).status_code == 302
+    # the merchant's 24 h to settle or answer: no ruling form until it has answered
+    page = arbitrator.get(_detail(case)).content.decode()
+    assert 'id="act-ruling"' not in page and 'data-testid="settle-window"' in page
+    services.post_message(actor=w.merchant, number=case.number, body="商家陈述：出库前已检验")
+    assert 'id="act-ruling"' in arbitrator.get(_detail(case)).content.decode()
     case.refresh_from_db()
     response = arbitrator.post(
         _act(case, "ruling"),

@@ -259,3 +259,12 @@ def test_a_category_cannot_be_placed_under_its_own_sub_category(client):
     assert top.parent is None and top.path == "/T1/"
     assert _entries(top, "admin_changed") == []
     assert User.objects.filter(username="boss").exists()
+
+
+def test_recoding_a_category_while_moving_it_under_its_own_sub_category_is_refused(client):
+    top = factories.category(external_id="T1")
+    below = factories.category(top, external_id="T2")
+    response = client.post(f"/admin/catalog/category/{top.pk}/change/", _category_form(below, "T1X"))
+    assert response.status_code == 200 and "cannot be placed under itself" in response.content.decode()
+    top.refresh_from_db()
+    assert (top.external_id, top.parent_id, top.path) == ("T1", None, "/T1/")
