@@ -188,6 +188,11 @@ def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
     judge.click(f"text={case.number}")
     judge.get_by_test_id("start-review").click()
     expect(_status(judge)).to_have_attribute("data-status", "platform_review")
+    # the merchant has 24 h to settle or answer: the ruling form waits until it has answered
+    expect(judge.get_by_test_id("settle-window")).to_be_visible()
+    expect(judge.locator("#act-ruling")).to_have_count(0)
+    services.post_message(actor=merchant, number=case.number, body="商家陈述：鞋子出库前检验合格")
+    judge.reload()
     judge.select_option("#ruling-outcome", "consumer_upheld")
     # the legal basis of a compensation is asked only when compensation is the remedy
     expect(judge.locator("#ruling-basis")).to_be_hidden()
