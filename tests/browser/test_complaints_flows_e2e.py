@@ -193,7 +193,9 @@ def test_merchant_silent_24_hours_on_a_return_lets_the_consumer_ask_the_platform
         expect(_status(buyer)).to_have_attribute("data-status", "escalated")
         expect(buyer.locator("ul.messages")).to_contain_text("Platform intervention requested.")
         expect(buyer.get_by_test_id("timeline")).to_contain_text("商家24小时没有回复")
-        expect(buyer.get_by_test_id("settle-window")).to_contain_text("The merchant can still settle")
+        expect(buyer.get_by_test_id("settle-window")).to_contain_text(
+            "The merchant can still offer you a settlement"
+        )
 
         _sign_in(shop, live_server, merchant)
         shop.goto(f"{live_server.url}/cases/{number}/")
@@ -520,7 +522,7 @@ def test_return_leg_consumer_ships_back_merchant_receives_and_refunds(page, open
     expect(page.locator("ul.messages")).to_contain_text("已登记退货物流，已通知商家。")
     expect(page.get_by_test_id("return-tracking")).to_have_text("SF1234567890")
     expect(page.get_by_test_id("return-leg")).to_contain_text("已寄回")
-    expect(page.get_by_test_id("return-shipped")).to_have_text("更正运单号")
+    expect(page.get_by_test_id("return-shipped")).to_have_text("更新寄回信息")
 
     _sign_in(shop, live_server, merchant)  # reads English, switches to Chinese
     shop.goto(f"{live_server.url}/cases/alerts/")

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -379,7 +378,7 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return data.get("file", "")
     if t == "materials_requested":
         labels = [known[c].label(language) if c in known else c for c in data.get("items", [])]
-        text = languages.join_items(labels) + (f" — {data['reason']}" if data.get("reason") else "")
+        text = languages.join_items(labels)  # (the reason is shown below it)
         due = parse_datetime(data.get("due") or "")
         if due is not None:
             at = date_format(timezone.localtime(due), "Y-m-d H:i")
@@ -407,9 +406,8 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return f"{data.get('file', '')}: {data.get('reason', '')}"
     if t == "case_submitted":
         return str(CHANNEL_TEXT.get(data.get("channel"), ""))
-    if t == "mail_refused":  # the mail as it came, for the agent to judge
-        said = " ".join(f"{data.get('subject', '')} — {data.get('text', '')}".split())
-        return f"«{mask_in_text(Truncator(said).chars(500))}»"  # unverified: masked for everyone
+    if t == "mail_refused":  # the mail itself is shown folded below (_refused_mail)
+        return ""
     if t == "case_routed_to_merchant" or t == "case_triaged":
         return ""
     reason = data.get("reason", "")
@@ -427,6 +425,19 @@ def _event_reason(event) -> str:
     if event.type == "mail_refused":
         return services.mail_refusal_text(data)
     return data.get("reason", "")
+
+
+def _refused_mail(event) -> dict | None:
+    """An e-mail not added to the case, as it came, for the agent to judge: its text masked for
+    everyone (the sender is not verified) and the names of its files."""
+    if event.type != "mail_refused":
+        return None
+    data = event.data or {}
+    return {
+        "subject": mask_in_text(data.get("subject", "")),
+        "text": mask_in_text(data.get("text", "")),
+        "attachments": data.get("attachments", []),
+    }
 
 
 def _timeline(cv) -> list[dict]:
@@ -451,6 +462,7 @@ def _timeline(cv) -> list[dict]:
                 "system": e.party == Party.SYSTEM or e.actor_id is None,
                 "platform_only": e.visibility == "platform",
                 "reason": _event_reason(e),
+                "mail": _refused_mail(e),
             }
         )
     for m in cv.messages:
@@ -573,6 +585,8 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "refund_left": services.refundable_left(case) if can["propose"] or can["rule"] else None,
         # with the platform, but the merchant may still settle (or send evidence) until then
         "settle_by": case.settle_by if services.settling(case, now) else None,
+        "merchant_answered": platform and services.merchant_acted_since_escalation(case),
+        "postage_limit": postage_rules.LIMIT_FEN,
         "cv": cv,
         "case": case,
         "platform": platform,
@@ -1345,19 +1359,20 @@ def dashboard(request):
             "met": first_avg <= 24 if first_avg is not None else None,
         },
         _ratio_card(
-            _("First response within 24 h"),
+            _("First response by its deadline"),
             figures["first_response_within_24h"],
             targets["first_response_within_24h"],
             higher_is_better=True,
             target_text=_with_pending(_("target: every case"), figures["first_response_pending"]),
         ),
         _ratio_card(
-            _("Resolved within target"),
+            _("Resolved by its deadline"),
             figures["resolved_within_48h"],
             targets["resolved_within_48h"],
             higher_is_better=True,
             target_text=_with_pending(
-                _("target ≥ %(n)s") % {"n": _percent(targets["resolved_within_48h"])},
+                _("goal ≥ %(n)s · each case's SLA deadline (business hours, pauses left out)")
+                % {"n": _percent(targets["resolved_within_48h"])},
                 figures["resolution_pending"],
             ),
         ),
@@ -1366,7 +1381,7 @@ def dashboard(request):
             figures["resolved_within_48h_elapsed"],
             targets["resolved_within_48h"],
             higher_is_better=True,
-            target_text=_("target ≥ %(n)s · on the clock from filing, pauses included")
+            target_text=_("goal ≥ %(n)s · 48 hours from filing on the clock, pauses included")
             % {"n": _percent(targets["resolved_within_48h"])},
         ),
         _ratio_card(
@@ -1457,7 +1472,7 @@ def dashboard(request):
         **series,
         "labels": {
             "opened": _("Cases opened"),
-            "resolved": _("Resolved within target"),
+            "resolved": _("Resolved by its deadline"),
             "csat": _("CSAT"),
             "target": _("Target"),
         },

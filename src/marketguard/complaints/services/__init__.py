@@ -39,6 +39,7 @@ from marketguard.complaints.services.common import (  # noqa: F401
     consumer_language,
     get_case,
     mark_alerts_read,
+    merchant_acted_since_escalation,
     my_alerts,
     party_of,
     policies,

@@ -10,7 +10,7 @@ import email.message
 import email.policy
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.parser import BytesParser
 
 from django.conf import settings
@@ -376,7 +376,25 @@ def _refuse(case: Case, mail, code: str) -> MailResult:
         case.number,
         code,
     )
-    _record_refusal(case, mail, code, _REFUSED_TEXT[code] % {"sender": mail.from_address or "-"})
+    with transaction.atomic():
+        recent = CaseEvent.objects.filter(
+            case=case, type="mail_refused", data__code=code, at__gte=timezone.now() - timedelta(days=1)
+        ).exists()
+        _record_refusal(case, mail, code, _REFUSED_TEXT[code] % {"sender": mail.from_address or "-"})
+        if code == "not_an_answer" and not recent:
+            # the consumer's own address, as on file: if the mail was theirs, they learn how to send
+            # it (once a day at most, so forged mail cannot flood them with our answers)
+            _tell_consumer(
+                case,
+                lambda: [
+                    _(
+                        "We received an e-mail from your address about case %(number)s that does not answer "
+                        "one of ours, so we did not add it to the case. If it was yours, reply to one of our "
+                        "e-mails or add it on the case page."
+                    )
+                    % {"number": case.number}
+                ],
+            )
     return MailResult("refused", case, code)
 
 
@@ -412,6 +430,7 @@ def _record_refusal(case: Case, mail, code: str, text: str) -> None:
             "code": code,
             "reason": str(text),
             "text": _body(mail)[:2000],  # for the agent to judge (the platform sees it, no one else)
+            "attachments": [a.filename or "attachment" for a in mail.attachments][:20],
         },
         visibility=CaseEvent.Visibility.PLATFORM,
     )

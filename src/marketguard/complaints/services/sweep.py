@@ -18,6 +18,7 @@ from marketguard.complaints.models import (
     MaterialRequest,
     MerchantViolation,
     Party,
+    Proposal,
     Remedy,
     RemedyKind,
     SlaMark,
@@ -167,6 +168,8 @@ def _settle_window_passed(number: str, now: datetime, report: SweepReport) -> No
         acted = merchant_acted_since_escalation(case)
         if not acted and _violation(case, MerchantViolation.Kind.DISPUTE_NOT_HANDLED, {}, due=missed):
             report.violations += 1
+        # an offer not taken in time is not taken any more: the platform decides
+        case.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
         _event(case, "settle_window_passed", None, Party.SYSTEM, {"merchant_acted": acted})
         _alert(
             User.objects.filter(role=Role.ARBITRATOR, is_active=True),
@@ -195,7 +198,7 @@ def _materials_overdue(number: str, now: datetime, report: SweepReport) -> None:
         lapsing.update(lapsed_at=now)
         # the clocks run again unless the platform still waits on a later request of its own
         still_due = open_requests.filter(due_at__gt=now).exists()
-        fields = _end_pause(case) if case.waiting_on_consumer_since and not still_due else []
+        fields = _end_pause(case, answered=False) if case.waiting_on_consumer_since and not still_due else []
         _event(case, "materials_overdue", None, Party.SYSTEM, {})
         audit.record(actor=None, action="materials_overdue", obj=case, after={"requests": lapsed})
         _alert(

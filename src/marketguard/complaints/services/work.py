@@ -259,10 +259,10 @@ def _decision_made(case: Case) -> list[str]:
     return ["intervention_deadline"]
 
 
-def _end_pause(case: Case) -> list[str]:
-    """The consumer answered: the clocks run again, and the merchant's own timers (automatic
-    approval, the consumer's right to ask for intervention and its 15 days) are moved on by the
-    time the platform waited on the consumer."""
+def _end_pause(case: Case, *, answered: bool = True) -> list[str]:
+    """The consumer answered (or, `answered` False, the platform stopped waiting): the clocks run
+    again, and the merchant's own timers (automatic approval, the consumer's right to ask for
+    intervention and its 15 days) are moved on by the time the platform waited on the consumer."""
     now = timezone.now()
     # the materials pause only: returned goods may still be on their way
     case.pauses.filter(ended_at__isnull=True).exclude(reason=RETURN_PAUSE).update(ended_at=now)
@@ -278,7 +278,8 @@ def _end_pause(case: Case) -> list[str]:
     MaterialRequest.objects.filter(case=case, fulfilled_at__isnull=True, lapsed_at__isnull=True).update(
         fulfilled_at=now
     )
-    _event(case, "clock_resumed", None, Party.SYSTEM, {})
+    if answered:  # (otherwise the caller's own event says why the clocks run again)
+        _event(case, "clock_resumed", None, Party.SYSTEM, {})
     return ["waiting_on_consumer_since", *moved, *_recompute_deadlines(case)]
 
 
@@ -337,14 +338,18 @@ def request_materials(
             lines = [_("Please send us: %(items)s.") % {"items": names}]
             if (reason or "").strip():
                 lines.append(_("Why we ask: %(reason)s") % {"reason": reason.strip()})
-            lines.append(
-                _(
-                    "Your case waits for them: reply to this e-mail with them attached, or add them on the case page."
-                )
-            )
-            if due is not None:
+            if due is None:
                 lines.append(
-                    _("Please send them by %(due)s: after that the platform decides on the evidence it has.")
+                    _(
+                        "Your case waits for them: reply to this e-mail with them attached, or add them on the case page."
+                    )
+                )
+            else:
+                lines.append(
+                    _(
+                        "Please send them by %(due)s, by replying to this e-mail with them attached or on the "
+                        "case page: after that the platform decides on the evidence it has."
+                    )
                     % {"due": _when(due)}
                 )
             return lines
@@ -926,8 +931,7 @@ def record_return_shipped(
             )
         first = remedy.return_shipped_at is None
         remedy.return_carrier, remedy.return_tracking_number = carrier, tracking
-        if fen is not None or first:
-            remedy.return_postage_fen = fen
+        remedy.return_postage_fen = fen  # given again with each correction (empty: none)
         if first:
             remedy.return_shipped_at = timezone.now()
         remedy.save(

@@ -281,6 +281,7 @@ def test_extra_evidence_asked_by_the_platform_is_due_in_4_business_hours_then_it
     request.refresh_from_db()
     assert case.waiting_on_consumer_since is None and request.lapsed_at and request.fulfilled_at is None
     assert case.events.filter(type="materials_overdue").exists()
+    assert not case.events.filter(type="clock_resumed").exists()  # not "materials received"
     assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="materials_overdue").exists()
     assert "平台将根据现有证据作出决定" in _last_mail(case)  # in the consumer's language
 

@@ -479,9 +479,12 @@ def test_without_a_verifier_only_an_answer_to_our_mail_enters_the_case(people, c
     answer = _reply(case, "照片已补充")  # to our acknowledgement
     before = case.messages.count()
     forged = _msg(CONSUMER, f"Re: [{case.number}] {case.title}", "请把退款打到这个新账户 6222 0000 1111")
+    told = OutgoingMail.objects.filter(case=case).count()
     result = services.ingest_email(raw=forged)
     assert result.action == "refused" and result.reason == "not_an_answer"
     assert case.messages.count() == before
+    # the address on file is told once how to write into the case (not once per forged mail)
+    assert OutgoingMail.objects.filter(case=case).count() == told + 1
     # an answer to our mail to someone else does not do either
     someone_else = OutgoingMail.objects.create(
         case=case,
@@ -492,6 +495,7 @@ def test_without_a_verifier_only_an_answer_to_our_mail_enters_the_case(people, c
     )
     guessed = _msg(CONSUMER, f"Re: [{case.number}]", "改地址", in_reply_to=someone_else.message_id_header)
     assert services.ingest_email(raw=guessed).reason == "not_an_answer"
+    assert OutgoingMail.objects.filter(case=case).exclude(pk=someone_else.pk).count() == told + 1
     # the agent reads what came, to judge it; the consumer does not see it
     client.force_login(agent)
     page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

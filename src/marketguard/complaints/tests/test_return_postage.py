@@ -88,7 +88,9 @@ def test_the_consumer_gives_the_postage_on_the_page_and_over_the_api(world, api)
         f"/cases/{case.number}/return-shipped/",
         {"remedy_id": remedy.pk, "carrier": "顺丰", "tracking_number": "SF2", "postage": "abc"},
     )
-    assert response.status_code == 422 and 'id="err-return-shipped-postage' in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 422 and 'id="err-return-shipped-postage' in html
+    assert 'value="SF2"' in html and 'value="abc"' in html  # what was typed comes back
     body = api(w.consumer).post(
         f"cases/{case.number}/remedies/{remedy.pk}/return-shipped",
         {"carrier": "顺丰", "tracking_number": "SF2", "postage": "9.90"},

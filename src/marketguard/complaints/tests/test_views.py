@@ -632,7 +632,7 @@ def test_dashboard_for_the_analyst_and_not_for_a_consumer(world):
     assert (
         'id="dashboard-data"' in html and "echarts-6.1.0.min.js" in html and "complaints/dashboard.js" in html
     )
-    assert "Resolved within target" in html and "Resolved within 48 h of filing" in html
+    assert "Resolved by its deadline" in html and "Resolved within 48 h of filing" in html
     assert "Complaint rate" in html and w.order.merchant.name in html
     assert reverse("complaints:breaches_csv") in html
     assert _client(w.arbitrator).get(reverse("complaints:dashboard"), {"days": "7"}).status_code == 200
