@@ -341,6 +341,16 @@ class CaseView:
     rating: Rating | None = None
 
 
+def platform_request(case: Case):
+    """The platform's latest request for materials still open with a due time (asked while it
+    decides), or None."""
+    return (
+        case.material_requests.filter(due_at__isnull=False, fulfilled_at__isnull=True, lapsed_at__isnull=True)
+        .order_by("-pk")
+        .first()
+    )
+
+
 def case_view(actor, number: str) -> CaseView:
     """The case as this actor may see it: parties do not see internal notes or platform-only
     evidence and events."""

@@ -32,6 +32,7 @@ from marketguard.complaints.models import (
     CaseStatus,
     Channel,
     CompensationBasis,
+    MerchantViolation,
     Party,
     Priority,
     ProblemType,
@@ -199,6 +200,13 @@ SYSTEM_REASON_TEXT = {
     "sla_breached:merchant_response": gettext_lazy("The merchant did not answer in time"),
     "sla_breached:resolution": gettext_lazy("Not resolved in time"),
 }
+
+
+SETTLE_PASSED_TEXT = {
+    True: gettext_lazy("the merchant answered in time"),
+    False: gettext_lazy("the merchant did nothing in that time"),
+}
+VIOLATION_TEXT = dict(MerchantViolation.Kind.choices)
 
 
 def _done_text(action: str, result) -> str:
@@ -408,6 +416,10 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return str(CHANNEL_TEXT.get(data.get("channel"), ""))
     if t == "mail_refused":  # the mail itself is shown folded below (_refused_mail)
         return ""
+    if t == "settle_window_passed":
+        return str(SETTLE_PASSED_TEXT[bool(data.get("merchant_acted"))])
+    if t == "merchant_violation_recorded":
+        return str(VIOLATION_TEXT.get(data.get("kind"), data.get("kind", "")))
     if t == "case_routed_to_merchant" or t == "case_triaged":
         return ""
     reason = data.get("reason", "")
@@ -586,6 +598,10 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         # with the platform, but the merchant may still settle (or send evidence) until then
         "settle_by": case.settle_by if services.settling(case, now) else None,
         "merchant_answered": platform and services.merchant_acted_since_escalation(case),
+        # what the platform asked for while deciding, and by when (the consumer's banner)
+        "platform_asks": _platform_asks(case)
+        if cv.party in (Party.CONSUMER, Party.AGENT, Party.ARBITRATOR)
+        else None,
         "postage_limit": postage_rules.LIMIT_FEN,
         "cv": cv,
         "case": case,
@@ -636,6 +652,16 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         else [],
         "reply_templates": _reply_templates(request.user, cv) if can["reply"] else None,
     }
+
+
+def _platform_asks(case) -> dict | None:
+    request = selectors.platform_request(case)
+    if request is None or case.status not in (workflow.ESCALATED, workflow.PLATFORM_REVIEW):
+        return None
+    known = materials.catalogue(case.problem_type, case.kind)
+    language = get_language() or "zh-hans"
+    labels = [known[i["code"]].label(language) if i["code"] in known else i["code"] for i in request.items]
+    return {"items": languages.join_items(labels), "due": request.due_at}
 
 
 def _reply_templates(user, cv) -> dict | None:

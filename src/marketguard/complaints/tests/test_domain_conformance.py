@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from marketguard.complaints import mailparse, services, triage
@@ -240,6 +241,9 @@ def test_when_the_time_to_settle_is_over_the_platform_rules_and_a_silent_merchan
     assert [v.kind for v in case.violations.all()] == ["dispute_not_handled"]
     assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="ready_to_rule").count() == 1
     assert case.events.filter(type="settle_window_passed").count() == 1
+    page = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page.force_login(w.arbitrator)
+    assert "the merchant did nothing in that time" in page.get(f"/cases/{case.number}/").content.decode()
 
 
 def test_a_merchant_that_sent_its_evidence_in_time_is_not_at_fault(world):
@@ -271,6 +275,11 @@ def test_extra_evidence_asked_by_the_platform_is_due_in_4_business_hours_then_it
         )
     request = case.material_requests.order_by("-pk").first()
     assert request.due_at == datetime(2026, 2, 14, 12, 0, tzinfo=SH)
+    with time_machine.travel(datetime(2026, 2, 13, 17, 5, tzinfo=SH), tick=False):
+        page = Client(HTTP_ACCEPT_LANGUAGE="en")
+        page.force_login(w.consumer)
+        html = page.get(f"/cases/{case.number}/").content.decode()
+    assert "The platform needs from you:" in html and "2026-02-14 12:00" in html
     assert "2026-02-14 12:00" in _last_mail(case)
     with time_machine.travel(datetime(2026, 2, 14, 11, 59, tzinfo=SH), tick=False):
         assert services.sweep().materials_lapsed == 0

@@ -1,3 +1,4 @@
+import os
 import signal
 import subprocess
 import sys
@@ -25,6 +26,8 @@ class Command(BaseCommand):
     def handle(self, *args, port, scale, seed, no_serve=False, **options):
         if settings.PROD:
             raise CommandError("the demo refuses to run with MARKETGUARD_ENV=prod")
+        if "SITE_URL" not in os.environ:  # links in the demo's mail open this server (and its workers')
+            os.environ["SITE_URL"] = settings.SITE_URL = f"http://127.0.0.1:{port}"
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         if not Merchant.objects.exists():
