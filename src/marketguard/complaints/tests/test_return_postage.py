@@ -25,23 +25,9 @@ def test_a_quality_returns_postage_is_refunded_with_the_price(world):
     w = world
     case, remedy = _agreed_return(w)  # a cracked cup: the merchant's problem
     with pytest.raises(InvalidInput) as refused:
-        services.record_return_shipped(
-            actor=w.consumer,
-            number=case.number,
-            remedy_id=remedy.pk,
-            carrier="顺丰",
-            tracking_number="SF1",
-            postage="2000",
-        )
+        _ship(w, case, remedy, "顺丰", "SF1", postage="2000")
     assert refused.value.errors[0].field == "postage" and "¥200.00" in str(refused.value)
-    services.record_return_shipped(
-        actor=w.consumer,
-        number=case.number,
-        remedy_id=remedy.pk,
-        carrier="顺丰",
-        tracking_number="SF1",
-        postage="12.50",
-    )
+    _ship(w, case, remedy, "顺丰", "SF1", postage="12.50")
     remedy.refresh_from_db()
     assert remedy.return_postage_fen == 1250
     assert case.events.get(type="return_shipped").data["postage_fen"] == 1250
@@ -66,14 +52,7 @@ def test_a_no_reason_returns_postage_is_the_consumers(world):
     remedy = Remedy.objects.get(case=case)
     assert "at your cost" in _page(w.consumer, case) and 'name="postage"' not in _page(w.consumer, case)
     with pytest.raises(InvalidInput) as refused:
-        services.record_return_shipped(
-            actor=w.consumer,
-            number=case.number,
-            remedy_id=remedy.pk,
-            carrier="中通",
-            tracking_number="ZT1",
-            postage="10",
-        )
+        _ship(w, case, remedy, "中通", "ZT1", postage="10")
     assert refused.value.errors[0].field == "postage"
     assert Remedy.objects.get(pk=remedy.pk).return_shipped_at is None  # nothing half-written
 
@@ -96,6 +75,18 @@ def test_the_consumer_gives_the_postage_on_the_page_and_over_the_api(world, api)
         {"carrier": "顺丰", "tracking_number": "SF2", "postage": "9.90"},
     )
     assert body.status_code == 200 and body.json()["return_postage_fen"] == 990
+
+
+def _ship(w, case, remedy, carrier, tracking, *, postage):
+    """The consumer records the parcel sent back, with what it cost."""
+    return services.record_return_shipped(
+        actor=w.consumer,
+        number=case.number,
+        remedy_id=remedy.pk,
+        carrier=carrier,
+        tracking_number=tracking,
+        postage=postage,
+    )
 
 
 def _page(user, case) -> str:

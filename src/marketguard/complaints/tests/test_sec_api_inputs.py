@@ -12,6 +12,8 @@ from django.utils import timezone
 from marketguard.complaints import services
 from marketguard.complaints.models import Case
 
+from .test_services import _file
+
 pytestmark = pytest.mark.django_db
 
 
@@ -41,13 +43,8 @@ def test_an_endless_amount_claimed_is_refused_naming_the_field(world, api, amoun
 
 def test_an_endless_proposal_amount_is_refused_naming_the_field(world, api):
     w = world
-    case = services.submit_case(
-        actor=w.consumer,
-        channel="web",
-        kind="return_refund",
-        order_external_id=w.order.external_id,
-        problem_type="quality",
-        description="杯子有裂缝",
+    case = _file(
+        w, kind="return_refund", problem_type="quality", description="杯子有裂缝", amount_claimed=None
     ).case
     response = api(w.merchant).post(
         f"cases/{case.number}/proposals", {"remedy": "refund", "amount": "9" * 40}

@@ -16,17 +16,14 @@ from marketguard.complaints import services
 from marketguard.complaints.models import Evidence
 from marketguard.complaints.tests.test_evidence_files import jpeg_with_gps
 
+from .test_services import _file
+
 pytestmark = pytest.mark.django_db
 
 
 def _case_with_gps_photo(w):
-    case = services.submit_case(
-        actor=w.consumer,
-        channel="web",
-        kind="return_refund",
-        order_external_id=w.order.external_id,
-        problem_type="quality",
-        description="杯子有裂缝",
+    case = _file(
+        w, kind="return_refund", problem_type="quality", description="杯子有裂缝", amount_claimed=None
     ).case
     photo = jpeg_with_gps()
     services.add_evidence(

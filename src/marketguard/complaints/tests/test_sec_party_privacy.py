@@ -8,6 +8,8 @@ from marketguard.complaints import services
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
+from .test_services import _file
+
 pytestmark = pytest.mark.django_db
 PHONE = "13987654321"
 MASKED = "139****4321"
@@ -75,13 +77,8 @@ def named_world(world):
     w.order = factories.order(buyer_obj=buyer)
     w.merchant = factories.user(Role.MERCHANT_STAFF, merchant_obj=w.order.merchant)
     w.agent = factories.user(Role.AGENT, username="agent.wang", display_name="客服小王")
-    case = services.submit_case(
-        actor=w.consumer,
-        channel="web",
-        kind="complaint",
-        order_external_id=w.order.external_id,
-        problem_type="quality",
-        description="杯子有裂缝",
+    case = _file(
+        w, kind="complaint", problem_type="quality", description="杯子有裂缝", amount_claimed=None
     ).case
     services.post_message(actor=w.consumer, number=case.number, body="请尽快处理")
     services.forward_to_merchant(actor=w.agent, number=case.number, message="请商家处理")
