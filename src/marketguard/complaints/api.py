@@ -205,6 +205,20 @@ def post_message(request, number: str, payload: schemas.PostMessageIn):
     )
 
 
+@router.post(
+    "/cases/{number}/refused-mail/{event_id}/add",
+    response={201: schemas.MessageOut},
+    summary="Add an e-mail that was not let into the case (read and judged the consumer's) as their message",
+)
+def add_refused_mail(request, number: str, event_id: int, payload: schemas.VersionIn):
+    return Status(
+        201,
+        services.add_refused_mail(
+            actor=request.auth, number=number, event_id=event_id, version=payload.version
+        ),
+    )
+
+
 @router.post("/cases/{number}/materials", response=schemas.CaseOut)
 def request_materials(request, number: str, payload: schemas.MaterialsIn):
     return services.request_materials(

@@ -83,6 +83,7 @@ EVENT_TEXT = {
     "return_disputed": gettext_lazy("Returned goods not intact: sent to the platform"),
     "repair_scheduled": gettext_lazy("Repair scheduled"),
     "mail_refused": gettext_lazy("E-mail not added to the case"),
+    "mail_added": gettext_lazy("A refused e-mail was added as the consumer's message"),
     "settle_window_passed": gettext_lazy("The merchant's time to settle is over: the platform decides"),
     "materials_overdue": gettext_lazy("Materials not sent in time: the platform decides on what it has"),
     "follow_up_of": gettext_lazy("Filed from an e-mail about an earlier case"),
@@ -163,6 +164,7 @@ DONE_TEXT = {
     "take": gettext_lazy("The case is now yours."),
     "forward": gettext_lazy("Sent to the merchant."),
     "materials": gettext_lazy("Materials requested."),
+    "add-mail": gettext_lazy("The e-mail was added to the case as the consumer's message."),
     "hand-over": gettext_lazy("Case handed over."),
     "resolve": gettext_lazy("Case resolved."),
     "reject": gettext_lazy("Case rejected."),
@@ -439,16 +441,23 @@ def _event_reason(event) -> str:
     return data.get("reason", "")
 
 
-def _refused_mail(event) -> dict | None:
+#: refusals an agent may overrule (the sender is the consumer's address, only not confirmed)
+ADDABLE_MAIL = ("not_an_answer", "unverified_sender")
+
+
+def _refused_mail(event, added: set) -> dict | None:
     """An e-mail not added to the case, as it came, for the agent to judge: its text masked for
-    everyone (the sender is not verified) and the names of its files."""
+    everyone (the sender is not verified), the names of its files, and whether it may still be
+    added as the consumer's message."""
     if event.type != "mail_refused":
         return None
     data = event.data or {}
     return {
+        "event": event.pk,
         "subject": mask_in_text(data.get("subject", "")),
         "text": mask_in_text(data.get("text", "")),
         "attachments": data.get("attachments", []),
+        "addable": data.get("code") in ADDABLE_MAIL and event.pk not in added,
     }
 
 
@@ -460,6 +469,7 @@ def _timeline(cv) -> list[dict]:
     named = {(e.data or {}).get(k) for e in cv.events for k in ("owner", "to") if e.type in PEOPLE_EVENTS}
     names = {u.username: str(u) for u in User.objects.filter(username__in=named - {None})} if named else {}
     entries = []
+    added_mail = {(e.data or {}).get("event") for e in cv.events if e.type == "mail_added"}
     for e in cv.events:
         if e.type == "message_posted":
             continue
@@ -474,7 +484,7 @@ def _timeline(cv) -> list[dict]:
                 "system": e.party == Party.SYSTEM or e.actor_id is None,
                 "platform_only": e.visibility == "platform",
                 "reason": _event_reason(e),
-                "mail": _refused_mail(e),
+                "mail": _refused_mail(e, added_mail),
             }
         )
     for m in cv.messages:
@@ -1053,6 +1063,12 @@ ACTIONS = {
             actor=r.user, number=n, version=f.version, message=f.text("message")
         ),
         {"message"},
+    ),
+    "add-mail": (
+        lambda r, n, f: services.add_refused_mail(
+            actor=r.user, number=n, event_id=f.integer("event_id"), version=f.version
+        ),
+        {"event_id"},
     ),
     "materials": (
         lambda r, n, f: services.request_materials(

@@ -71,6 +71,7 @@ from marketguard.complaints.services.sweep import SweepReport, sweep  # noqa: F4
 from marketguard.complaints.services.work import (  # noqa: F401
     acknowledge_case,
     add_evidence,
+    add_refused_mail,
     compensation_room,
     decide_proposal,
     execute_remedy,

@@ -202,35 +202,101 @@ def post_message(
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform writes internal notes."), code="NOT_YOUR_MOVE")
         fields = _claim(case, actor, party)
-        message = CaseMessage.objects.create(
-            case=case,
-            author=actor,
-            party=party,
-            body=body,
-            internal=internal,
-            channel=channel,
-            email_message_id=email_message_id[:300],
+        message, more = _add_message(
+            case, actor, party, body, internal=internal, channel=channel, email_message_id=email_message_id
         )
-        if not internal:
-            fields += _first_response(case, party)
-        if party == Party.MERCHANT:
-            fields += _merchant_answered(case, actor)
-        if party == Party.CONSUMER and case.waiting_on_consumer_since:
-            fields += _end_pause(case)
-        if not internal and party in (Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
-            _queue_mail(case, text=_reply_text(case, message), subject=f"Re: {case.title}", message=message)
-        if not internal and party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
-            side = {Party.CONSUMER: "consumer", Party.MERCHANT: "merchant"}.get(party, "platform")
-            _tell_the_others(case, party, f"{side}_wrote")
+        _save(case, fields + more)
+    return message
+
+
+def _add_message(
+    case: Case,
+    actor,
+    party: str,
+    body: str,
+    *,
+    internal: bool = False,
+    channel: str,
+    email_message_id: str = "",
+) -> tuple[CaseMessage, list[str]]:
+    """A message of `party` on the locked case, with what it sets going: the first response, the
+    merchant's answer, the end of a wait for the consumer, the mail and alerts to the others."""
+    message = CaseMessage.objects.create(
+        case=case,
+        author=actor,
+        party=party,
+        body=body,
+        internal=internal,
+        channel=channel,
+        email_message_id=email_message_id[:300],
+    )
+    fields = []
+    if not internal:
+        fields += _first_response(case, party)
+    if party == Party.MERCHANT:
+        fields += _merchant_answered(case, actor)
+    if party == Party.CONSUMER and case.waiting_on_consumer_since:
+        fields += _end_pause(case)
+    if not internal and party in (Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
+        _queue_mail(case, text=_reply_text(case, message), subject=f"Re: {case.title}", message=message)
+    if not internal and party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
+        side = {Party.CONSUMER: "consumer", Party.MERCHANT: "merchant"}.get(party, "platform")
+        _tell_the_others(case, party, f"{side}_wrote")
+    _event(
+        case,
+        "message_posted",
+        actor,
+        party,
+        {"message": message.pk, "internal": internal},
+        visibility=CaseEvent.Visibility.PLATFORM if internal else CaseEvent.Visibility.PARTIES,
+    )
+    return message, fields
+
+
+def add_refused_mail(*, actor, number: str, event_id: int, version: int | None = None) -> CaseMessage:
+    """An agent (or arbitrator) who read an e-mail refused for not answering our mail, or for a
+    sender our mail server did not confirm, and judged it the consumer's, adds it to the case as
+    the consumer's message (its text as received; its files were not kept). Once per e-mail."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT, Party.ARBITRATOR)
+        if case.status in workflow.FINAL:
+            raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
+        event = case.events.filter(pk=event_id, type="mail_refused").first()
+        data = event.data if event is not None else {}
+        if event is None or data.get("code") not in ("not_an_answer", "unverified_sender"):
+            raise NotFound(_("No such refused e-mail on this case."), field="event_id")
+        if case.events.filter(type="mail_added", data__event=event.pk).exists():
+            raise Conflict(_("This e-mail was already added to the case."), code="MAIL_ADDED")
+        fields = _claim(case, actor, party)
+        message, more = _add_message(
+            case,
+            None,
+            Party.CONSUMER,
+            data.get("text") or "-",
+            channel=Channel.EMAIL,
+            email_message_id=data.get("message_id", ""),
+        )
         _event(
             case,
-            "message_posted",
+            "mail_added",
             actor,
             party,
-            {"message": message.pk, "internal": internal},
-            visibility=CaseEvent.Visibility.PLATFORM if internal else CaseEvent.Visibility.PARTIES,
+            {"event": event.pk, "message": message.pk},
+            visibility=CaseEvent.Visibility.PLATFORM,
         )
-        _save(case, fields)
+        audit.record(
+            actor=actor,
+            action="mail_added",
+            obj=case,
+            after={
+                "message": message.pk,
+                "from": data.get("from", ""),
+                "message_id": data.get("message_id", ""),
+            },
+            reason="read and judged the consumer's by the platform",
+        )
+        _save(case, fields + more)
     return message
 
 

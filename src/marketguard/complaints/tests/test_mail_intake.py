@@ -506,3 +506,34 @@ def test_without_a_verifier_only_an_answer_to_our_mail_enters_the_case(people, c
     assert "请把退款打到这个新账户" not in client.get(f"/cases/{case.number}/").content.decode()
     # the consumer answering our acknowledgement is let in
     assert services.ingest_email(raw=answer).action == "threaded"
+
+
+def test_the_agent_adds_a_refused_email_it_judged_the_consumers_once(people, client, api):
+    """A consumer who writes a fresh e-mail (not an answer) with the case number is refused by
+    the rules; the agent reads it and adds it, as the consumer's message, in one step."""
+    consumer, agent = people
+    case = _filed()
+    fresh = _msg(
+        CONSUMER,
+        f"关于 {case.number}",
+        "补充：吹风机的型号是 HD-1800",
+        message_id="<fresh-1@mail.example.com>",
+    )
+    assert services.ingest_email(raw=fresh).reason == "not_an_answer"
+    refused = case.events.get(type="mail_refused")
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="add-refused-mail"' in page
+    case.refresh_from_db()
+    response = client.post(
+        f"/cases/{case.number}/add-mail/", {"event_id": refused.pk, "version": case.version}
+    )
+    assert response.status_code == 302
+    message = case.messages.get(party="consumer", channel="email")
+    assert "型号是 HD-1800" in message.body and message.email_message_id == "<fresh-1@mail.example.com>"
+    assert 'data-testid="add-refused-mail"' not in client.get(f"/cases/{case.number}/").content.decode()
+    again = api(agent).post(f"cases/{case.number}/refused-mail/{refused.pk}/add", {})
+    assert again.status_code == 409 and again.json()["code"] == "MAIL_ADDED"
+    assert api(consumer).post(f"cases/{case.number}/refused-mail/{refused.pk}/add", {}).status_code == 403
+    # the same e-mail delivered again is not read twice
+    assert services.ingest_email(raw=fresh).reason == "already_ingested"
