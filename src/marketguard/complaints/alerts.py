@@ -37,6 +37,7 @@ TEXT = {
     ),
     "ready_to_rule": _("The merchant's time to settle is over: the case is ready to rule on"),
     "materials_overdue": _("Materials asked for were not sent in time"),
+    "evidence_requested": _("The platform asks your store for evidence: send it within 4 working hours"),
 }
 
 #: Kinds e-mailed to the recipient at once (when their account has an address): someone may be
@@ -54,6 +55,7 @@ MAILED = frozenset(
         "sla_breached_supervisor",
         "violation_recorded",
         "settle_before_ruling",
+        "evidence_requested",
         "ready_to_rule",
     }
 )

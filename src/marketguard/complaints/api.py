@@ -219,6 +219,17 @@ def add_refused_mail(request, number: str, event_id: int, payload: schemas.Versi
     )
 
 
+@router.post(
+    "/cases/{number}/ask-merchant",
+    response=schemas.CaseOut,
+    summary="While the platform decides: ask the merchant for evidence, due in 4 working hours",
+)
+def ask_merchant(request, number: str, payload: schemas.AskMerchantIn):
+    return services.ask_merchant(
+        actor=request.auth, number=number, what=payload.what, version=payload.version
+    )
+
+
 @router.post("/cases/{number}/materials", response=schemas.CaseOut)
 def request_materials(request, number: str, payload: schemas.MaterialsIn):
     return services.request_materials(

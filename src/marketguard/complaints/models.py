@@ -354,6 +354,9 @@ class MaterialRequest(NeverDelete):
     needs a recorded reason."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="material_requests")
+    #: who is asked: the consumer (a checklist of items), or, while the platform decides, the
+    #: merchant (what is needed, in words)
+    party = models.CharField(_("asked of"), max_length=10, default="consumer")
     items = models.JSONField(_("items"))
     reason = models.TextField(_("reason"), blank=True)
     requested_by = models.ForeignKey(

@@ -94,6 +94,13 @@ class HandoverIn(In):
     version: Version = None
 
 
+class AskMerchantIn(In):
+    what: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        ..., description="what the merchant must send (it has 4 working hours)"
+    )
+    version: Version = None
+
+
 class MaterialsIn(In):
     items: Annotated[
         list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1, max_length=20)

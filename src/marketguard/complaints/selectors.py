@@ -341,11 +341,13 @@ class CaseView:
     rating: Rating | None = None
 
 
-def platform_request(case: Case):
-    """The platform's latest request for materials still open with a due time (asked while it
+def platform_request(case: Case, party: str = Party.CONSUMER):
+    """The platform's latest request to `party` still open with a due time (asked while it
     decides), or None."""
     return (
-        case.material_requests.filter(due_at__isnull=False, fulfilled_at__isnull=True, lapsed_at__isnull=True)
+        case.material_requests.filter(
+            party=party, due_at__isnull=False, fulfilled_at__isnull=True, lapsed_at__isnull=True
+        )
         .order_by("-pk")
         .first()
     )

@@ -165,6 +165,7 @@ DONE_TEXT = {
     "forward": gettext_lazy("Sent to the merchant."),
     "materials": gettext_lazy("Materials requested."),
     "add-mail": gettext_lazy("The e-mail was added to the case as the consumer's message."),
+    "ask-merchant": gettext_lazy("The merchant was asked: it has 4 working hours to send it."),
     "hand-over": gettext_lazy("Case handed over."),
     "resolve": gettext_lazy("Case resolved."),
     "reject": gettext_lazy("Case rejected."),
@@ -389,6 +390,8 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
     if t == "materials_requested":
         labels = [known[c].label(language) if c in known else c for c in data.get("items", [])]
         text = languages.join_items(labels)  # (the reason is shown below it)
+        if data.get("of") == Party.MERCHANT:
+            text = _("asked of the merchant")
         due = parse_datetime(data.get("due") or "")
         if due is not None:
             at = date_format(timezone.localtime(due), "Y-m-d H:i")
@@ -550,6 +553,9 @@ def _abilities(cv, now, user) -> dict[str, bool]:
         "take": agent and active and case.owner_id is None,
         "forward": "route_to_merchant" in moves and bool(case.merchant_id),
         "materials": active and party in (Party.AGENT, Party.ARBITRATOR),
+        "ask_merchant": party in (Party.AGENT, Party.ARBITRATOR)
+        and case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
+        and bool(case.merchant_id),
         "hand_over": agent and active and (case.owner_id in (None, user.pk) or supervisor),
         "resolve": agent and "resolve" in moves,
         "reject": "reject" in moves,
@@ -578,6 +584,7 @@ SIDE_ACTIONS = (
     "acknowledge",
     "forward",
     "materials",
+    "ask_merchant",
     "hand_over",
     "intervention",
     "appeal",
@@ -609,9 +616,12 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "settle_by": case.settle_by if services.settling(case, now) else None,
         "merchant_answered": platform and services.merchant_acted_since_escalation(case),
         # what the platform asked for while deciding, and by when (the consumer's banner)
-        "platform_asks": _platform_asks(case)
-        if cv.party in (Party.CONSUMER, Party.AGENT, Party.ARBITRATOR)
+        "platform_asks": _platform_asks(
+            case, Party.MERCHANT if cv.party == Party.MERCHANT else Party.CONSUMER
+        )
+        if cv.party in (Party.CONSUMER, Party.MERCHANT, Party.AGENT, Party.ARBITRATOR)
         else None,
+        "merchant_asked": _platform_asks(case, Party.MERCHANT) if platform else None,
         "postage_limit": postage_rules.LIMIT_FEN,
         "cv": cv,
         "case": case,
@@ -664,10 +674,13 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
     }
 
 
-def _platform_asks(case) -> dict | None:
-    request = selectors.platform_request(case)
+def _platform_asks(case, party: str) -> dict | None:
+    """What the platform asked of `party` while deciding and by when (its banner), or None."""
+    request = selectors.platform_request(case, party)
     if request is None or case.status not in (workflow.ESCALATED, workflow.PLATFORM_REVIEW):
         return None
+    if party == Party.MERCHANT:
+        return {"items": request.reason, "due": request.due_at}
     known = materials.catalogue(case.problem_type, case.kind)
     language = get_language() or "zh-hans"
     labels = [known[i["code"]].label(language) if i["code"] in known else i["code"] for i in request.items]
@@ -1028,6 +1041,8 @@ def _upload(request, number, form):
 # action -> (call, the fields its form shows). Each call is one service.
 #: What a refused field is called in the banner at the top of the case page.
 FIELD_LABELS = {
+    "what": gettext_lazy("What the merchant must send"),
+    "postage": gettext_lazy("Postage you paid (yuan, optional)"),
     "amount": gettext_lazy("Amount"),
     "body": gettext_lazy("Message"),
     "carrier": gettext_lazy("Carrier"),
@@ -1063,6 +1078,10 @@ ACTIONS = {
             actor=r.user, number=n, version=f.version, message=f.text("message")
         ),
         {"message"},
+    ),
+    "ask-merchant": (
+        lambda r, n, f: services.ask_merchant(actor=r.user, number=n, what=f.text("what"), version=f.version),
+        {"what"},
     ),
     "add-mail": (
         lambda r, n, f: services.add_refused_mail(

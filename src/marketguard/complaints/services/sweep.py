@@ -192,30 +192,34 @@ def _materials_overdue(number: str, now: datetime, report: SweepReport) -> None:
         open_requests = case.material_requests.filter(fulfilled_at__isnull=True, lapsed_at__isnull=True)
         lapsing = open_requests.filter(due_at__lte=now)
         askers = list(lapsing.exclude(requested_by=None).values_list("requested_by", flat=True))
-        lapsed = list(lapsing.values_list("pk", flat=True))
+        lapsed = dict(lapsing.values_list("pk", "party"))
         if not lapsed:
             return
         lapsing.update(lapsed_at=now)
+        parties = sorted(set(lapsed.values()))
+        fields = []
         # the clocks run again unless the platform still waits on a later request of its own
-        still_due = open_requests.filter(due_at__gt=now).exists()
-        fields = _end_pause(case, answered=False) if case.waiting_on_consumer_since and not still_due else []
-        _event(case, "materials_overdue", None, Party.SYSTEM, {})
-        audit.record(actor=None, action="materials_overdue", obj=case, after={"requests": lapsed})
+        still_due = open_requests.filter(party=Party.CONSUMER, due_at__gt=now).exists()
+        if Party.CONSUMER in parties and case.waiting_on_consumer_since and not still_due:
+            fields = _end_pause(case, answered=False)
+        _event(case, "materials_overdue", None, Party.SYSTEM, {"of": parties})
+        audit.record(actor=None, action="materials_overdue", obj=case, after={"requests": sorted(lapsed)})
         _alert(
             User.objects.filter(pk__in=askers, is_active=True),
             case,
             "materials_overdue",
             {"number": case.number},
         )
-        _tell_consumer(
-            case,
-            lambda: [
-                _(
-                    "The time to send the materials we asked for has passed: the platform decides on "
-                    "the evidence it has. You can still add files on the case page until it rules."
-                )
-            ],
-        )
+        if Party.CONSUMER in parties:
+            _tell_consumer(
+                case,
+                lambda: [
+                    _(
+                        "The time to send the materials we asked for has passed: the platform decides on "
+                        "the evidence it has. You can still add files on the case page until it rules."
+                    )
+                ],
+            )
         _save(case, fields)
         report.materials_lapsed += 1
 

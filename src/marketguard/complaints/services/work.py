@@ -235,6 +235,7 @@ def _add_message(
         fields += _first_response(case, party)
     if party == Party.MERCHANT:
         fields += _merchant_answered(case, actor)
+        _merchant_sent(case)
     if party == Party.CONSUMER and case.waiting_on_consumer_since:
         fields += _end_pause(case)
     if not internal and party in (Party.MERCHANT, Party.AGENT, Party.ARBITRATOR):
@@ -341,12 +342,52 @@ def _end_pause(case: Case, *, answered: bool = True) -> list[str]:
                 setattr(case, name, at + (now - since))
                 moved.append(name)
     case.waiting_on_consumer_since = None
-    MaterialRequest.objects.filter(case=case, fulfilled_at__isnull=True, lapsed_at__isnull=True).update(
-        fulfilled_at=now
-    )
+    MaterialRequest.objects.filter(
+        case=case, party=Party.CONSUMER, fulfilled_at__isnull=True, lapsed_at__isnull=True
+    ).update(fulfilled_at=now)
     if answered:  # (otherwise the caller's own event says why the clocks run again)
         _event(case, "clock_resumed", None, Party.SYSTEM, {})
     return ["waiting_on_consumer_since", *moved, *_recompute_deadlines(case)]
+
+
+def _merchant_sent(case: Case) -> None:
+    """The merchant wrote or sent a file: what the platform asked of it is answered."""
+    case.material_requests.filter(
+        party=Party.MERCHANT, fulfilled_at__isnull=True, lapsed_at__isnull=True
+    ).update(fulfilled_at=timezone.now())
+
+
+def ask_merchant(*, actor, number: str, what: str, version: int | None = None) -> Case:
+    """While the platform decides, ask the merchant for evidence (what is needed, in words): due
+    in 4 business hours like the consumer's (JD dispute rules), answered by the merchant's next
+    message or file; after that the platform decides on what it has."""
+    what = _clean_text(what, "what", limit=2000)
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT, Party.ARBITRATOR)
+        if case.status not in (workflow.ESCALATED, workflow.PLATFORM_REVIEW) or not case.merchant_id:
+            raise InvalidTransition(
+                _("The merchant is asked for evidence while the platform decides the case."),
+                code="INVALID_TRANSITION",
+            )
+        fields = _claim(case, actor, party)
+        due = timeouts().due("extra_evidence", timezone.now(), business_calendar=get_calendar())
+        MaterialRequest.objects.create(
+            case=case, party=Party.MERCHANT, items=[], reason=what, requested_by=actor, due_at=due
+        )
+        _event(
+            case,
+            "materials_requested",
+            actor,
+            party,
+            {"of": Party.MERCHANT, "items": [], "reason": what, "due": due.isoformat()},
+        )
+        _notify_merchant(case, "evidence_requested")
+        audit.record(
+            actor=actor, action="merchant_asked_for_evidence", obj=case, after={"due": due}, reason=what
+        )
+        _save(case, fields)
+    return case
 
 
 def request_materials(
@@ -367,7 +408,7 @@ def request_materials(
             raise InvalidInput(
                 _("Unknown material: %(codes)s") % {"codes": ", ".join(unknown)}, field="items"
             )
-        if case.material_requests.exists() and not (reason or "").strip():
+        if case.material_requests.filter(party=Party.CONSUMER).exists() and not (reason or "").strip():
             raise InvalidInput(
                 _("Everything needed was listed at intake. Asking again needs a reason."),
                 code="REASON_REQUIRED",
@@ -488,6 +529,8 @@ def add_evidence(
         )
         if party == Party.CONSUMER and case.waiting_on_consumer_since:
             fields += _end_pause(case)
+        if party == Party.MERCHANT:
+            _merchant_sent(case)
         _save(case, fields)
     return evidence
 

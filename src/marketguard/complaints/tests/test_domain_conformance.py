@@ -431,3 +431,38 @@ def test_the_api_offers_agreement_only_while_the_time_to_settle_runs(world, api)
     assert "agree" in body["moves"] and body["case"]["settle_by"]
     with time_machine.travel(asked + timedelta(hours=25), tick=False):
         assert "agree" not in api(w.consumer).get(f"cases/{case.number}").json()["moves"]
+
+
+def test_the_platform_asks_the_merchant_for_evidence_due_in_4_business_hours(world, api):
+    """JD dispute rules: extra evidence is due within 4 h on a 9:00-18:00 clock, from either
+    party; the merchant answers with a message or a file; else the platform goes on without it."""
+    w = world
+    case, _asked = _escalated(w, at=datetime(2026, 3, 2, 9, 0, tzinfo=SH))  # a Monday
+    with pytest.raises(InvalidInput) as empty:
+        services.ask_merchant(actor=w.arbitrator, number=case.number, what=" ")
+    assert empty.value.errors[0].field == "what"
+    with time_machine.travel(datetime(2026, 3, 3, 16, 0, tzinfo=SH), tick=False):
+        services.ask_merchant(actor=w.arbitrator, number=case.number, what="出库检验记录和发货照片")
+        page = Client(HTTP_ACCEPT_LANGUAGE="en")
+        page.force_login(w.merchant)
+        html = page.get(f"/cases/{case.number}/").content.decode()
+    request = case.material_requests.get(party="merchant")
+    assert request.due_at == datetime(2026, 3, 4, 11, 0, tzinfo=SH)  # 2 h today, 2 h tomorrow
+    assert "The platform needs from your store: 出库检验记录和发货照片, by 2026-03-04 11:00" in html
+    assert Alert.objects.filter(recipient=w.merchant, case=case, kind="evidence_requested").exists()
+    case.refresh_from_db()
+    assert case.waiting_on_consumer_since is None  # the consumer's clocks do not stop for the merchant
+    with time_machine.travel(datetime(2026, 3, 4, 11, 1, tzinfo=SH), tick=False):
+        assert services.sweep().materials_lapsed == 1
+    request.refresh_from_db()
+    assert request.lapsed_at is not None
+    assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="materials_overdue").exists()
+    # asked again, the merchant's message answers it
+    with time_machine.travel(datetime(2026, 3, 4, 14, 0, tzinfo=SH), tick=False):
+        body = api(w.arbitrator).post(f"cases/{case.number}/ask-merchant", {"what": "质检报告原件照片"})
+        assert body.status_code == 200
+        services.post_message(actor=w.merchant, number=case.number, body="已上传质检报告照片")
+    assert case.material_requests.filter(party="merchant", fulfilled_at__isnull=False).count() == 1
+    outside = _file(w, description="另一单的问题").case  # not with the platform: not this way
+    with pytest.raises(InvalidTransition):
+        services.ask_merchant(actor=w.arbitrator, number=outside.number, what="x")
