@@ -84,6 +84,9 @@ EVENT_TEXT = {
     "repair_scheduled": gettext_lazy("Repair scheduled"),
     "mail_refused": gettext_lazy("E-mail not added to the case"),
     "mail_added": gettext_lazy("A refused e-mail was added as the consumer's message"),
+    "mail_sender_unverified": gettext_lazy(
+        "Filed from an e-mail whose sender no mail server confirmed: check who wrote before relying on it"
+    ),
     "settle_window_passed": gettext_lazy("The merchant's time to settle is over: the platform decides"),
     "materials_overdue": gettext_lazy("Materials not sent in time: the platform decides on what it has"),
     "follow_up_of": gettext_lazy("Filed from an e-mail about an earlier case"),

@@ -161,6 +161,17 @@ def _new_case(mail) -> MailResult:
         contact_email=sender,
         email_message_id=mail.message_id or "",
     )
+    if not (getattr(settings, "COMPLAINTS_MAIL_VERIFIER", "") or "").strip():
+        # nothing vouched for the From address: the agent is told before relying on who wrote
+        with transaction.atomic():
+            _event(
+                intake.case,
+                "mail_sender_unverified",
+                None,
+                Party.SYSTEM,
+                {"from": sender},
+                visibility=CaseEvent.Visibility.PLATFORM,
+            )
     for att in mail.attachments:
         _mail_evidence(user, intake.case.number, att, Party.CONSUMER)
     return MailResult("created", intake.case)

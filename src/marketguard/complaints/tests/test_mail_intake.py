@@ -537,3 +537,15 @@ def test_the_agent_adds_a_refused_email_it_judged_the_consumers_once(people, cli
     assert api(consumer).post(f"cases/{case.number}/refused-mail/{refused.pk}/add", {}).status_code == 403
     # the same e-mail delivered again is not read twice
     assert services.ingest_email(raw=fresh).reason == "already_ingested"
+
+
+def test_a_case_filed_from_an_unconfirmed_sender_says_so_to_the_platform(people, settings):
+    case = _filed()
+    flag = case.events.get(type="mail_sender_unverified")
+    assert flag.visibility == "platform" and flag.data["from"] == CONSUMER
+    settings.COMPLAINTS_MAIL_VERIFIER = "mx.marketguard.invalid"
+    confirmed = services.ingest_email(
+        raw=b"Authentication-Results: mx.marketguard.invalid; dkim=pass header.d=example.com; dmarc=pass "
+        b"header.from=example.com\r\n" + _msg(CONSUMER, "电吹风又坏了", "第二台也不出热风")
+    ).case
+    assert not confirmed.events.filter(type="mail_sender_unverified").exists()
