@@ -463,7 +463,9 @@ def _refused_mail(event, added: set) -> dict | None:
         "subject": mask_in_text(data.get("subject", "")),
         "text": mask_in_text(data.get("text", "")),
         "attachments": data.get("attachments", []),
-        "addable": data.get("code") in ADDABLE_MAIL and event.pk not in added,
+        "addable": data.get("code") in ADDABLE_MAIL
+        and event.pk not in added
+        and (data.get("message_id") or None) not in added,
     }
 
 
@@ -475,7 +477,9 @@ def _timeline(cv) -> list[dict]:
     named = {(e.data or {}).get(k) for e in cv.events for k in ("owner", "to") if e.type in PEOPLE_EVENTS}
     names = {u.username: str(u) for u in User.objects.filter(username__in=named - {None})} if named else {}
     entries = []
+    # refused e-mails added already: by their refusal, or by the same e-mail added another way
     added_mail = {(e.data or {}).get("event") for e in cv.events if e.type == "mail_added"}
+    added_mail |= {m.email_message_id for m in cv.messages if m.email_message_id}
     for e in cv.events:
         if e.type == "message_posted":
             continue

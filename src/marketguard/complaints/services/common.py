@@ -340,9 +340,19 @@ def _move(
     before = case.status
     case.status = t.target
     moved = ["status"]
-    if case.settle_by is not None and t.target not in (workflow.ESCALATED, workflow.PLATFORM_REVIEW):
-        case.settle_by = None  # agreed, ruled or withdrawn: no time to settle runs any more
-        moved.append("settle_by")
+    if before in (workflow.ESCALATED, workflow.PLATFORM_REVIEW) and t.target not in (
+        workflow.ESCALATED,
+        workflow.PLATFORM_REVIEW,
+    ):
+        # agreed, ruled or withdrawn: no time to settle runs any more, and what the platform
+        # asked for while deciding is no longer awaited (an appeal starts afresh)
+        if case.settle_by is not None:
+            case.settle_by = None
+            moved.append("settle_by")
+        if case.pk is not None:
+            case.material_requests.filter(
+                due_at__isnull=False, fulfilled_at__isnull=True, lapsed_at__isnull=True
+            ).update(lapsed_at=timezone.now())
     _event(
         case,
         t.event,

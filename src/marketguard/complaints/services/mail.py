@@ -387,6 +387,9 @@ def _refuse(case: Case, mail, code: str) -> MailResult:
         case.number,
         code,
     )
+    mid = (mail.message_id or "")[:300]
+    if mid and CaseEvent.objects.filter(case=case, type="mail_refused", data__message_id=mid).exists():
+        return MailResult("ignored", case, "already_refused")  # the same e-mail delivered again
     with transaction.atomic():
         recent = CaseEvent.objects.filter(
             case=case, type="mail_refused", data__code=code, at__gte=timezone.now() - timedelta(days=1)

@@ -267,7 +267,10 @@ def add_refused_mail(*, actor, number: str, event_id: int, version: int | None =
         data = event.data if event is not None else {}
         if event is None or data.get("code") not in ("not_an_answer", "unverified_sender"):
             raise NotFound(_("No such refused e-mail on this case."), field="event_id")
-        if case.events.filter(type="mail_added", data__event=event.pk).exists():
+        mid = (data.get("message_id") or "")[:300]
+        if case.events.filter(type="mail_added", data__event=event.pk).exists() or (
+            mid and CaseMessage.objects.filter(email_message_id=mid).exists()
+        ):
             raise Conflict(_("This e-mail was already added to the case."), code="MAIL_ADDED")
         fields = _claim(case, actor, party)
         message, more = _add_message(
@@ -283,7 +286,7 @@ def add_refused_mail(*, actor, number: str, event_id: int, version: int | None =
             "mail_added",
             actor,
             party,
-            {"event": event.pk, "message": message.pk},
+            {"event": event.pk, "message": message.pk, "received_at": event.at.isoformat()},
             visibility=CaseEvent.Visibility.PLATFORM,
         )
         audit.record(
@@ -295,7 +298,7 @@ def add_refused_mail(*, actor, number: str, event_id: int, version: int | None =
                 "from": data.get("from", ""),
                 "message_id": data.get("message_id", ""),
             },
-            reason="read and judged the consumer's by the platform",
+            reason="judged_the_consumers",
         )
         _save(case, fields + more)
     return message

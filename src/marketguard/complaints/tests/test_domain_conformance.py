@@ -466,3 +466,23 @@ def test_the_platform_asks_the_merchant_for_evidence_due_in_4_business_hours(wor
     outside = _file(w, description="另一单的问题").case  # not with the platform: not this way
     with pytest.raises(InvalidTransition):
         services.ask_merchant(actor=w.arbitrator, number=outside.number, what="x")
+
+
+def test_what_the_platform_asked_while_deciding_is_not_awaited_after_its_ruling(world):
+    """An appeal starts afresh: a request of the earlier round neither shows nor lapses later."""
+    w = world
+    case, asked = _escalated(w)
+    with time_machine.travel(asked + timedelta(hours=1), tick=False):
+        services.ask_merchant(actor=w.arbitrator, number=case.number, what="质检报告")
+        services.post_message(actor=w.consumer, number=case.number, body="补充说明")
+    with time_machine.travel(asked + timedelta(hours=25), tick=False):
+        services.start_review(actor=w.arbitrator, number=case.number)
+        services.record_ruling(
+            actor=w.arbitrator, number=case.number, outcome="merchant_upheld", reasons="证据不足"
+        )
+    with time_machine.travel(asked + timedelta(hours=26), tick=False):
+        services.appeal_ruling(actor=w.consumer, number=case.number, reason="不服")
+        assert services.sweep().materials_lapsed == 0
+        page = Client(HTTP_ACCEPT_LANGUAGE="en")
+        page.force_login(w.merchant)
+        assert "The platform needs from your store" not in page.get(f"/cases/{case.number}/").content.decode()

@@ -549,3 +549,16 @@ def test_a_case_filed_from_an_unconfirmed_sender_says_so_to_the_platform(people,
         b"header.from=example.com\r\n" + _msg(CONSUMER, "电吹风又坏了", "第二台也不出热风")
     ).case
     assert not confirmed.events.filter(type="mail_sender_unverified").exists()
+
+
+def test_a_refused_email_delivered_twice_is_recorded_and_added_once(people, client):
+    consumer, agent = people
+    case = _filed()
+    fresh = _msg(CONSUMER, f"关于 {case.number}", "补充：型号 HD-1800", message_id="<dup-1@mail.example.com>")
+    assert services.ingest_email(raw=fresh).reason == "not_an_answer"
+    assert services.ingest_email(raw=fresh).reason == "already_refused"
+    refused = case.events.get(type="mail_refused")
+    services.add_refused_mail(actor=agent, number=case.number, event_id=refused.pk)
+    client.force_login(agent)
+    assert 'data-testid="add-refused-mail"' not in client.get(f"/cases/{case.number}/").content.decode()
+    assert case.messages.filter(email_message_id="<dup-1@mail.example.com>").count() == 1
