@@ -37,6 +37,9 @@ TEXT = {
     ),
     "ready_to_rule": _("The merchant's time to settle is over: the case is ready to rule on"),
     "materials_overdue": _("Materials asked for were not sent in time"),
+    "settled_before_ruling": _(
+        "The parties settled a case before the platform ruled: nothing left to decide"
+    ),
     "evidence_requested": _("The platform asks your store for evidence: send it within 4 working hours"),
 }
 

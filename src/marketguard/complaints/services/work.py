@@ -804,7 +804,15 @@ def decide_proposal(
             )
             # one agreement: the other side's proposals still open are replaced by it
             case.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
+            with_platform = case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
             fields += _move(case, "agree", actor=actor, party=party, data={"proposal": proposal.pk})
+            if with_platform:  # the arbitrators alerted to it have nothing left to decide
+                _alert(
+                    User.objects.filter(role=Role.ARBITRATOR, is_active=True),
+                    case,
+                    "settled_before_ruling",
+                    {"number": case.number},
+                )
             fields += _start_remedy(
                 case,
                 kind=proposal.remedy,

@@ -216,6 +216,7 @@ def test_after_intervention_the_merchant_may_still_settle_for_24_hours(world, cl
         services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=True)
     case.refresh_from_db()
     assert case.status == "executing" and case.remedies.get().source == "agreement"
+    assert Alert.objects.filter(recipient=w.arbitrator, case=case, kind="settled_before_ruling").exists()
     with time_machine.travel(asked + timedelta(hours=25), tick=False):
         services.sweep()
     assert not case.violations.exists()
