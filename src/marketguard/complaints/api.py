@@ -56,7 +56,7 @@ def _detail(view: selectors.CaseView) -> dict:
 #: offers these to staff only).
 STAFF_ONLY_TEXT = {
     "channel": gettext_lazy(
-        "Only platform staff file cases taken by hotline, online chat or e-mail: use web, app or api."
+        "Only platform staff record what came by hotline, online chat or e-mail: use web, app or api."
     ),
     "buyer_phone": gettext_lazy("Only platform staff look a buyer up by phone number."),
     "contact_email": gettext_lazy(
@@ -65,7 +65,7 @@ STAFF_ONLY_TEXT = {
 }
 
 
-def _refuse_staff_fields(actor, payload: schemas.CaseIn) -> None:
+def _refuse_staff_fields(actor, payload: schemas.CaseIn | schemas.PostMessageIn) -> None:
     """The fields only agents and admins may give, refused (403, each named) to everyone else."""
     given = [] if has_role(actor, Role.AGENT, Role.ADMIN) else payload.staff_fields()
     if given:
@@ -192,6 +192,7 @@ def forward(request, number: str, payload: schemas.MessageBodyIn):
 
 @router.post("/cases/{number}/messages", response={201: schemas.MessageOut})
 def post_message(request, number: str, payload: schemas.PostMessageIn):
+    _refuse_staff_fields(request.auth, payload)
     return Status(
         201,
         services.post_message(

@@ -77,6 +77,10 @@ class PostMessageIn(In):
     channel: Channel = Channel.API
     version: Version = None
 
+    def staff_fields(self) -> list[str]:
+        """The fields given here that only platform staff may give (a transcript's channel)."""
+        return ["channel"] if self.channel in STAFF_CHANNELS else []
+
 
 class ReasonIn(In):
     reason: Reason

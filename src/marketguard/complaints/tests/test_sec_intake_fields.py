@@ -65,3 +65,17 @@ def test_staff_still_file_a_hotline_case_for_a_caller(world, api):
         assert response.status_code == 201, response.content
         assert response.json()["case"]["channel"] == "hotline"
     assert set(Case.objects.values_list("contact_email", flat=True)) == {"caller@example.com"}
+
+
+def test_a_consumer_cannot_label_a_message_as_a_call_or_an_email(world, api):
+    w = world
+    number = _file(api(w.consumer), w).json()["case"]["number"]
+    case = Case.objects.get(number=number)
+    refused = api(w.consumer).post(f"cases/{case.number}/messages", {"body": "补充", "channel": "hotline"})
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "channel"
+    assert not case.messages.filter(party="consumer").exists()
+    assert api(w.consumer).post(f"cases/{case.number}/messages", {"body": "补充"}).status_code == 201
+    agent = api(w.agent).post(
+        f"cases/{case.number}/messages", {"body": "来电记录：已致电", "channel": "hotline"}
+    )
+    assert agent.status_code == 201
