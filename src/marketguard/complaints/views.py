@@ -659,8 +659,8 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         # the bases this case may be compensated on (injury: safety cases; unsafe food: food),
         # each with what may still be granted on it for this purchase
         "compensation_bases": [
-            (b, CompensationBasis(b).label, left)
-            for b, left in services.compensation_room(case, ruling=cv.party == Party.ARBITRATOR)
+            (b, CompensationBasis(b).label, left, due)
+            for b, left, due in services.compensation_room(case, ruling=cv.party == Party.ARBITRATOR)
         ]
         if can["propose"] or can["rule"]
         else [],

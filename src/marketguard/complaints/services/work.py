@@ -629,17 +629,28 @@ def _compensation_granted(case: Case, *, but_pending_here: bool = False) -> int:
     return granted.aggregate(s=Sum("amount_fen"))["s"] or 0
 
 
-def compensation_room(case: Case, *, ruling: bool = False) -> list[tuple[str, int | None]]:
-    """(basis, what may still be granted on it in fen, None for no ceiling) for each basis this
-    case may be compensated on: shown beside the amount before anyone proposes or rules (a
-    ruling replaces what an earlier one ordered and is not yet done)."""
+def compensation_room(case: Case, *, ruling: bool = False) -> list[tuple[str, int | None, int | None]]:
+    """(basis, what may still be granted on it in fen or None for no ceiling, what a ruling on it
+    must give or None) for each basis this case may be compensated on: shown beside the amount
+    before anyone proposes or rules (a ruling replaces what an earlier one ordered and is not
+    yet done)."""
     bases = compensation.bases_for(safety=case.safety, food=rules().is_food(case.category))
     granted = _compensation_granted(case, but_pending_here=ruling)
     out = []
     for basis in bases:
         limit = compensation.ceiling(basis, case.paid_amount_fen)
-        out.append((basis, None if limit is None else max(limit - granted, 0)))
+        left = None if limit is None else max(limit - granted, 0)
+        out.append((basis, left, _statutory_due(case, basis, left) if ruling else None))
     return out
+
+
+def _statutory_due(case: Case, basis: str, left: int | None) -> int | None:
+    """What a ruling on `basis` must give (fen): on a statutory basis (3x the price, at least
+    ¥500; 10x, at least ¥1,000) what is left of it for the purchase, or the consumer's claim if
+    less; None on the other bases (the parties may always agree on less)."""
+    if basis not in compensation.STATUTORY or left is None:
+        return None
+    return left if case.amount_claimed_fen is None else min(left, case.amount_claimed_fen)
 
 
 def _compensation_basis(
@@ -676,12 +687,8 @@ def _compensation_basis(
                 code="COMPENSATION_EXCEEDS_LIMIT",
                 field="amount",
             )
-        # the parties may agree on less; a ruling on a statutory basis gives what the law sets
-        # (3x the price, at least ¥500; 10x, at least ¥1,000), or the consumer's claim if less
-        due = limit - granted
-        if case.amount_claimed_fen is not None:
-            due = min(due, case.amount_claimed_fen)
-        if ruling and basis in compensation.STATUTORY and amount < due:
+        due = _statutory_due(case, basis, limit - granted)
+        if ruling and due is not None and amount < due:
             raise InvalidInput(
                 _(
                     "On this basis the law sets the compensation: rule %(due)s (what is left of "

@@ -307,9 +307,22 @@ def test_the_room_shown_to_an_arbitrator_leaves_out_what_a_new_ruling_replaces(w
     case = _compensation_case(w)
     offer = _offer(w, case, "150.00")
     services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=offer.pk, accept=True)
-    assert dict(services.compensation_room(case))["goodwill"] == 4_900  # 150 of 199 pending
+    assert _room(case)["goodwill"] == 4_900  # 150 of 199 pending
     # a ruling on this case replaces what is still to be carried out here
-    assert dict(services.compensation_room(case, ruling=True))["goodwill"] == 19_900
+    assert _room(case, ruling=True)["goodwill"] == 19_900
+
+
+def _room(case, *, ruling=False) -> dict:
+    return {basis: left for basis, left, _due in services.compensation_room(case, ruling=ruling)}
+
+
+def test_the_arbitrator_is_shown_what_the_law_sets_on_each_statutory_basis(world):
+    w = world
+    case = _under_review(w, _compensation_case(w, amount_claimed="520.00"))
+    room = {basis: (left, due) for basis, left, due in services.compensation_room(case, ruling=True)}
+    assert room["fraud"] == (59_700, 52_000)  # 3 x 199 left; the consumer claims 520
+    assert room["goodwill"] == (19_900, None)  # no amount set by law
+    assert all(due is None for _b, _l, due in services.compensation_room(case))  # not for proposals
 
 
 def test_a_ruling_on_a_statutory_basis_gives_what_the_law_sets_an_agreement_may_give_less(world):

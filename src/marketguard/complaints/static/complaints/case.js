@@ -30,15 +30,19 @@
   document.addEventListener("htmx:afterSwap", function (event) { wire(event.target); });
   // The amount against what the chosen basis still allows (its option's data-left, in fen): said
   // as it is typed, before the form is sent (the service refuses it all the same).
+  // On a ruling, a statutory basis also sets the amount (data-due): less is said too.
   function checkCeiling(basis) {
     var amount = document.getElementById(basis.dataset.amount);
     var over = document.getElementById(basis.dataset.over);
+    var under = basis.dataset.under ? document.getElementById(basis.dataset.under) : null;
     var option = basis.options[basis.selectedIndex];
     if (!amount || !over) return;
     var left = option && option.dataset.left !== undefined ? parseInt(option.dataset.left, 10) : null;
+    var due = option && option.dataset.due !== undefined ? parseInt(option.dataset.due, 10) : null;
     var fen = window.MarketGuard.yuanToFen(amount.value);
     var shown = !basis.closest("[hidden]");
     over.hidden = !(shown && left !== null && fen !== null && fen > left);
+    if (under) under.hidden = !(shown && due !== null && fen !== null && fen < due);
   }
   function wireCeilings(root) {
     root.querySelectorAll("select[data-over]").forEach(function (basis) {
