@@ -16,8 +16,8 @@ law sets its size by basis:
 
 On ``fraud`` and ``food_safety`` the multiple is what the law awards, not only a ceiling: a
 ruling on them gives it (or the consumer's claim, if less); an agreement may be for less.
-Food Safety Law art. 148 also allows three times the losses, when larger: not encoded (the
-losses are not known to the system; an arbitrator rules losses on a safety case).
+Food Safety Law art. 148 also allows three times the losses, when larger: the losses are those
+granted on the injury basis for the same purchase (an arbitrator rules them on a safety case).
 
 The ceiling is for all compensation of a case together. A consumer's claim at intake may be at
 most the largest ceiling without injury (:func:`claim_ceiling`), unless someone was hurt: it
@@ -49,16 +49,22 @@ def bases_for(*, safety: bool, food: bool) -> tuple[str, ...]:
     return tuple(b for b in BASES if (safety or b not in NEEDS_SAFETY) and (food or b not in NEEDS_FOOD))
 
 
-def ceiling(basis: str, paid_fen: int | None) -> int | None:
-    """The most compensation (fen) allowed on ``basis`` for a purchase of ``paid_fen``;
-    ``None`` when there is no ceiling (injury, or the price is not known)."""
+#: basis → multiple of the losses shown that the law allows instead of the price's multiple.
+LOSS_MULTIPLES: dict[str, int] = {"food_safety": 3}
+
+
+def ceiling(basis: str, paid_fen: int | None, *, losses_fen: int = 0) -> int | None:
+    """The most compensation (fen) allowed on ``basis`` for a purchase of ``paid_fen``, where
+    ``losses_fen`` were shown and granted for an injury (unsafe food: 10x the price or 3x the
+    losses, whichever is more, at least ¥1,000); ``None`` when there is no ceiling (injury, or
+    the price is not known)."""
     if basis not in LIMITS:
         raise ValueError(f"basis: expected one of {BASES}, got {basis!r}")
     limit = LIMITS[basis]
     if limit is None or paid_fen is None:
         return None
     multiple, floor = limit
-    return max(multiple * paid_fen, floor)
+    return max(multiple * paid_fen, LOSS_MULTIPLES.get(basis, 0) * losses_fen, floor)
 
 
 def claim_ceiling(paid_fen: int | None, *, safety: bool, food: bool = True) -> int | None:

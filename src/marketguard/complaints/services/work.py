@@ -608,25 +608,36 @@ def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str
         )
 
 
-def _compensation_granted(case: Case, *, but_pending_here: bool = False) -> int:
+def _compensation_granted(case: Case, *, but_pending_here: bool = False, losses: bool = False) -> int:
     """Compensation (fen) granted for this case's purchase (the item, else the order) on every
     case about it, that counts against the statutory ceilings: not lapsed or replaced, not for an
-    injury's losses. `but_pending_here`: leave out this case's remedies still to be carried out
-    (a new ruling replaces them)."""
+    injury's losses (`losses`: only those, the losses the law multiplies). `but_pending_here`:
+    leave out this case's remedies still to be carried out (a new ruling replaces them)."""
     if case.order_item_id:
         purchase = Q(case__order_item_id=case.order_item_id)
     elif case.order_id:
         purchase = Q(case__order_id=case.order_id)
     else:
         purchase = Q(case=case)
-    granted = (
-        Remedy.objects.filter(purchase, kind=RemedyKind.COMPENSATION)
-        .exclude(status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED])
-        .exclude(compensation_basis__in=compensation.NEEDS_SAFETY)
+    granted = Remedy.objects.filter(purchase, kind=RemedyKind.COMPENSATION).exclude(
+        status__in=[Remedy.Status.LAPSED, Remedy.Status.SUPERSEDED]
     )
+    if losses:
+        granted = granted.filter(compensation_basis__in=compensation.NEEDS_SAFETY)
+    else:
+        granted = granted.exclude(compensation_basis__in=compensation.NEEDS_SAFETY)
     if but_pending_here:
         granted = granted.exclude(case=case, status=Remedy.Status.PENDING)
     return granted.aggregate(s=Sum("amount_fen"))["s"] or 0
+
+
+def _ceiling(case: Case, basis: str, *, ruling: bool = False) -> int | None:
+    """The statutory ceiling of `basis` for this case's purchase (the losses granted for an
+    injury on it count for unsafe food: 3x the losses, 食品安全法 art. 148)."""
+    losses = (
+        _compensation_granted(case, but_pending_here=ruling, losses=True) if basis == "food_safety" else 0
+    )
+    return compensation.ceiling(basis, case.paid_amount_fen, losses_fen=losses)
 
 
 def compensation_room(case: Case, *, ruling: bool = False) -> list[tuple[str, int | None, int | None]]:
@@ -638,7 +649,7 @@ def compensation_room(case: Case, *, ruling: bool = False) -> list[tuple[str, in
     granted = _compensation_granted(case, but_pending_here=ruling)
     out = []
     for basis in bases:
-        limit = compensation.ceiling(basis, case.paid_amount_fen)
+        limit = _ceiling(case, basis, ruling=ruling)
         left = None if limit is None else max(limit - granted, 0)
         out.append((basis, left, _statutory_due(case, basis, left) if ruling else None))
     return out
@@ -675,7 +686,7 @@ def _compensation_basis(
             _("The unsafe-food basis is for food: these goods are not in a food category."),
             field="compensation_basis",
         )
-    limit = compensation.ceiling(basis, case.paid_amount_fen)
+    limit = _ceiling(case, basis)
     if limit is not None and amount is not None:
         granted = _compensation_granted(case)
         if granted + amount > limit:

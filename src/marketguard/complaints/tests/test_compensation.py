@@ -55,8 +55,8 @@ def _offer(w, case, amount, basis="", *, actor=None):
     )
 
 
-def _under_review(w, case):
-    services.request_intervention(actor=w.merchant, number=case.number, reason="不同意")
+def _under_review(w, case, *, merchant=None):
+    services.request_intervention(actor=merchant or w.merchant, number=case.number, reason="不同意")
     services.start_review(actor=w.arbitrator, number=case.number)
     return case
 
@@ -344,3 +344,28 @@ def test_a_ruling_on_a_statutory_basis_gives_what_the_law_sets_an_agreement_may_
         _compensate(w, small, "300.00", "fraud")
     assert "¥520.00" in err.value.message  # what the consumer claimed, less than 597
     assert _compensate(w, small, "520.00", "fraud").amount_fen == 52_000
+
+
+def test_unsafe_food_allows_three_times_the_losses_when_that_is_more(world):
+    """食品安全法 art. 148: ten times the price or three times the losses, at least ¥1,000; the
+    losses are those granted for the injury on the same purchase."""
+    assert compensation.ceiling("food_safety", 5_000, losses_fen=200_000) == 600_000
+    assert compensation.ceiling("food_safety", 5_000, losses_fen=10_000) == 100_000  # the floor
+    assert compensation.ceiling("fraud", 5_000, losses_fen=200_000) == 50_000  # not for fraud
+    w = world
+    food = factories.category(parent=factories.category(external_id="C02"), external_id="C0202")
+    milk = factories.product(category_obj=food, price_fen=5_000)
+    order = factories.order(buyer_obj=w.buyer, product_obj=milk, paid_fen=5_000)
+    sick = _file(
+        w,
+        kind="compensation",
+        order_external_id=order.external_id,
+        description="喝了变质的牛奶后食物中毒住院，花了医药费",
+        amount_claimed="2000.00",
+    ).case
+    assert sick.safety
+    shop = factories.user(Role.MERCHANT_STAFF, merchant_obj=order.merchant)
+    _under_review(w, sick, merchant=shop)
+    _compensate(w, sick, "2000.00", "injury")  # the losses shown: medical costs
+    room = _room(sick)
+    assert room["food_safety"] == 600_000  # 3 x ¥2,000 is more than 10 x ¥50
