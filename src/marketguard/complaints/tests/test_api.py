@@ -311,7 +311,9 @@ def test_others_can_never_read_or_act_on_a_case_on_any_endpoint(world, api):
             .replace("{proposal_id}", "1")
             .replace("{remedy_id}", "1")
             .replace("{evidence_id}", str(evidence_id))
+            .replace("{event_id}", "1")
         )
+        assert "{" not in url, url  # every path parameter filled: the endpoint itself is asked
         for client in outsiders:
             body = {
                 "reason": "x",
@@ -327,6 +329,7 @@ def test_others_can_never_read_or_act_on_a_case_on_any_endpoint(world, api):
                 "return_address": "x",
                 "carrier": "x",
                 "tracking_number": "x",
+                "what": "x",
             }
             if method == "get":
                 response = client.client.get(url, headers=client.headers)
