@@ -186,8 +186,16 @@ def arbitration_queue(actor, *, limit: int = 100, now: datetime | None = None) -
     require_role(actor, Role.ARBITRATOR, Role.ADMIN)
     now = now or timezone.now()
     qs = services.visible_cases(actor).filter(status__in=[workflow.ESCALATED, workflow.PLATFORM_REVIEW])
-    qs = with_next_due(qs.prefetch_related("pauses")).order_by("escalated_at")[:limit]
-    return _rows(qs, now)
+    # ready to rule first (the merchant's time to settle is over, or it has answered); the cases
+    # the merchant may still settle after them, each in the order it came to the platform
+    answered = Exists(
+        CaseEvent.objects.filter(case=OuterRef("pk"), party=Party.MERCHANT, at__gte=OuterRef("escalated_at"))
+    )
+    qs = qs.annotate(settling=When_(When(settle_by__gt=now, then=~answered), default=Value(False)))
+    qs = with_next_due(qs.prefetch_related("pauses")).order_by("settling", "escalated_at")[:limit]
+    rows = _rows(qs, now)
+    rows.sort(key=lambda r: bool(r.case.settling))  # stable: by SLA risk within each group
+    return rows
 
 
 def find_cases(

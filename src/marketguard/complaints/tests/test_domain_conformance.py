@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from marketguard.complaints import mailparse, services, triage
+from marketguard.complaints import mailparse, selectors, services, triage
 from marketguard.complaints.models import Alert, CaseMessage, OutgoingMail
 from marketguard.complaints.sla import DEFAULT_TIMEOUTS
 from marketguard.core.calendars import clear_cache, get_calendar
@@ -487,3 +487,20 @@ def test_what_the_platform_asked_while_deciding_is_not_awaited_after_its_ruling(
         page = Client(HTTP_ACCEPT_LANGUAGE="en")
         page.force_login(w.merchant)
         assert "The platform needs from your store" not in page.get(f"/cases/{case.number}/").content.decode()
+
+
+def test_the_arbitrators_queue_puts_the_cases_ready_to_rule_first(world):
+    w = world
+    waiting, asked = _escalated(w)  # the merchant silent, its 24 h running
+    another = factories.order(buyer_obj=w.buyer, product_obj=w.order.items.get().product, paid_fen=19_900)
+    with time_machine.travel(asked - timedelta(hours=25), tick=False):
+        ready = _file(w, order_external_id=another.external_id, description="另一单：杯子漏水").case
+    with time_machine.travel(asked + timedelta(minutes=30), tick=False):
+        services.request_intervention(actor=w.consumer, number=ready.number, reason="商家不理")
+        services.post_message(actor=w.merchant, number=ready.number, body="商家陈述：已检验")
+        rows = selectors.arbitration_queue(w.arbitrator)
+        page = Client(HTTP_ACCEPT_LANGUAGE="en")
+        page.force_login(w.arbitrator)
+        html = page.get("/cases/").content.decode()
+    assert [r.case.number for r in rows] == [ready.number, waiting.number]
+    assert "the merchant may settle until" in html
