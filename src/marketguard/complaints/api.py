@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import FileResponse, HttpResponse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
@@ -18,9 +18,7 @@ from marketguard.api import PUBLIC
 from marketguard.complaints import schemas, selectors, services
 from marketguard.complaints.models import Party
 from marketguard.core import throttle
-from marketguard.core.errors import FieldError, InvalidInput, PermissionDenied
-from marketguard.core.models import Role
-from marketguard.core.permissions import has_role
+from marketguard.core.errors import InvalidInput
 from marketguard.core.schemas import ApiDatetime, BoundedPageNumberPagination
 
 router = Router(tags=["complaints"])
@@ -52,30 +50,9 @@ def _detail(view: selectors.CaseView) -> dict:
     }
 
 
-#: Why a field of the intake is refused to someone filing their own case (as the web form, which
-#: offers these to staff only).
-STAFF_ONLY_TEXT = {
-    "channel": gettext_lazy(
-        "Only platform staff record what came by hotline, online chat or e-mail: use web, app or api."
-    ),
-    "buyer_phone": gettext_lazy("Only platform staff look a buyer up by phone number."),
-    "contact_email": gettext_lazy(
-        "Only platform staff give a contact e-mail address: we write to the address of your account."
-    ),
-}
-
-
-def _refuse_staff_fields(actor, payload: schemas.CaseIn | schemas.PostMessageIn) -> None:
-    """The fields only agents and admins may give, refused (403, each named) to everyone else."""
-    given = [] if has_role(actor, Role.AGENT, Role.ADMIN) else payload.staff_fields()
-    if given:
-        errors = [FieldError(field=f, message=str(STAFF_ONLY_TEXT[f]), code="staff_only") for f in given]
-        raise PermissionDenied(errors[0].message, code="STAFF_ONLY", errors=errors)
-
-
 @router.post("/cases", response={201: schemas.IntakeOut}, summary="File a complaint or after-sales request")
 def submit(request, payload: schemas.CaseIn):
-    _refuse_staff_fields(request.auth, payload)
+    services.refuse_staff_fields(request.auth, payload.staff_fields())
     intake = services.submit_case(
         actor=request.auth,
         channel=payload.channel,
@@ -192,7 +169,7 @@ def forward(request, number: str, payload: schemas.MessageBodyIn):
 
 @router.post("/cases/{number}/messages", response={201: schemas.MessageOut})
 def post_message(request, number: str, payload: schemas.PostMessageIn):
-    _refuse_staff_fields(request.auth, payload)
+    services.refuse_staff_fields(request.auth, payload.staff_fields())
     return Status(
         201,
         services.post_message(

@@ -447,10 +447,6 @@ def _event_reason(event) -> str:
     return data.get("reason", "")
 
 
-#: refusals an agent may overrule (the sender is the consumer's address, only not confirmed)
-ADDABLE_MAIL = ("not_an_answer", "unverified_sender")
-
-
 def _refused_mail(event, added: set) -> dict | None:
     """An e-mail not added to the case, as it came, for the agent to judge: its text masked for
     everyone (the sender is not verified), the names of its files, and whether it may still be
@@ -463,7 +459,7 @@ def _refused_mail(event, added: set) -> dict | None:
         "subject": mask_in_text(data.get("subject", "")),
         "text": mask_in_text(data.get("text", "")),
         "attachments": data.get("attachments", []),
-        "addable": data.get("code") in ADDABLE_MAIL
+        "addable": data.get("code") in services.ADDABLE_MAIL
         and event.pk not in added
         and (data.get("message_id") or None) not in added,
     }

@@ -57,6 +57,7 @@ from marketguard.complaints.services.intake import (  # noqa: F401
     acknowledgement_text,
     check_no_reason_return,
     next_steps,
+    refuse_staff_fields,
     submit_case,
 )
 from marketguard.complaints.services.mail import (  # noqa: F401
@@ -69,6 +70,7 @@ from marketguard.complaints.services.mail import (  # noqa: F401
 )
 from marketguard.complaints.services.sweep import SweepReport, sweep  # noqa: F401
 from marketguard.complaints.services.work import (  # noqa: F401
+    ADDABLE_MAIL,
     acknowledge_case,
     add_evidence,
     add_refused_mail,

@@ -55,9 +55,10 @@ from marketguard.complaints.services.common import (
     same_person,
 )
 from marketguard.core import audit, events, languages, numbering
-from marketguard.core.errors import InvalidInput, PermissionDenied
+from marketguard.core.errors import FieldError, InvalidInput, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
+from marketguard.core.permissions import has_role
 
 # --- intake -------------------------------------------------------------------------------------------
 
@@ -484,6 +485,29 @@ NO_REASON_TEXT = {
     "REQUESTED_BEFORE_SIGNING": gettext_lazy("the parcel has not been signed for yet"),
     "NO_DELIVERY": gettext_lazy("the order has not been delivered"),
 }
+
+
+#: Why a field is refused to someone writing for themselves (the web form offers these to staff
+#: only): a transcript's channel, a buyer looked up by phone, an address to write to.
+STAFF_ONLY_TEXT = {
+    "channel": gettext_lazy(
+        "Only platform staff record what came by hotline, online chat or e-mail: use web, app or api."
+    ),
+    "buyer_phone": gettext_lazy("Only platform staff look a buyer up by phone number."),
+    "contact_email": gettext_lazy(
+        "Only platform staff give a contact e-mail address: we write to the address of your account."
+    ),
+}
+
+
+def refuse_staff_fields(actor, given: list[str]) -> None:
+    """The staff-only fields `given`, refused (403, each named) unless the actor is an agent or an
+    admin. (The services themselves accept them from the mail intake and the assistant's hand-off,
+    which write as the consumer on e-mail and chat.)"""
+    if not given or has_role(actor, Role.AGENT, Role.ADMIN):
+        return
+    errors = [FieldError(field=f, message=str(STAFF_ONLY_TEXT[f]), code="staff_only") for f in given]
+    raise PermissionDenied(errors[0].message, code="STAFF_ONLY", errors=errors)
 
 
 def check_no_reason_return(

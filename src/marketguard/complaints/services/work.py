@@ -254,6 +254,10 @@ def _add_message(
     return message, fields
 
 
+#: refusals an agent may overrule: the sender is the consumer's address, only not confirmed
+ADDABLE_MAIL = ("not_an_answer", "unverified_sender")
+
+
 def add_refused_mail(*, actor, number: str, event_id: int, version: int | None = None) -> CaseMessage:
     """An agent (or arbitrator) who read an e-mail refused for not answering our mail, or for a
     sender our mail server did not confirm, and judged it the consumer's, adds it to the case as
@@ -265,7 +269,7 @@ def add_refused_mail(*, actor, number: str, event_id: int, version: int | None =
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         event = case.events.filter(pk=event_id, type="mail_refused").first()
         data = event.data if event is not None else {}
-        if event is None or data.get("code") not in ("not_an_answer", "unverified_sender"):
+        if event is None or data.get("code") not in ADDABLE_MAIL:
             raise NotFound(_("No such refused e-mail on this case."), field="event_id")
         mid = (data.get("message_id") or "")[:300]
         if case.events.filter(type="mail_added", data__event=event.pk).exists() or (

@@ -287,9 +287,7 @@ def test_the_unsafe_food_basis_is_for_food_and_each_case_is_offered_only_its_bas
     # what each basis still allows for this purchase, before anyone types an amount
     assert "¥199.00 left" in select and "¥597.00 left" in select
     # food (a sub-category of the configured food category C02): ten times the price
-    food = factories.category(parent=factories.category(external_id="C02"), external_id="C0201")
-    snack = factories.product(category_obj=food, price_fen=5_000)
-    order = factories.order(buyer_obj=w.buyer, product_obj=snack, paid_fen=5_000)
+    order = _food_order(w, "C0201")
     eaten = _file(
         w,
         kind="compensation",
@@ -310,6 +308,14 @@ def test_the_room_shown_to_an_arbitrator_leaves_out_what_a_new_ruling_replaces(w
     assert _room(case)["goodwill"] == 4_900  # 150 of 199 pending
     # a ruling on this case replaces what is still to be carried out here
     assert _room(case, ruling=True)["goodwill"] == 19_900
+
+
+def _food_order(w, code: str):
+    """The buyer's order of ¥50 of food (a sub-category of the configured food category C02)."""
+    food = factories.category(parent=factories.category(external_id="C02"), external_id=code)
+    return factories.order(
+        buyer_obj=w.buyer, product_obj=factories.product(category_obj=food, price_fen=5_000), paid_fen=5_000
+    )
 
 
 def _room(case, *, ruling=False) -> dict:
@@ -353,9 +359,7 @@ def test_unsafe_food_allows_three_times_the_losses_when_that_is_more(world):
     assert compensation.ceiling("food_safety", 5_000, losses_fen=10_000) == 100_000  # the floor
     assert compensation.ceiling("fraud", 5_000, losses_fen=200_000) == 50_000  # not for fraud
     w = world
-    food = factories.category(parent=factories.category(external_id="C02"), external_id="C0202")
-    milk = factories.product(category_obj=food, price_fen=5_000)
-    order = factories.order(buyer_obj=w.buyer, product_obj=milk, paid_fen=5_000)
+    order = _food_order(w, "C0202")
     sick = _file(
         w,
         kind="compensation",

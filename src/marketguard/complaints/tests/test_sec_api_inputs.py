@@ -83,15 +83,7 @@ def test_the_web_form_refuses_an_endless_amount_too(world, amount):
 @pytest.fixture
 def awaiting_return(world):
     w = world
-    case = services.submit_case(
-        actor=w.consumer,
-        channel="web",
-        kind="return_refund",
-        order_external_id=w.order.external_id,
-        problem_type="quality",
-        description="杯子有裂缝",
-        amount_claimed="100.00",
-    ).case
+    case = _file(w, problem_type="quality", description="杯子有裂缝", amount_claimed="100.00").case
     proposal = services.make_proposal(
         actor=w.merchant, number=case.number, remedy="return_refund", amount="100.00"
     )
@@ -152,14 +144,7 @@ def test_a_period_off_the_calendar_is_refused_naming_the_field(world, api, path,
 
 def test_a_period_within_the_calendar_still_answers(world, api):
     w = world
-    services.submit_case(
-        actor=w.consumer,
-        channel="web",
-        kind="complaint",
-        order_external_id=w.order.external_id,
-        problem_type="quality",
-        description="杯子有裂缝",
-    )
+    _file(w, kind="complaint", problem_type="quality", description="杯子有裂缝", amount_claimed=None)
     agent = api(w.agent)
     wide = agent.get("cases/metrics", {"since": "1970-01-01T00:00:00+00:00", "until": "2099-12-31T23:59:59"})
     assert wide.status_code == 200 and wide.json()["cases"] == 1
@@ -183,14 +168,7 @@ def test_an_endless_page_number_is_refused_naming_the_field(world, api):
 
 def test_a_page_past_the_last_is_empty(world, api):
     w = world
-    services.submit_case(
-        actor=w.consumer,
-        channel="web",
-        kind="complaint",
-        order_external_id=w.order.external_id,
-        problem_type="quality",
-        description="杯子有裂缝",
-    )
+    _file(w, kind="complaint", problem_type="quality", description="杯子有裂缝", amount_claimed=None)
     response = api(w.agent).get("cases", {"page": 1_000_000})
     assert response.status_code == 200
     assert response.json() == {"items": [], "count": 1}
