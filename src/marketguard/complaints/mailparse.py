@@ -790,6 +790,24 @@ def _maildir_entries(path: str | os.PathLike[str], colon: str) -> dict[str, tupl
     return entries
 
 
+_DELIVERY = re.compile(r"(\d+)\.([^.]*)")
+_MICROS = re.compile(r"M(\d+)")
+_COUNT = re.compile(r"Q(\d+)")
+
+
+def delivery_order(key: str) -> tuple[int, int, int, str]:
+    """Sort key putting Maildir messages in the order they were delivered. A unique name starts
+    with the delivery second, then (Python, Dovecot, Postfix) ``M<microseconds>`` and a
+    ``Q<counter>`` in the next part, without leading zeros: as plain strings ``M99999`` would
+    sort after ``M123456`` of the same second, and a reply could be read before the message
+    it answers. Names of another shape sort after, by name."""
+    match = _DELIVERY.match(key)
+    if match is None:
+        return (2**63, 0, 0, key)
+    micros, count = _MICROS.search(match[2]), _COUNT.search(match[2])
+    return (int(match[1]), int(micros[1]) if micros else 0, int(count[1]) if count else 0, key)
+
+
 def _flags(name: str, colon: str) -> str:
     info = name.split(colon, 1)[1] if colon in name else ""
     return info[2:] if info.startswith("2,") else ""
@@ -801,7 +819,7 @@ def iter_maildir(path: str | os.PathLike[str]) -> Iterator[tuple[str, bytes]]:
     stored so that the next run does not ingest it again."""
     box = mailbox.Maildir(os.fspath(path), factory=None, create=False)
     entries = _maildir_entries(path, box.colon)
-    for key in sorted(entries):
+    for key in sorted(entries, key=delivery_order):
         subdir, name = entries[key]
         if subdir == "cur" and set(_flags(name, box.colon)) & {"S", "T"}:
             continue
@@ -887,7 +905,7 @@ def claim_messages(
             if subdir == "cur" and set(_flags(name, box.colon)) & {"S", "T"}:
                 continue
             candidates.append((name.split(box.colon)[0], subdir, name, subdir, name))
-    for key, origin, name, where, current in sorted(candidates):
+    for key, origin, name, where, current in sorted(candidates, key=lambda c: delivery_order(c[0])):
         claimed_name = _claim_name(clock(), uuid.uuid4().hex, origin, name)
         claimed = os.path.join(path, "cur", claimed_name)
         try:

@@ -562,3 +562,22 @@ def test_a_refused_email_delivered_twice_is_recorded_and_added_once(people, clie
     client.force_login(agent)
     assert 'data-testid="add-refused-mail"' not in client.get(f"/cases/{case.number}/").content.decode()
     assert case.messages.filter(email_message_id="<dup-1@mail.example.com>").count() == 1
+
+
+def test_messages_are_read_in_the_order_they_were_delivered(tmp_path):
+    """Maildir names carry microseconds without leading zeros: a reply delivered in the same
+    second as the message it answers, with fewer digits, must still be read after it."""
+    mailbox.Maildir(tmp_path / "inbox", create=True)
+    names = [
+        "1765000000.M123456P7Q1.mx",
+        "1765000000.M99999P7Q2.mx",  # 99,999 µs: delivered before the one above, sorts after it as text
+        "1765000000.M900000P7Q3.mx",
+        "1765000001.M5P7Q4.mx",
+        "1764999999.M999999P7Q5.mx",
+        "odd-name-from-another-deliverer",
+    ]
+    for i, name in enumerate(names):
+        (tmp_path / "inbox" / "new" / name).write_bytes(_msg(CONSUMER, f"第{i}封", "正文"))
+    expected = [names[4], names[1], names[0], names[2], names[3], names[5]]
+    assert [key for key, _raw in mailparse.iter_maildir(tmp_path / "inbox")] == expected
+    assert [claim.key for claim in mailparse.claim_messages(tmp_path / "inbox")] == expected
