@@ -186,7 +186,7 @@ def post_message(request, number: str, payload: schemas.PostMessageIn):
 @router.post(
     "/cases/{number}/refused-mail/{event_id}/add",
     response={201: schemas.MessageOut},
-    summary="Add an e-mail that was not let into the case (read and judged the consumer's) as their message",
+    summary="Add an e-mail that was not let into the case (read and judged the consumer's) as their message, its held files as their evidence",
 )
 def add_refused_mail(request, number: str, event_id: int, payload: schemas.VersionIn):
     return Status(

@@ -665,6 +665,8 @@ TIMEOUT_ANCHORS: dict[str, str] = {
     "return_ship_window": "a return and refund was agreed (or ruled) and the goods are to be sent back",
     "return_receipt_window": "the consumer recorded the return shipment (carrier and tracking number)",
     "repair_window": "the merchant scheduled the repair (the date it will be done by may be at most this far)",
+    "refused_mail_files_kept": "an e-mail the case did not take was received (its files are held for an agent "
+    "to add with it)",
 }
 
 
@@ -697,6 +699,9 @@ class Timeouts:
     return_receipt_window: timedelta = timedelta(days=10)
     #: A repair is done within this (三包规定: a repair takes at most 15 days from hand-over).
     repair_window: timedelta = timedelta(days=15)
+    #: The files of an e-mail a case did not take are held this long for an agent to add them
+    #: with it (complaints.held_mail), then discarded.
+    refused_mail_files_kept: timedelta = timedelta(days=30)
 
     #: Timeouts counted on the business calendar.
     BUSINESS_HOURS: ClassVar[frozenset[str]] = frozenset({"extra_evidence"})

@@ -424,6 +424,15 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return str(CHANNEL_TEXT.get(data.get("channel"), ""))
     if t == "mail_refused":  # the mail itself is shown folded below (_refused_mail)
         return ""
+    if t == "mail_added" and (data.get("files") or data.get("files_not_kept")):
+        text = ngettext(
+            "%(n)d file added as evidence", "%(n)d files added as evidence", data.get("files") or 0
+        )
+        text %= {"n": data.get("files") or 0}
+        if data.get("files_not_kept"):
+            gone = languages.join_items(data["files_not_kept"])
+            text += " — " + _("no longer held: %(files)s") % {"files": gone}
+        return text
     if t == "settle_window_passed":
         return str(SETTLE_PASSED_TEXT[bool(data.get("merchant_acted"))])
     if t == "merchant_violation_recorded":
@@ -459,6 +468,9 @@ def _refused_mail(event, added: set) -> dict | None:
         "subject": mask_in_text(data.get("subject", "")),
         "text": mask_in_text(data.get("text", "")),
         "attachments": data.get("attachments", []),
+        # the files held for the agent's decision go to the case with the mail
+        "held": [h["name"] for h in data.get("held") or [] if h.get("path")],
+        "not_held": [h["name"] for h in data.get("held") or [] if not h.get("path")],
         "addable": data.get("code") in services.ADDABLE_MAIL
         and event.pk not in added
         and (data.get("message_id") or None) not in added,

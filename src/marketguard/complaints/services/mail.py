@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketguard.catalog.models import Buyer
-from marketguard.complaints import workflow
+from marketguard.complaints import held_mail, workflow
 from marketguard.complaints.models import (
     Case,
     CaseEvent,
@@ -35,7 +35,7 @@ from marketguard.complaints.models import (
 from marketguard.complaints.services.closing import reopen_case
 from marketguard.complaints.services.common import MAX_TEXT, _enqueue_mail, _event, _tell_consumer
 from marketguard.complaints.services.intake import submit_case
-from marketguard.complaints.services.work import add_evidence, post_message
+from marketguard.complaints.services.work import ADDABLE_MAIL, add_evidence, attachment_refused, post_message
 from marketguard.core import audit
 from marketguard.core.errors import DomainError, InvalidInput, InvalidTransition
 from marketguard.core.models import Role, User
@@ -390,11 +390,14 @@ def _refuse(case: Case, mail, code: str) -> MailResult:
     mid = (mail.message_id or "")[:300]
     if mid and CaseEvent.objects.filter(case=case, type="mail_refused", data__message_id=mid).exists():
         return MailResult("ignored", case, "already_refused")  # the same e-mail delivered again
+    # the agent may judge it the consumer's and add it: its files are held until then
+    held = held_mail.hold(mail.attachments) if code in ADDABLE_MAIL else []
     with transaction.atomic():
         recent = CaseEvent.objects.filter(
             case=case, type="mail_refused", data__code=code, at__gte=timezone.now() - timedelta(days=1)
         ).exists()
-        _record_refusal(case, mail, code, _REFUSED_TEXT[code] % {"sender": mail.from_address or "-"})
+        text = _REFUSED_TEXT[code] % {"sender": mail.from_address or "-"}
+        _record_refusal(case, mail, code, text, held=held)
         if code == "not_an_answer" and not recent:
             # the consumer's own address, as on file: if the mail was theirs, they learn how to send
             # it (once a day at most, so forged mail cannot flood them with our answers)
@@ -430,8 +433,9 @@ def _not_added(case: Case | None, mail, exc: DomainError) -> MailResult:
     return MailResult("rejected", case, exc.code)
 
 
-def _record_refusal(case: Case, mail, code: str, text: str) -> None:
-    """On the case's timeline, for the platform only: who wrote, what, and why it was not added."""
+def _record_refusal(case: Case, mail, code: str, text: str, *, held: list[dict] | None = None) -> None:
+    """On the case's timeline, for the platform only: who wrote, what, why it was not added, and
+    its files (held until the agent decides, see held_mail, when the agent may add it)."""
     _event(
         case,
         "mail_refused",
@@ -445,6 +449,7 @@ def _record_refusal(case: Case, mail, code: str, text: str) -> None:
             "reason": str(text),
             "text": _body(mail)[:2000],  # for the agent to judge (the platform sees it, no one else)
             "attachments": [a.filename or "attachment" for a in mail.attachments][:20],
+            "held": held or [],
         },
         visibility=CaseEvent.Visibility.PLATFORM,
     )
@@ -462,15 +467,7 @@ def _mail_evidence(actor, number: str, attachment, party: str) -> None:
         )
     except InvalidInput as exc:
         with transaction.atomic():
-            case = Case.objects.get(number=number)
-            _event(
-                case,
-                "attachment_refused",
-                None,
-                Party.SYSTEM,
-                {"file": attachment.filename, "reason": exc.message},
-                visibility=CaseEvent.Visibility.PLATFORM,
-            )
+            attachment_refused(Case.objects.get(number=number), attachment.filename, exc.message)
 
 
 def ingest_maildir(*, path) -> list[MailResult]:

@@ -1,4 +1,5 @@
-"""The sweep the worker runs: SLA warnings and breaches, automatic approval, remedies not carried out, automatic closing."""
+"""The sweep the worker runs: SLA warnings and breaches, automatic approval, remedies not carried out,
+automatic closing, the held files of refused e-mails discarded after the time kept."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketguard.complaints import triage, workflow
+from marketguard.complaints import held_mail, triage, workflow
 from marketguard.complaints.models import (
     Case,
     CaseEvent,
@@ -70,6 +71,7 @@ class SweepReport:
     returns_deemed_received: int = 0
     settle_windows_passed: int = 0
     materials_lapsed: int = 0
+    held_files_discarded: int = 0
 
 
 #: reasons the system gives for a move, as codes (the timeline says them in the reader's language)
@@ -135,6 +137,7 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     ).values_list("case__number", flat=True)
     for number in sorted(set(overdue)):
         _materials_overdue(number, now, report)
+    report.held_files_discarded = held_mail.purge(older_than=now - timeouts().refused_mail_files_kept)
     close_before = now - timedelta(days=rules().auto_close_days)
     for number in Case.objects.filter(status=workflow.RESOLVED, resolved_at__lte=close_before).values_list(
         "number", flat=True

@@ -21,6 +21,7 @@ from marketguard.complaints.models import (
     CasePause,
     Channel,
     CompensationBasis,
+    Evidence,
     MaterialRequest,
     Party,
     Proposal,
@@ -261,7 +262,10 @@ ADDABLE_MAIL = ("not_an_answer", "unverified_sender")
 def add_refused_mail(*, actor, number: str, event_id: int, version: int | None = None) -> CaseMessage:
     """An agent (or arbitrator) who read an e-mail refused for not answering our mail, or for a
     sender our mail server did not confirm, and judged it the consumer's, adds it to the case as
-    the consumer's message (its text as received; its files were not kept). Once per e-mail."""
+    the consumer's message (its text as received) with its files as the consumer's evidence
+    (checked like any upload; those no longer held are named). Once per e-mail."""
+    from marketguard.complaints import held_mail
+
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.AGENT, Party.ARBITRATOR)
@@ -285,12 +289,19 @@ def add_refused_mail(*, actor, number: str, event_id: int, version: int | None =
             channel=Channel.EMAIL,
             email_message_id=data.get("message_id", ""),
         )
+        files, gone = _held_files(case, data.get("held") or [])
         _event(
             case,
             "mail_added",
             actor,
             party,
-            {"event": event.pk, "message": message.pk, "received_at": event.at.isoformat()},
+            {
+                "event": event.pk,
+                "message": message.pk,
+                "received_at": event.at.isoformat(),
+                "files": len(files),
+                "files_not_kept": gone,
+            },
             visibility=CaseEvent.Visibility.PLATFORM,
         )
         audit.record(
@@ -301,11 +312,44 @@ def add_refused_mail(*, actor, number: str, event_id: int, version: int | None =
                 "message": message.pk,
                 "from": data.get("from", ""),
                 "message_id": data.get("message_id", ""),
+                "evidence": [e.blob.sha256 for e in files],
             },
             reason="judged_the_consumers",
         )
         _save(case, fields + more)
+        paths = [h.get("path", "") for h in data.get("held") or []]
+        transaction.on_commit(lambda: held_mail.discard(paths))
     return message
+
+
+def _held_files(case: Case, held: list[dict]) -> tuple[list[Evidence], list[str]]:
+    """The held files of a refused e-mail stored as the consumer's evidence; and the names of
+    those no longer held (not kept, or discarded after the time kept)."""
+    from marketguard.complaints import held_mail
+
+    files, gone = [], []
+    for entry in held:
+        data = held_mail.read(entry.get("path", ""))
+        if data is None:
+            gone.append(entry.get("name", ""))
+            continue
+        try:
+            with transaction.atomic():
+                files.append(
+                    _store_evidence(
+                        case,
+                        None,
+                        Party.CONSUMER,
+                        filename=entry.get("name") or "attachment",
+                        data=data,
+                        declared_type=entry.get("type") or None,
+                        material_code="",
+                        internal=False,
+                    )
+                )
+        except InvalidInput as exc:
+            attachment_refused(case, entry.get("name", ""), exc.message)
+    return files, gone
 
 
 def _merchant_answered(case: Case, actor) -> list[str]:
@@ -497,8 +541,6 @@ def add_evidence(
     """Store a file once (by SHA-256), check its type by content, make a thumbnail for images.
     `with_intake`: the files sent with the form that filed the case (the agent recording a call
     does not become its owner by them, nor is refused when a safety case went to another agent)."""
-    from marketguard.complaints import evidence_store
-
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         if actor is None and on_behalf_of in (Party.CONSUMER, Party.MERCHANT):
@@ -510,29 +552,15 @@ def add_evidence(
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform adds internal evidence."), code="NOT_YOUR_MOVE")
         fields = [] if with_intake and _filed_just_now_by(case, actor) else _claim(case, actor, party)
-        evidence = evidence_store.store(
-            case=case,
-            actor=actor,
-            party=party,
+        evidence = _store_evidence(
+            case,
+            actor,
+            party,
             filename=filename,
             data=data,
             declared_type=declared_type,
             material_code=material_code,
             internal=internal,
-        )
-        _event(
-            case,
-            "evidence_added",
-            actor,
-            party,
-            {"file": evidence.filename, "kind": evidence.kind},
-            visibility=evidence.visibility,
-        )
-        audit.record(
-            actor=actor,
-            action="evidence_added",
-            obj=case,
-            after={"sha256": evidence.blob.sha256, "file": evidence.filename},
         )
         if party == Party.CONSUMER and case.waiting_on_consumer_since:
             fields += _end_pause(case)
@@ -540,6 +568,41 @@ def add_evidence(
             _merchant_sent(case)
         _save(case, fields)
     return evidence
+
+
+def _store_evidence(case: Case, actor, party: str, **file) -> Evidence:
+    """A file stored on the case (checked by content, once by SHA-256), on its timeline and in
+    the audit trail. InvalidInput when the file is refused: nothing written."""
+    from marketguard.complaints import evidence_store
+
+    evidence = evidence_store.store(case=case, actor=actor, party=party, **file)
+    _event(
+        case,
+        "evidence_added",
+        actor,
+        party,
+        {"file": evidence.filename, "kind": evidence.kind},
+        visibility=evidence.visibility,
+    )
+    audit.record(
+        actor=actor,
+        action="evidence_added",
+        obj=case,
+        after={"sha256": evidence.blob.sha256, "file": evidence.filename},
+    )
+    return evidence
+
+
+def attachment_refused(case: Case, filename: str, reason: str) -> None:
+    """A file sent by e-mail that was not stored (its type, its size...): the platform sees why."""
+    _event(
+        case,
+        "attachment_refused",
+        None,
+        Party.SYSTEM,
+        {"file": filename, "reason": str(reason)},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
 
 
 # --- negotiation ---------------------------------------------------------------------------------------

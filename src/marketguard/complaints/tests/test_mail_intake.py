@@ -581,3 +581,99 @@ def test_messages_are_read_in_the_order_they_were_delivered(tmp_path):
     expected = [names[4], names[1], names[0], names[2], names[3], names[5]]
     assert [key for key, _raw in mailparse.iter_maildir(tmp_path / "inbox")] == expected
     assert [claim.key for claim in mailparse.claim_messages(tmp_path / "inbox")] == expected
+
+
+def _with_files(sender, subject, text, files, *, message_id=None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "service@marketguard.invalid"
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@mail.example.com>"
+    msg.set_content(text)
+    for name, maintype, subtype, data in files:
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()
+
+
+def _held_paths(event) -> list[str]:
+    return [h["path"] for h in event.data["held"] if h["path"]]
+
+
+def test_a_refused_emails_files_are_held_and_become_evidence_when_the_agent_adds_it(
+    people, client, settings, django_capture_on_commit_callbacks
+):
+    """The consumer wrote a fresh e-mail with the photos asked for: refused by the rules, its
+    files are held unopened; the agent who adds the mail adds them too, checked like any upload."""
+    consumer, agent = people
+    case = _filed()
+    fresh = _with_files(
+        CONSUMER,
+        f"关于 {case.number} 的照片",
+        "照片在附件",
+        [
+            ("铭牌.jpg", "image", "jpeg", _photo()),
+            ("说明.exe", "application", "octet-stream", b"MZ\x90\x00" * 64),
+        ],
+    )
+    assert services.ingest_email(raw=fresh).reason == "not_an_answer"
+    refused = case.events.get(type="mail_refused")
+    assert [h["name"] for h in refused.data["held"]] == ["铭牌.jpg", "说明.exe"]
+    held = _held_paths(refused)
+    assert len(held) == 2 and all((Path(settings.MEDIA_ROOT) / p).is_file() for p in held)
+    assert not case.evidence.exists()  # nothing reaches the case before the agent decides
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "added as the consumer's evidence with the e-mail): 铭牌.jpg, 说明.exe" in page
+    client.force_login(consumer)
+    assert "铭牌.jpg" not in client.get(f"/cases/{case.number}/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_refused_mail(actor=agent, number=case.number, event_id=refused.pk)
+    [photo] = case.evidence.all()
+    assert photo.filename == "铭牌.jpg" and photo.party == "consumer" and photo.kind == "image"
+    assert photo.blob.thumbnail  # like any upload
+    refusal = case.events.get(type="attachment_refused")
+    assert refusal.data["file"] == "说明.exe" and refusal.visibility == "platform"
+    added = case.events.get(type="mail_added")
+    assert added.data["files"] == 1 and added.data["files_not_kept"] == []
+    assert not any((Path(settings.MEDIA_ROOT) / p).exists() for p in held)  # no copy left held
+    client.force_login(consumer)
+    assert "铭牌.jpg" in client.get(f"/cases/{case.number}/").content.decode()
+
+
+def test_held_files_are_discarded_after_the_time_kept_and_the_mail_can_still_be_added(
+    people, client, settings
+):
+    consumer, agent = people
+    case = _filed()
+    fresh = _with_files(
+        CONSUMER, f"关于 {case.number}", "发票见附件", [("发票.jpg", "image", "jpeg", _photo())]
+    )
+    assert services.ingest_email(raw=fresh).reason == "not_an_answer"
+    refused = case.events.get(type="mail_refused")
+    [path] = _held_paths(refused)
+    assert services.sweep(now=timezone.now() + timedelta(days=29)).held_files_discarded == 0
+    assert (Path(settings.MEDIA_ROOT) / path).is_file()
+    assert services.sweep(now=timezone.now() + timedelta(days=31)).held_files_discarded == 1
+    assert not (Path(settings.MEDIA_ROOT) / path).exists()
+    assert services.sweep(now=timezone.now() + timedelta(days=31)).held_files_discarded == 0
+
+    message = services.add_refused_mail(actor=agent, number=case.number, event_id=refused.pk)
+    assert "发票见附件" in message.body and not case.evidence.exists()
+    added = case.events.get(type="mail_added")
+    assert added.data["files"] == 0 and added.data["files_not_kept"] == ["发票.jpg"]
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "no longer held: 发票.jpg" in page
+
+
+def test_files_of_mail_no_one_may_add_are_not_held(people, settings):
+    consumer, _agent = people
+    case = _filed()
+    stranger = _with_files(
+        "stranger@example.com", f"Re: [{case.number}]", "看看", [("x.jpg", "image", "jpeg", _photo())]
+    )
+    assert services.ingest_email(raw=stranger).reason == "not_the_consumer"
+    refused = case.events.get(type="mail_refused")
+    assert refused.data["held"] == [] and refused.data["attachments"] == ["x.jpg"]
+    assert not (Path(settings.MEDIA_ROOT) / "held").exists()

@@ -1,0 +1,90 @@
+"""Files of an e-mail the case did not take, held until an agent decides.
+
+An e-mail refused because nothing showed it was the consumer's (it answers none of our mails,
+or our mail server did not confirm the sender) may still be theirs: the agent reads it on the
+timeline and may add it. Its attachments are held here meanwhile, as received and never served
+to anyone (they have not been checked: they become evidence, checked like any upload, only when
+the mail is added), then discarded once added, or by the sweep after the time kept.
+
+Written before the transaction that records the refusal (a rolled back transaction leaves at
+most files nobody refers to, discarded by age like the others).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from marketguard.complaints import evidence_files
+
+ROOT = "held"
+#: at most this many files of one e-mail are held (the others are named only)
+MAX_FILES = 20
+
+
+def hold(
+    attachments: Iterable, *, limits: evidence_files.Limits = evidence_files.DEFAULT_LIMITS
+) -> list[dict]:
+    """Store the files of one e-mail; one entry per file: its name, declared type, size and
+    where it is held ("" when it was not kept: empty, larger than any evidence may be, or past
+    the first MAX_FILES)."""
+    token = uuid.uuid4().hex
+    held = []
+    for index, att in enumerate(attachments):
+        name = evidence_files.safe_filename(att.filename or "", default="attachment")
+        entry = {"name": name, "type": (att.content_type or "")[:100], "size": len(att.data), "path": ""}
+        if index < MAX_FILES and 0 < len(att.data) <= limits.largest:
+            entry["path"] = default_storage.save(f"{ROOT}/{token}/{index}", ContentFile(att.data))
+        held.append(entry)
+    return held
+
+
+def _inside(path: str) -> bool:
+    parts = (path or "").split("/")
+    return len(parts) == 3 and parts[0] == ROOT and all(p and p not in (".", "..") for p in parts[1:])
+
+
+def read(path: str) -> bytes | None:
+    """A held file's bytes, None when it is no longer held (discarded after the time kept)."""
+    if not _inside(path) or not default_storage.exists(path):
+        return None
+    with default_storage.open(path, "rb") as f:
+        return f.read()
+
+
+def discard(paths: Iterable[str]) -> None:
+    """Delete held files (and their folder once empty). Idempotent."""
+    folders = set()
+    for path in paths:
+        if _inside(path):
+            default_storage.delete(path)
+            folders.add(path.rsplit("/", 1)[0])
+    for folder in folders:
+        if default_storage.exists(folder) and not any(default_storage.listdir(folder)):
+            default_storage.delete(folder)
+
+
+def purge(*, older_than: datetime) -> int:
+    """Discard every held file received before `older_than`; the number of files deleted.
+    Safe with two workers at once (a file already gone is skipped)."""
+    if not default_storage.exists(ROOT):
+        return 0
+    deleted = 0
+    folders, _files = default_storage.listdir(ROOT)
+    for folder in folders:
+        try:
+            names = default_storage.listdir(f"{ROOT}/{folder}")[1]
+            old = [
+                f"{ROOT}/{folder}/{n}"
+                for n in names
+                if default_storage.get_modified_time(f"{ROOT}/{folder}/{n}") < older_than
+            ]
+        except FileNotFoundError:  # discarded meanwhile
+            continue
+        discard(old)
+        deleted += len(old)
+    return deleted
