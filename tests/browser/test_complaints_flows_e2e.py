@@ -353,6 +353,45 @@ def test_the_agent_can_read_the_consumers_email_on_the_case_page(open_page, live
     expect(desk.locator("main")).to_contain_text("插上去时断时续", timeout=1000)  # the page is loaded
 
 
+def test_the_agent_adds_a_refused_email_with_its_photo_as_the_consumers(open_page, live_server):
+    """A fresh e-mail (not an answer to ours) naming the case is refused by the rules; the agent
+    reads it, judges it the consumer's and adds it: the message and its photo reach the case."""
+    consumer = factories.user(Role.CONSUMER, username="buyer_mail", email="li@example.com")
+    factories.buyer(user=consumer, name="李四", email="li@example.com")
+    agent = factories.user(Role.AGENT, username="agent_e2e")
+    number = services.ingest_email(
+        raw=_mail(subject="充电线接触不良", text="插上去时断时续。", message_id="<intake-1@mail.example.com>")
+    ).case.number
+    fresh = EmailMessage()
+    fresh["From"] = "李四 <li@example.com>"
+    fresh["To"] = "service@marketguard.invalid"
+    fresh["Subject"] = f"{number} 补充照片"
+    fresh["Message-ID"] = "<fresh-2@mail.example.com>"
+    fresh.set_content("接口处已经发黑，照片见附件。")
+    fresh.add_attachment(e2e._png(), maintype="image", subtype="png", filename="接口.png")
+    assert services.ingest_email(raw=fresh.as_bytes()).reason == "not_an_answer"
+    desk = open_page()
+
+    _sign_in(desk, live_server, agent)
+    desk.goto(f"{live_server.url}/cases/{number}/")
+    refused = desk.get_by_test_id("refused-mail")
+    refused.locator("summary").click()
+    expect(refused).to_contain_text("接口处已经发黑")
+    expect(refused.get_by_test_id("refused-mail-files")).to_contain_text("接口.png")
+    expect(desk.get_by_test_id("evidence")).to_have_count(0)
+    refused.get_by_test_id("add-refused-mail").click()
+
+    said = desk.get_by_test_id("message").filter(has_text="接口处已经发黑")
+    expect(said).to_have_count(1)
+    expect(said).to_have_class(re.compile(r"party-consumer"))
+    photo = desk.get_by_test_id("evidence")
+    expect(photo).to_have_count(1)
+    expect(photo).to_contain_text("接口.png")
+    expect(photo).to_contain_text("Consumer")
+    expect(photo.locator("img")).to_have_js_property("naturalWidth", 120)  # the thumbnail is served
+    expect(desk.get_by_test_id("add-refused-mail")).to_have_count(0)
+
+
 # --- 4. duplicates ------------------------------------------------------------------------------------
 
 
