@@ -27,6 +27,7 @@ __all__ = [
     "USCC_WEIGHTS",
     "REGISTRATION_AUTHORITIES",
     "InvalidCode",
+    "typed_external_id",
     "validate_uscc",
     "is_valid_uscc",
     "uscc_check_char",
@@ -371,6 +372,16 @@ _STREET_IN_TEXT = re.compile(
     r"|((?:\b(?:[Tt]o|[Aa]t|[Aa]ddress|[Aa]ddr\.?)\b:?)\s+)"
     r"\d+[A-Za-z]?(?:\s+[A-Z][a-z]+)+\s+(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Boulevard|Blvd)\b\.?"
 )
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def typed_external_id(text: str) -> str:
+    """An order, item or buyer id as a person typed or pasted it, as the marketplace writes it:
+    full-width letters, digits and dashes made half-width ("ＴＯ００１２" -> "TO0012") and
+    spaces dropped ("TO 0012 3456"): ids are ASCII letters, digits and ``._:-`` only."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
 def _fold_char(ch: str) -> str:

@@ -954,7 +954,7 @@ def case_new(request):
         return render(request, "complaints/new.html", _intake_context(request, staff=staff))
     form = _Input(request.POST)
     order, item = split_order_choice(form.optional("order"))
-    typed = form.optional("order_number")  # an order older than those listed
+    typed = services.typed_external_id(form.optional("order_number") or "")  # older than those listed
     uploads, error = [], None
     if typed and order and typed != order:
         error, status = {"field": "order_number", "message": str(ORDER_TWICE_TEXT)}, 422

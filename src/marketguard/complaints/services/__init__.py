@@ -59,6 +59,7 @@ from marketguard.complaints.services.intake import (  # noqa: F401
     next_steps,
     refuse_staff_fields,
     submit_case,
+    typed_external_id,
 )
 from marketguard.complaints.services.mail import (  # noqa: F401
     MailResult,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketguard.catalog import services as catalog
+from marketguard.catalog.codes import typed_external_id
 from marketguard.catalog.models import Buyer, Category, Order, OrderItem
 from marketguard.complaints import compensation, materials, sla, triage, workflow
 from marketguard.complaints.models import (
@@ -281,9 +282,10 @@ def submit_case(
     amount = _amount(amount_claimed, "amount_claimed")
     order, item, buyer = _resolve_order(
         actor,
-        order_external_id=order_external_id,
-        item_external_id=item_external_id,
-        buyer_external_id=buyer_external_id,
+        # as typed or pasted: full-width characters and spaces are no part of an id
+        order_external_id=typed_external_id(order_external_id) or None,
+        item_external_id=typed_external_id(item_external_id) or None,
+        buyer_external_id=typed_external_id(buyer_external_id) or None,
         buyer_phone=(buyer_phone or "").strip(),
     )
     if kind in AFTER_SALES_KINDS and order is None:

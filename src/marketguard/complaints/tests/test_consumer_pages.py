@@ -388,6 +388,39 @@ def test_a_typed_order_and_another_chosen_in_the_list_are_refused_naming_the_typ
     assert Case.objects.get().order_item == item
 
 
+def _as_typed_on_a_phone(external_id: str) -> str:
+    """A number typed with a Chinese input method (full-width) and pasted with spaces."""
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in external_id)
+    return " ".join([wide[:4], wide[4:]]) + "\u3000"
+
+
+def test_an_order_number_typed_full_width_or_with_spaces_finds_the_order(world, api):
+    w = world
+    typed = _as_typed_on_a_phone(w.order.external_id)
+    assert typed != w.order.external_id and w.order.external_id not in typed
+    consumer = _client(w.consumer)
+    response = consumer.post(
+        reverse("complaints:new"), {"kind": "complaint", "order_number": typed, "description": "杯子漏水"}
+    )
+    assert response.status_code == 302 and Case.objects.get().order == w.order
+    # typed and chosen in the list: the same order, not "two orders"
+    item = w.order.items.get()
+    response = consumer.post(
+        reverse("complaints:new"),
+        {
+            "kind": "complaint",
+            "order": f"{w.order.external_id}::{item.external_id}",
+            "order_number": typed,
+            "description": "盖子也坏了",
+        },
+    )
+    assert response.status_code == 302 and Case.objects.latest("id").order_item == item
+    # the API reads it the same way
+    answer = api(w.consumer).post("cases", {"kind": "complaint", "order": typed, "description": "把手松了"})
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["case"]["order"] == w.order.external_id
+
+
 def test_line_breaks_count_once_against_the_length_limit(world):
     from marketguard.complaints.services.common import MAX_TEXT
 
