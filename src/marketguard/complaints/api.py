@@ -198,6 +198,21 @@ def add_refused_mail(request, number: str, event_id: int, payload: schemas.Versi
 
 
 @router.post(
+    "/cases/{number}/order",
+    response=schemas.CaseOut,
+    summary="Link a case filed without its order (e-mail, call) to the order the consumer named, once",
+)
+def link_order(request, number: str, payload: schemas.LinkOrderIn):
+    return services.link_order(
+        actor=request.auth,
+        number=number,
+        order_external_id=payload.order,
+        item_external_id=payload.item,
+        version=payload.version,
+    )
+
+
+@router.post(
     "/cases/{number}/ask-merchant",
     response=schemas.CaseOut,
     summary="While the platform decides: ask the merchant for evidence, due in 4 working hours",

@@ -98,6 +98,17 @@ class HandoverIn(In):
     version: Version = None
 
 
+class LinkOrderIn(In):
+    order: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        ...,
+        description="the order the consumer named (theirs); typed full-width or with spaces is read as meant",
+    )
+    item: Annotated[str | None, StringConstraints(max_length=100)] = Field(
+        None, description="the item of the order, when it has several"
+    )
+    version: Version = None
+
+
 class AskMerchantIn(In):
     what: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
         ..., description="what the merchant must send (it has 4 working hours)"

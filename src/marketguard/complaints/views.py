@@ -112,6 +112,7 @@ EVENT_TEXT = {
     "inspectors_alerted": gettext_lazy("Quality inspectors alerted"),
     "duplicate_suspected": gettext_lazy("Possible duplicate"),
     "attachment_refused": gettext_lazy("Attachment refused"),
+    "order_linked": gettext_lazy("Linked to its order"),
 }
 
 TARGET_TEXT = {
@@ -166,6 +167,7 @@ DONE_TEXT = {
     "acknowledge": gettext_lazy("Case acknowledged."),
     "take": gettext_lazy("The case is now yours."),
     "forward": gettext_lazy("Sent to the merchant."),
+    "link-order": gettext_lazy("The case is linked to its order."),
     "materials": gettext_lazy("Materials requested."),
     "add-mail": gettext_lazy("The e-mail was added to the case as the consumer's message."),
     "ask-merchant": gettext_lazy("The merchant was asked: it has 4 working hours to send it."),
@@ -420,6 +422,8 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return data.get("of", "")
     if t == "attachment_refused":
         return f"{data.get('file', '')}: {data.get('reason', '')}"
+    if t == "order_linked":
+        return " · ".join(x for x in (data.get("order", ""), data.get("item", "")) if x)
     if t == "case_submitted":
         return str(CHANNEL_TEXT.get(data.get("channel"), ""))
     if t == "mail_refused":  # the mail itself is shown folded below (_refused_mail)
@@ -567,6 +571,8 @@ def _abilities(cv, now, user) -> dict[str, bool]:
         "acknowledge": "acknowledge" in moves,
         "take": agent and active and case.owner_id is None,
         "forward": "route_to_merchant" in moves and bool(case.merchant_id),
+        # a case filed without its order (an e-mail, a call): linked once the consumer names it
+        "link_order": active and case.order_id is None and party in (Party.AGENT, Party.ARBITRATOR),
         "materials": active and party in (Party.AGENT, Party.ARBITRATOR),
         "ask_merchant": party in (Party.AGENT, Party.ARBITRATOR)
         and case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
@@ -597,6 +603,7 @@ SIDE_ACTIONS = (
     "take",
     "start_review",
     "acknowledge",
+    "link_order",
     "forward",
     "materials",
     "ask_merchant",
@@ -1057,6 +1064,8 @@ def _upload(request, number, form):
 #: What a refused field is called in the banner at the top of the case page.
 FIELD_LABELS = {
     "what": gettext_lazy("What the merchant must send"),
+    "order": gettext_lazy("Order number"),
+    "item": gettext_lazy("Item number (optional)"),
     "postage": gettext_lazy("Postage you paid (yuan, optional)"),
     "amount": gettext_lazy("Amount"),
     "body": gettext_lazy("Message"),
@@ -1093,6 +1102,16 @@ ACTIONS = {
             actor=r.user, number=n, version=f.version, message=f.text("message")
         ),
         {"message"},
+    ),
+    "link-order": (
+        lambda r, n, f: services.link_order(
+            actor=r.user,
+            number=n,
+            order_external_id=f.text("order"),
+            item_external_id=f.optional("item"),
+            version=f.version,
+        ),
+        {"order", "item"},
     ),
     "ask-merchant": (
         lambda r, n, f: services.ask_merchant(actor=r.user, number=n, what=f.text("what"), version=f.version),

@@ -56,6 +56,7 @@ from marketguard.complaints.services.intake import (  # noqa: F401
     Intake,
     acknowledgement_text,
     check_no_reason_return,
+    link_order,
     next_steps,
     refuse_staff_fields,
     submit_case,

@@ -43,9 +43,12 @@ from marketguard.complaints.services.common import (
     _in_languages,
     _item_dict,
     _least_loaded_agent,
+    _lock,
     _Pending,
     _queue_mail,
+    _require_party,
     _route_to_merchant,
+    _save,
     _when,
     _write_pending,
     case_link,
@@ -56,7 +59,7 @@ from marketguard.complaints.services.common import (
     same_person,
 )
 from marketguard.core import audit, events, languages, numbering
-from marketguard.core.errors import FieldError, InvalidInput, PermissionDenied
+from marketguard.core.errors import Conflict, FieldError, InvalidInput, InvalidTransition, PermissionDenied
 from marketguard.core.models import Role, User
 from marketguard.core.money import format_yuan
 from marketguard.core.permissions import has_role
@@ -427,15 +430,7 @@ def submit_case(
             case, "case_triaged", None, Party.SYSTEM, case.triage, visibility=CaseEvent.Visibility.PLATFORM
         )
         if duplicate is not None:
-            case.possible_duplicate_of = duplicate
-            _event(
-                case,
-                "duplicate_suspected",
-                None,
-                Party.SYSTEM,
-                {"of": duplicate.number},
-                visibility=CaseEvent.Visibility.PLATFORM,
-            )
+            _suspect_duplicate(case, duplicate)
         if actor is not None and actor.role == Role.AGENT:
             _claim(case, actor, Party.AGENT)  # 首问负责制: the agent who took the call or chat owns it
             if channel in (Channel.HOTLINE, Channel.CHAT):
@@ -510,6 +505,91 @@ def refuse_staff_fields(actor, given: list[str]) -> None:
         return
     errors = [FieldError(field=f, message=str(STAFF_ONLY_TEXT[f]), code="staff_only") for f in given]
     raise PermissionDenied(errors[0].message, code="STAFF_ONLY", errors=errors)
+
+
+def _suspect_duplicate(case: Case, duplicate: Case) -> list[str]:
+    """Point the platform to a likely duplicate (the agent decides whether to merge)."""
+    case.possible_duplicate_of = duplicate
+    _event(
+        case,
+        "duplicate_suspected",
+        None,
+        Party.SYSTEM,
+        {"of": duplicate.number},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
+    return ["possible_duplicate_of"]
+
+
+# --- an order found after filing -------------------------------------------------------------------
+
+
+def link_order(
+    *,
+    actor,
+    number: str,
+    order_external_id: str,
+    item_external_id: str | None = None,
+    version: int | None = None,
+) -> Case:
+    """Link a case filed without its order (an e-mail, a call) to the order, once the consumer
+    has named it: the case then names the item, product, merchant, category and price paid, can
+    be sent to the merchant, and a likely duplicate about the same order is pointed out. By the
+    platform, or by the consumer (their own orders). The order must be the consumer's of the
+    case; a case that names nobody takes the order's buyer (the agent's judgement, audited).
+    Once: a linked order is not changed."""
+    with transaction.atomic():
+        case, party = _lock(number, actor=actor, version=version)
+        _require_party(party, Party.AGENT, Party.ARBITRATOR, Party.CONSUMER)
+        if case.status in workflow.FINAL:
+            raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
+        if case.order_id is not None:
+            raise Conflict(
+                _("This case is already about order %(order)s.") % {"order": case.order.external_id},
+                code="ORDER_LINKED",
+                field="order",
+            )
+        order_external_id = typed_external_id(order_external_id)
+        if not order_external_id:
+            raise InvalidInput(_("Give the order number."), field="order")
+        order, item, buyer = _resolve_order(
+            actor if party == Party.CONSUMER else None,
+            order_external_id=order_external_id,
+            item_external_id=typed_external_id(item_external_id) or None,
+            buyer_external_id=None,
+        )
+        named = case.buyer_id is not None or case.consumer_id is not None
+        if named and not (
+            buyer.pk == case.buyer_id or (case.consumer_id and buyer.user_id == case.consumer_id)
+        ):
+            raise InvalidInput(_("This order is not the consumer's of this case."), field="order")
+        fields = _claim(case, actor, party)
+        case.order, case.order_item, case.merchant = order, item, order.merchant
+        case.product = item.product if item is not None else None
+        case.category = case.product.category if case.product is not None else None
+        case.paid_amount_fen = item.paid_amount_fen if item is not None else order.paid_amount_fen
+        fields += ["order", "order_item", "merchant", "product", "category", "paid_amount_fen"]
+        if case.buyer_id is None:
+            case.buyer = buyer
+            fields.append("buyer")
+        if case.consumer_id is None and buyer.user_id is not None:
+            case.consumer_id = buyer.user_id
+            fields.append("consumer")
+        linked = {"order": order.external_id, "item": item.external_id if item is not None else ""}
+        _event(case, "order_linked", actor, party, linked)
+        audit.record(
+            actor=actor,
+            action="order_linked",
+            obj=case,
+            before={"order": None, "buyer": None if "buyer" in fields else buyer.external_id},
+            after={**linked, "merchant": order.merchant.external_id, "buyer": buyer.external_id},
+        )
+        duplicates = _duplicate_filter(case, case.problem_type, timezone.now())
+        duplicate = Case.objects.filter(duplicates).order_by("created_at").first() if duplicates else None
+        if duplicate is not None and case.possible_duplicate_of_id is None:
+            fields += _suspect_duplicate(case, duplicate)
+        _save(case, fields)
+    return case
 
 
 def check_no_reason_return(

@@ -1,0 +1,178 @@
+"""A case filed without its order (a call, an e-mail) is linked to it once the consumer names it:
+then it names the merchant, goods and price, and can be sent to the merchant."""
+
+import pytest
+from django.test import Client
+
+from marketguard.complaints import services, workflow
+from marketguard.complaints.models import Case
+from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from marketguard.core.models import AuditEntry, Role
+from marketguard.core.testing import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _call(w, **kw) -> Case:
+    """A hotline call about a problem, the caller known by their buyer id, no order named."""
+    args = {
+        "actor": w.agent,
+        "channel": "hotline",
+        "kind": "complaint",
+        "description": "电话投诉：收到的水杯有裂缝，漏水",
+        "buyer_external_id": w.buyer.external_id,
+    }
+    return services.submit_case(**(args | kw)).case
+
+
+def _client(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def test_the_agent_links_the_order_and_the_case_can_go_to_the_merchant(world):
+    w = world
+    case = _call(w)
+    assert case.merchant_id is None
+    with pytest.raises(InvalidInput) as refused:  # nothing to send it to yet
+        services.forward_to_merchant(actor=w.agent, number=case.number)
+    assert refused.value.errors[0].field == "order"
+
+    typed = " ".join([w.order.external_id[:3], w.order.external_id[3:]])  # read out on the phone
+    case = services.link_order(actor=w.agent, number=case.number, order_external_id=typed)
+    item = w.order.items.get()
+    assert case.order == w.order and case.order_item == item and case.merchant == w.order.merchant
+    assert case.product == item.product and case.category == item.product.category
+    assert case.paid_amount_fen == item.paid_amount_fen
+    assert case.owner == w.agent  # the agent who acted owns it (首问负责制)
+    event = case.events.get(type="order_linked")
+    assert event.data == {"order": w.order.external_id, "item": item.external_id}
+    entry = AuditEntry.objects.get(action="order_linked", object_id=str(case.pk))
+    assert entry.after["merchant"] == w.order.merchant.external_id and entry.actor == w.agent
+
+    case = services.forward_to_merchant(actor=w.agent, number=case.number)
+    assert case.status == workflow.AWAITING_MERCHANT
+    assert case.number in _client(w.merchant).get("/cases/").content.decode()
+
+
+def test_an_order_that_is_not_the_consumers_is_refused_and_nothing_changes(world):
+    w = world
+    case = _call(w)
+    stranger = factories.order(paid_fen=5_000)
+    version = Case.objects.get(pk=case.pk).version
+    with pytest.raises(InvalidInput) as refused:
+        services.link_order(actor=w.agent, number=case.number, order_external_id=stranger.external_id)
+    assert refused.value.errors[0].field == "order"
+    with pytest.raises(InvalidInput) as unknown:
+        services.link_order(actor=w.agent, number=case.number, order_external_id="NO-SUCH-ORDER")
+    assert unknown.value.errors[0].field == "order"
+    with pytest.raises(InvalidInput) as wrong_item:
+        services.link_order(
+            actor=w.agent, number=case.number, order_external_id=w.order.external_id, item_external_id="X-9"
+        )
+    assert wrong_item.value.errors[0].field == "item"
+    case.refresh_from_db()
+    assert case.order_id is None and case.merchant_id is None and case.version == version
+    assert not case.events.filter(type="order_linked").exists()
+    assert not AuditEntry.objects.filter(action="order_linked").exists()
+
+
+def test_an_order_is_linked_once(world):
+    w = world
+    case = _call(w)
+    services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+    other = factories.order(buyer_obj=w.buyer, paid_fen=3_000)
+    with pytest.raises(Conflict) as again:
+        services.link_order(actor=w.agent, number=case.number, order_external_id=other.external_id)
+    assert again.value.code == "ORDER_LINKED"
+    assert Case.objects.get(pk=case.pk).order == w.order
+
+
+def test_a_case_that_names_nobody_takes_the_orders_buyer(world):
+    w = world
+    case = _call(w, buyer_external_id=None, contact_email="caller@example.com")
+    assert case.buyer_id is None and case.consumer_id is None
+    case = services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+    assert case.buyer == w.buyer and case.consumer == w.consumer
+    assert case.number in _client(w.consumer).get("/cases/").content.decode()  # now the consumer's too
+
+
+def test_the_consumer_links_only_their_own_order_and_merchants_may_not(world, api):
+    w = world
+    case = services.submit_case(
+        actor=w.consumer, channel="web", kind="complaint", description="客服态度很差，问了三次都不回复"
+    ).case
+    stranger = factories.order(paid_fen=5_000)
+    refused = api(w.consumer).post(f"cases/{case.number}/order", {"order": stranger.external_id})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "order"
+    merchant = api(w.merchant).post(f"cases/{case.number}/order", {"order": w.order.external_id})
+    assert merchant.status_code in (403, 404)
+    done = api(w.consumer).post(f"cases/{case.number}/order", {"order": w.order.external_id})
+    assert done.status_code == 200, done.content
+    assert (
+        done.json()["order"] == w.order.external_id
+        and done.json()["merchant"] == w.order.merchant.external_id
+    )
+    again = api(w.consumer).post(f"cases/{case.number}/order", {"order": w.order.external_id})
+    assert again.status_code == 409 and again.json()["code"] == "ORDER_LINKED"
+
+
+def test_a_case_about_the_same_order_and_problem_is_pointed_out(world):
+    w = world
+    earlier = services.submit_case(
+        actor=w.consumer,
+        channel="web",
+        kind="complaint",
+        order_external_id=w.order.external_id,
+        description="收到的水杯有裂缝，漏水",
+    ).case
+    case = _call(w)
+    assert case.problem_type == earlier.problem_type
+    case = services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+    assert case.possible_duplicate_of == earlier
+    assert case.events.filter(type="duplicate_suspected", data__of=earlier.number).exists()
+
+
+def test_a_closed_case_is_not_linked(world):
+    w = world
+    case = _call(w)
+    services.reject_case(actor=w.agent, number=case.number, reason="不属于平台受理范围")
+    with pytest.raises(InvalidTransition):
+        services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+
+
+def test_the_agent_links_the_order_on_the_case_page(world):
+    w = world
+    case = _call(w)
+    agent = _client(w.agent)
+    page = agent.get(f"/cases/{case.number}/").content.decode()
+    assert 'data-testid="link-order"' in page
+    assert (
+        'data-testid="link-order"' not in _client(w.consumer).get(f"/cases/{case.number}/").content.decode()
+    )
+    wrong = agent.post(
+        f"/cases/{case.number}/link-order/", {"order": "NO-SUCH-ORDER", "item": "", "version": case.version}
+    )
+    assert wrong.status_code == 422
+    page = wrong.content.decode()
+    assert (
+        'id="err-link-order-order"' in page and "No such order." in page and 'value="NO-SUCH-ORDER"' in page
+    )
+    done = agent.post(
+        f"/cases/{case.number}/link-order/",
+        {"order": w.order.external_id, "item": "", "version": case.version},
+    )
+    assert done.status_code == 302
+    page = agent.get(f"/cases/{case.number}/").content.decode()
+    assert "Linked to its order" in page and 'data-testid="link-order"' not in page
+    assert f"/cases/{case.number}/forward/" in page  # it can go to the merchant now
+
+
+def test_a_merchant_may_not_link_an_order(world):
+    w = world
+    case = _call(w)
+    with pytest.raises((PermissionDenied, NotFound)):
+        services.link_order(actor=w.merchant, number=case.number, order_external_id=w.order.external_id)
+    assert Case.objects.get(pk=case.pk).order_id is None
+    assert w.merchant.role == Role.MERCHANT_STAFF
