@@ -572,7 +572,9 @@ def _abilities(cv, now, user) -> dict[str, bool]:
         "take": agent and active and case.owner_id is None,
         "forward": "route_to_merchant" in moves and bool(case.merchant_id),
         # a case filed without its order (an e-mail, a call): linked once the consumer names it
-        "link_order": active and case.order_id is None and party in (Party.AGENT, Party.ARBITRATOR),
+        "link_order": active
+        and case.order_id is None
+        and party in (Party.AGENT, Party.ARBITRATOR, Party.CONSUMER),
         "materials": active and party in (Party.AGENT, Party.ARBITRATOR),
         "ask_merchant": party in (Party.AGENT, Party.ARBITRATOR)
         and case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW)
@@ -645,6 +647,10 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         else None,
         "merchant_asked": _platform_asks(case, Party.MERCHANT) if platform else None,
         "postage_limit": postage_rules.LIMIT_FEN,
+        # the consumer picks which of their orders a case filed without one is about
+        "link_order_choices": _my_orders(request.user)
+        if can["link_order"] and cv.party == Party.CONSUMER
+        else [],
         "cv": cv,
         "case": case,
         "platform": platform,
@@ -859,6 +865,12 @@ def order_choices(orders) -> list[dict]:
         options.append({"value": o.external_id, "label": whole})
         out.append({"group": " · ".join(p for p in (o.external_id, when, status) if p), "options": options})
     return out
+
+
+def _my_orders(user) -> list[dict]:
+    """The consumer's latest orders as choices (as on the intake form)."""
+    mine = catalog.visible_orders(user).prefetch_related("items__product")
+    return order_choices(mine.order_by("-placed_at", "-pk")[:INTAKE_ORDERS])
 
 
 ACCEPT_ATTRIBUTE = {"image": "image/*", "video": "video/*", "pdf": "application/pdf", "text": "text/plain"}
@@ -1107,8 +1119,9 @@ ACTIONS = {
         lambda r, n, f: services.link_order(
             actor=r.user,
             number=n,
-            order_external_id=f.text("order"),
-            item_external_id=f.optional("item"),
+            # typed (the agent), or chosen in the consumer's list of orders ("order::item")
+            order_external_id=split_order_choice(f.text("order"))[0] or "",
+            item_external_id=f.optional("item") or split_order_choice(f.text("order"))[1],
             version=f.version,
         ),
         {"order", "item"},
