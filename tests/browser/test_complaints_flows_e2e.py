@@ -392,6 +392,39 @@ def test_the_agent_adds_a_refused_email_with_its_photo_as_the_consumers(open_pag
     expect(desk.get_by_test_id("add-refused-mail")).to_have_count(0)
 
 
+def test_a_call_without_its_order_is_linked_by_the_agent_and_sent_to_the_merchant(open_page, live_server):
+    consumer, order, merchant = _world()
+    agent = factories.user(Role.AGENT, username="agent_e2e")
+    number = services.submit_case(
+        actor=agent,
+        channel="hotline",
+        kind="complaint",
+        description="来电：杯子有裂缝漏水，订单号稍后发邮件",
+        buyer_external_id=order.buyer.external_id,
+    ).case.number
+    desk = open_page()
+
+    _sign_in(desk, live_server, agent)
+    desk.goto(f"{live_server.url}/cases/{number}/")
+    expect(desk.locator("#act-forward")).to_have_count(0)  # no merchant to send it to yet
+    desk.locator("#act-link-order summary").click()
+    desk.fill("#link-order-order", "NO-SUCH-1")
+    desk.get_by_test_id("link-order").click()
+    expect(desk.locator("#err-link-order-order")).to_contain_text("No such order")
+    desk.fill("#link-order-order", f" {order.external_id} ")
+    desk.get_by_test_id("link-order").click()
+    expect(desk.locator("#act-link-order")).to_have_count(0)
+    expect(desk.get_by_test_id("timeline")).to_contain_text(order.external_id)
+    desk.locator("#act-forward summary").click()
+    desk.locator("#act-forward button[type=submit]").click()
+    expect(_status(desk)).to_contain_text("Awaiting merchant")
+
+    shop = open_page()
+    _sign_in(shop, live_server, merchant)
+    shop.goto(f"{live_server.url}/cases/")
+    expect(shop.locator("main")).to_contain_text(number)
+
+
 # --- 4. duplicates ------------------------------------------------------------------------------------
 
 
