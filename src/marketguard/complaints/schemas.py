@@ -351,7 +351,14 @@ class EventOut(Schema):
     @staticmethod
     def resolve_data(obj, context):
         # reasons and notes are free text people wrote: masked like messages
-        return {k: _viewer_text(v, context) if isinstance(v, str) else v for k, v in (obj.data or {}).items()}
+        data = {k: _viewer_text(v, context) if isinstance(v, str) else v for k, v in (obj.data or {}).items()}
+        if isinstance(data.get("held"), list):  # a refused e-mail's files: where they are held is ours
+            data["held"] = [
+                {**{k: v for k, v in h.items() if k != "path"}, "held": bool(h.get("path"))}
+                for h in data["held"]
+                if isinstance(h, dict)
+            ]
+        return data
 
 
 class MessageOut(Schema):

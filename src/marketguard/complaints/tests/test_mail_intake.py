@@ -600,7 +600,7 @@ def _held_paths(event) -> list[str]:
 
 
 def test_a_refused_emails_files_are_held_and_become_evidence_when_the_agent_adds_it(
-    people, client, settings, django_capture_on_commit_callbacks
+    people, client, settings, django_capture_on_commit_callbacks, api
 ):
     """The consumer wrote a fresh e-mail with the photos asked for: refused by the rules, its
     files are held unopened; the agent who adds the mail adds them too, checked like any upload."""
@@ -626,6 +626,16 @@ def test_a_refused_emails_files_are_held_and_become_evidence_when_the_agent_adds
     assert "added as the consumer's evidence with the e-mail): 铭牌.jpg, 说明.exe" in page
     client.force_login(consumer)
     assert "铭牌.jpg" not in client.get(f"/cases/{case.number}/").content.decode()
+    # the API tells the platform which files are held, never where
+    events = api(agent).get(f"cases/{case.number}").json()["events"]
+    [shown] = [e for e in events if e["type"] == "mail_refused"]
+    assert shown["data"]["held"][0] == {
+        "name": "铭牌.jpg",
+        "type": "image/jpeg",
+        "size": len(_photo()),
+        "held": True,
+    }
+    assert "held/" not in str(events)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.add_refused_mail(actor=agent, number=case.number, event_id=refused.pk)
