@@ -46,7 +46,13 @@ def csp_violations():
 
 
 @pytest.fixture
-def new_context(browser, csp_violations):
+def confirmations():
+    """What the browser asked to confirm during the test (accepted)."""
+    return []
+
+
+@pytest.fixture
+def new_context(browser, csp_violations, confirmations):
     """new_context(locale) -> a browser context (one person's cookies) whose console is watched
     for CSP violations: every page of every browser test is checked against the policy the
     server sends."""
@@ -59,6 +65,18 @@ def new_context(browser, csp_violations):
                 csp_violations.append(f"{message.location.get('url', '')}: {message.text}")
 
         context.on("console", watch)
+
+        def confirm_yes(page):
+            # the confirmations of irreversible steps (data-confirm) are accepted and kept for the
+            # test to read; a test that cancels one removes this handler (page.accept_dialogs)
+            def accept(dialog):
+                confirmations.append(dialog.message)
+                dialog.accept()
+
+            page.accept_dialogs = accept
+            page.on("dialog", accept)
+
+        context.on("page", confirm_yes)
         return context
 
     return make

@@ -204,6 +204,8 @@ def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
     judge.select_option("#ruling-basis", "fraud")  # three times the price, at least ¥500
     expect(judge.locator("#ruling-basis-over")).to_be_hidden()
     # the law sets the amount (here the consumer's claim of ¥129.00, less than ¥500): less is said
+    fraud = judge.locator('#ruling-basis option[value="fraud"]')
+    expect(fraud).to_contain_text("the consumer's claim ¥129.00 (the law sets ¥500.00)")
     judge.fill("#ruling-amount", "100.00")
     expect(judge.locator("#ruling-basis-under")).to_be_visible()
     judge.fill("#ruling-amount", "129.00")

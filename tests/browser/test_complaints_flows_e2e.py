@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from marketguard.catalog.models import Shipment
-from marketguard.complaints import services
+from marketguard.complaints import services, workflow
 from marketguard.complaints.models import OutgoingMail
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
@@ -423,6 +423,43 @@ def test_a_call_without_its_order_is_linked_by_the_agent_and_sent_to_the_merchan
     _sign_in(shop, live_server, merchant)
     shop.goto(f"{live_server.url}/cases/")
     expect(shop.locator("main")).to_contain_text(number)
+
+
+def test_accepting_an_offer_is_asked_once_more_and_cancelling_sends_nothing(
+    open_page, live_server, confirmations
+):
+    consumer, order, merchant = _world()
+    case = services.submit_case(
+        actor=consumer,
+        channel="web",
+        kind="return_refund",
+        order_external_id=order.external_id,
+        description="鞋底开胶，申请退货退款",
+    ).case
+    services.make_proposal(actor=merchant, number=case.number, remedy="refund", amount="129.00")
+    buyer = open_page()
+    _sign_in(buyer, live_server, consumer)
+    buyer.goto(f"{live_server.url}/cases/{case.number}/")
+
+    buyer.remove_listener("dialog", buyer.accept_dialogs)
+    asked = []
+
+    def cancel(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    buyer.on("dialog", cancel)
+    buyer.get_by_test_id("accept-proposal").click()
+    expect(buyer.get_by_test_id("accept-proposal")).to_be_visible()
+    assert asked and "¥129.00" in asked[0] and "cannot be undone" in asked[0]
+    case.refresh_from_db()
+    assert case.status in (workflow.AWAITING_MERCHANT, workflow.NEGOTIATING)  # nothing was sent
+
+    buyer.remove_listener("dialog", cancel)
+    buyer.on("dialog", buyer.accept_dialogs)
+    buyer.get_by_test_id("accept-proposal").click()
+    expect(_status(buyer)).to_have_attribute("data-status", "executing")
+    assert any("¥129.00" in text for text in confirmations)
 
 
 # --- 4. duplicates ------------------------------------------------------------------------------------

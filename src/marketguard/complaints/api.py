@@ -179,6 +179,7 @@ def post_message(request, number: str, payload: schemas.PostMessageIn):
             internal=payload.internal,
             channel=payload.channel,
             version=payload.version,
+            material_code=payload.material_code,
         ),
     )
 

@@ -76,6 +76,9 @@ class PostMessageIn(In):
     internal: bool = False
     channel: Channel = Channel.API
     version: Version = None
+    material_code: Annotated[str, StringConstraints(max_length=40)] = Field(
+        "", description="the consumer's message answers this item of the materials list (one told in words)"
+    )
 
     def staff_fields(self) -> list[str]:
         """The fields given here that only platform staff may give (a transcript's channel)."""

@@ -199,6 +199,11 @@ PROPOSAL_DECIDED_TEXT = {
         "platform to step in."
     ),
 }
+#: a merchant's offer rejected (by the consumer, who makes no offers of their own)
+MERCHANT_OFFER_REJECTED_TEXT = gettext_lazy(
+    "Rejected: the merchant is told and may offer something else. If you cannot agree, ask the platform "
+    "to step in."
+)
 REPAIR_SCHEDULED_TEXT = gettext_lazy("Repair date recorded: the consumer has been told.")
 RETURN_DISPUTED_TEXT = gettext_lazy("Recorded as not intact: the platform decides on the refund.")
 #: reasons the system gives for a move (codes in the timeline's data), in the reader's language
@@ -220,6 +225,8 @@ VIOLATION_TEXT = dict(MerchantViolation.Kind.choices)
 def _done_text(action: str, result) -> str:
     """What the page says after an action went through."""
     if action == "decide" and isinstance(result, Proposal):
+        if result.status != Proposal.Status.ACCEPTED and result.party == Party.MERCHANT:
+            return MERCHANT_OFFER_REJECTED_TEXT
         return PROPOSAL_DECIDED_TEXT[result.status == Proposal.Status.ACCEPTED]
     if isinstance(result, Remedy) and result.status == Remedy.Status.PENDING:
         if action == "execute" and result.kind == RemedyKind.REPAIR:
@@ -356,12 +363,15 @@ def _notice(cv) -> list[dict]:
     )
     known = materials.catalogue(case.problem_type, case.kind)
     provided = {e.material_code for e in cv.evidence if e.material_code}
+    # an item told in words is ticked by the consumer's message that answers it
+    provided |= {(e.data or {}).get("material") for e in cv.events if e.type == "message_posted"} - {None}
     if case.description:
-        provided.add("problem_description")
+        # what the consumer wrote when filing is the account of what happened
+        provided |= {"problem_description", "incident_description"}
     if any(r.return_tracking_number for r in cv.remedies):
         provided.add("return_tracking")
     language = get_language() or "zh-hans"
-    return [
+    items = [
         {
             "code": code,
             "label": known[code].label(language),
@@ -372,6 +382,35 @@ def _notice(cv) -> list[dict]:
         for code in case.materials_notified
         if code in known and (not decided or code in materials.LATER)
     ]
+    # files sent for an item of another list (chosen on the form before the text made the case a
+    # safety one, say) are shown received all the same, after the list
+    every = materials.catalogue()
+    extra = [c for c in sorted(provided) if c not in case.materials_notified and c in every and not decided]
+    items += [
+        {
+            "code": c,
+            "label": every[c].label(language),
+            "required": False,
+            "accepts": every[c].accepts,
+            "provided": True,
+            "extra": True,
+        }
+        for c in extra
+    ]
+    return items
+
+
+def _safety_words(case: Case) -> str:
+    """The words of the consumer's text that made a case a personal-safety one (for telling them
+    why it is handled first), "" when none did (chosen on the form, or not a safety case)."""
+    if not case.safety:
+        return ""
+    words = [
+        (r.get("params") or {}).get("keyword", "")
+        for r in (case.triage or {}).get("reasons", [])
+        if r.get("code") == "SAFETY_KEYWORD"
+    ]
+    return languages.join_items(w for w in words if w)
 
 
 def _event_detail(event, language: str, known: dict, names: dict) -> str:
@@ -632,6 +671,7 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
             case, now=now, proposal_rejected=rejected
         )
     language = get_language() or "zh-hans"
+    notice = _notice(cv)
     return {
         "intervention_from": intervention_from,
         # what may still be refunded for the purchase, over every case about it
@@ -647,6 +687,7 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         else None,
         "merchant_asked": _platform_asks(case, Party.MERCHANT) if platform else None,
         "postage_limit": postage_rules.LIMIT_FEN,
+        "safety_words": _safety_words(case) if cv.party == Party.CONSUMER else "",
         # the consumer picks which of their orders a case filed without one is about
         "link_order_choices": _my_orders(request.user)
         if can["link_order"] and cv.party == Party.CONSUMER
@@ -656,7 +697,15 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "platform": platform,
         "timeline": _timeline(cv),
         "clocks": _clocks(cv, now),
-        "notice": _notice(cv),
+        "notice": notice,
+        # the items told in words a consumer's message can answer (what happened, the product kept...)
+        "answerable": [
+            (i["code"], i["label"])
+            for i in notice
+            if not i["provided"] and "text" in i["accepts"] and i["code"] not in materials.LATER
+        ]
+        if cv.party == Party.CONSUMER and can["reply"]
+        else [],
         "can": can,
         "any_action": any(can[k] for k in SIDE_ACTIONS),
         "now": now,
@@ -1175,9 +1224,14 @@ ACTIONS = {
     ),
     "message": (
         lambda r, n, f: services.post_message(
-            actor=r.user, number=n, body=f.text("body"), internal=f.flag("internal"), version=f.version
+            actor=r.user,
+            number=n,
+            body=f.text("body"),
+            internal=f.flag("internal"),
+            version=f.version,
+            material_code=f.text("material_code"),
         ),
-        {"body"},
+        {"body", "material_code"},
     ),
     "evidence": (_upload, {"file", "material_code"}),
     "propose": (
@@ -1462,7 +1516,7 @@ def dashboard(request):
     cards = [
         {
             "label": _("Average first response"),
-            "value": f"{first_avg:.1f} h" if first_avg is not None else "—",
+            "value": _("%(n)s h") % {"n": f"{first_avg:.1f}"} if first_avg is not None else "—",
             "target": _("target ≤ 24 h"),
             "met": first_avg <= 24 if first_avg is not None else None,
         },
@@ -1479,7 +1533,7 @@ def dashboard(request):
             targets["resolved_within_48h"],
             higher_is_better=True,
             target_text=_with_pending(
-                _("goal ≥ %(n)s · each case's SLA deadline (business hours, pauses left out)")
+                _("goal ≥ %(n)s · each case's SLA deadline (on its policy's calendar, pauses left out)")
                 % {"n": _percent(targets["resolved_within_48h"])},
                 figures["resolution_pending"],
             ),
@@ -1516,7 +1570,11 @@ def dashboard(request):
             figures["intervention_rate"],
             None,
             higher_is_better=False,
-            target_text=_("%(disputed)s of %(orders)s paid orders went to the platform")
+            # JD's dispute rate: orders taken to the platform in the period (whenever placed) over
+            # the paid orders placed in it; the first are not a subset of the second
+            target_text=_(
+                "%(disputed)s orders went to the platform in the period, over %(orders)s paid orders placed in it"
+            )
             % {"disputed": figures["disputed_orders"], "orders": figures["valid_orders"]},
         ),
         {

@@ -188,10 +188,21 @@ def post_message(
     channel: str = Channel.WEB,
     email_message_id: str = "",
     on_behalf_of: str | None = None,
+    material_code: str = "",
 ) -> CaseMessage:
     """A message in the negotiation. The merchant's first answer moves the case to negotiating;
-    a consumer's answer ends a wait for materials (the SLA clocks run again)."""
+    a consumer's answer ends a wait for materials (the SLA clocks run again). A consumer's
+    message may answer an item of the materials list that is told in words (what happened, that
+    the product is kept...): `material_code` ticks it."""
     body = _clean_text(body, "body")
+    material_code = (material_code or "").strip()
+    if material_code and (
+        material_code not in materials.catalogue()
+        or "text" not in materials.catalogue()[material_code].accepts
+    ):
+        raise InvalidInput(
+            _("Unknown material: %(codes)s") % {"codes": material_code[:40]}, field="material_code"
+        )
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         if actor is None and on_behalf_of in (Party.CONSUMER, Party.MERCHANT):
@@ -202,9 +213,22 @@ def post_message(
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         if internal and party not in (Party.AGENT, Party.ARBITRATOR):
             raise PermissionDenied(_("Only the platform writes internal notes."), code="NOT_YOUR_MOVE")
+        if material_code and party != Party.CONSUMER:
+            raise PermissionDenied(
+                _("Only the consumer's messages answer the materials list."),
+                code="NOT_YOUR_MOVE",
+                field="material_code",
+            )
         fields = _claim(case, actor, party)
         message, more = _add_message(
-            case, actor, party, body, internal=internal, channel=channel, email_message_id=email_message_id
+            case,
+            actor,
+            party,
+            body,
+            internal=internal,
+            channel=channel,
+            email_message_id=email_message_id,
+            material_code=material_code,
         )
         _save(case, fields + more)
     return message
@@ -219,6 +243,7 @@ def _add_message(
     internal: bool = False,
     channel: str,
     email_message_id: str = "",
+    material_code: str = "",
 ) -> tuple[CaseMessage, list[str]]:
     """A message of `party` on the locked case, with what it sets going: the first response, the
     merchant's answer, the end of a wait for the consumer, the mail and alerts to the others."""
@@ -249,7 +274,11 @@ def _add_message(
         "message_posted",
         actor,
         party,
-        {"message": message.pk, "internal": internal},
+        {
+            "message": message.pk,
+            "internal": internal,
+            **({"material": material_code} if material_code else {}),
+        },
         visibility=CaseEvent.Visibility.PLATFORM if internal else CaseEvent.Visibility.PARTIES,
     )
     return message, fields

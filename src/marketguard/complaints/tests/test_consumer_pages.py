@@ -526,3 +526,99 @@ def test_the_proposal_form_starts_at_what_the_consumer_asked_for(world):
     page = _client(w.merchant).get(_detail(case)).content.decode()
     select = re.search(r'<select id="propose-remedy".*?</select>', page, re.S)[0]
     assert re.search(r'<option value="return_refund" selected>', select)
+
+
+# --- what the case page tells the consumer ------------------------------------------------------------
+
+
+def test_a_case_the_text_made_a_safety_one_says_why_and_keeps_the_files_sent(world):
+    """The consumer chose "quality" and sent a photo of the defect; the text speaks of a burn:
+    the case is a safety one, the page says why, and the photo still shows as received."""
+    photo = SimpleUploadedFile("crack.png", _png(), content_type="image/png")
+    consumer = _client(world.consumer)
+    response = consumer.post(
+        reverse("complaints:new"),
+        {
+            "kind": "complaint",
+            "problem_type": "quality",
+            "order": world.order.external_id,
+            "description": "杯子有裂缝，倒热水时漏出来把手烫伤了",
+            "files_defect_photos": [photo],
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert case.safety and "defect_photos" not in case.materials_notified
+    page = consumer.get(f"/cases/{case.number}/").content.decode()
+    banner = re.search(r'data-testid="safety-explained">(.*?)</div>', page, re.S)[1]
+    assert "“烫伤”" in banner and "personal-safety problem" in banner
+    received = re.search(r'<li class="done" data-code="defect_photos">(.*?)</li>', page, re.S)[1]
+    assert "Clear photos of the defect" in received and "also received" in received
+    assert page.count('data-testid="safety-badge"') == 1 and page.count(">Personal safety<") == 1
+    # the agent sees the triage reasons, not the consumer's banner
+    assert (
+        'data-testid="safety-explained"'
+        not in _client(world.agent).get(f"/cases/{case.number}/").content.decode()
+    )
+
+
+def test_an_item_told_in_words_is_ticked_by_the_message_that_answers_it(world, api):
+    case = services.submit_case(
+        actor=world.consumer,
+        channel="web",
+        kind="complaint",
+        order_external_id=world.order.external_id,
+        description="充电时起火了，桌面被烧黑",
+    ).case
+    assert "product_retained" in case.materials_notified
+    consumer = _client(world.consumer)
+    page = consumer.get(f"/cases/{case.number}/").content.decode()
+    assert re.search(r'<li class="" data-code="product_retained">', page)
+    assert re.search(r'<li class="done" data-code="incident_description">', page)  # the description tells it
+    choices = re.search(r'id="message-material"[^>]*>(.*?)</select>', page, re.S)[1]
+    assert '<option value="product_retained">' in choices and '<option value="hazard_photos">' not in choices
+    # answered without reloading the page: the list and the choice follow
+    response = consumer.post(
+        f"/cases/{case.number}/message/",
+        {"body": "商品我已保留，没有丢弃", "material_code": "product_retained", "version": case.version},
+        HTTP_HX_REQUEST="true",
+    )
+    fragment = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'<li class="done" data-code="product_retained">', fragment)
+    assert 'id="message-material-box" hx-swap-oob="true"' in fragment
+    assert '<option value="product_retained">' not in fragment
+    # only the consumer answers the list, and only with an item told in words
+    case.refresh_from_db()
+    merchant = api(world.merchant).post(
+        f"cases/{case.number}/messages", {"body": "已保留", "material_code": "product_retained"}
+    )
+    assert merchant.status_code in (403, 404)
+    photo_item = api(world.consumer).post(
+        f"cases/{case.number}/messages", {"body": "见照片", "material_code": "hazard_photos"}
+    )
+    assert photo_item.status_code == 422 and photo_item.json()["errors"][0]["field"] == "material_code"
+
+
+def test_rejecting_the_merchants_offer_tells_the_consumer_what_can_follow(world):
+    case = services.submit_case(
+        actor=world.consumer,
+        channel="web",
+        kind="return_refund",
+        order_external_id=world.order.external_id,
+        description="收到的水杯有裂缝，漏水",
+    ).case
+    offer = services.make_proposal(actor=world.merchant, number=case.number, remedy="refund", amount="50.00")
+    consumer = _client(world.consumer)
+    page = consumer.get(f"/cases/{case.number}/").content.decode()
+    assert "If you reject it, the merchant may offer something else" in page
+    case.refresh_from_db()
+    done = consumer.post(
+        f"/cases/{case.number}/decide/",
+        {"proposal_id": offer.pk, "decision": "reject", "version": case.version},
+        follow=True,
+    )
+    text = done.content.decode()
+    assert (
+        "the merchant is told and may offer something else" in text and "Propose something else" not in text
+    )

@@ -26,3 +26,26 @@ def test_the_dashboard_cards_read_naturally():
     html = client.get(reverse("complaints:dashboard")).content.decode()
     assert "target: every case" in html
     assert "target: all" not in html and "0 not yet due" not in html
+
+
+@pytest.mark.django_db
+def test_the_chinese_dashboard_writes_its_units_and_the_dispute_rate_in_chinese():
+    from marketguard.complaints import services
+
+    world_consumer = factories.user(Role.CONSUMER)
+    order = factories.order(buyer_obj=factories.buyer(user=world_consumer))
+    case = services.submit_case(
+        actor=world_consumer,
+        channel="web",
+        kind="complaint",
+        order_external_id=order.external_id,
+        description="杯子漏水",
+    ).case
+    services.take_case(actor=factories.user(Role.AGENT), number=case.number)  # a first response
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(factories.user(Role.ANALYST))
+    html = client.get(reverse("complaints:dashboard")).content.decode()
+    assert " 小时</" in html or " 小时<" in html  # "0.0 小时", never "0.0 h"
+    assert " h<" not in html
+    assert "笔订单申请平台介入，本期新增有效订单" in html
+    assert "目标：100%" in html and "工作时间，不含暂停" not in html

@@ -889,7 +889,7 @@ def test_countdowns_carry_their_units_in_the_page_language(world):
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
     client.force_login(world.consumer)
     page = client.get(_detail(case)).content.decode()
-    assert 'data-days="%(d)s天%(h)s小时"' in page and 'data-minutes="%(m)s分"' in page
+    assert 'data-days="%(d)s天%(h)s小时"' in page and 'data-minutes="%(m)s分钟"' in page
 
 
 def test_the_consumer_is_told_the_next_step_from_the_facts_and_not_internal_priorities(world):

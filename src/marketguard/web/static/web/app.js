@@ -33,6 +33,17 @@
       el.classList.toggle("overdue", ms < 0 && !("neutral" in el.dataset));
     });
   }
+  // <button data-confirm="..."> (or a form with it): an irreversible step (accepting an offer, a
+  // ruling, a merge...) is asked once more, in words that say what it does; cancelled, nothing is
+  // sent. Captured before htmx or the browser sends the form.
+  document.addEventListener("submit", function (event) {
+    var asking = event.submitter && event.submitter.dataset.confirm ? event.submitter : event.target;
+    var text = asking && asking.dataset ? asking.dataset.confirm : "";
+    if (text && !window.confirm(text)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
   document.addEventListener("DOMContentLoaded", renderCountdowns);
   document.addEventListener("htmx:afterSwap", renderCountdowns);
   setInterval(renderCountdowns, 30000);
