@@ -624,7 +624,7 @@ def test_return_leg_consumer_ships_back_merchant_receives_and_refunds(page, open
     expect(_status(page)).to_have_attribute("data-status", "executing")
     remedy = page.get_by_test_id("remedy")
     expect(remedy.get_by_test_id("return-leg")).to_contain_text("请在此时间前寄回")
-    remedy.get_by_label("承运商").fill("顺丰速运")
+    remedy.get_by_label("快递公司").fill("顺丰速运")
     remedy.get_by_label("运单号").fill("SF1234567890")
     expect(remedy.get_by_test_id("return-shipped")).to_have_text("我已寄回商品")
     remedy.get_by_test_id("return-shipped").click()
@@ -726,6 +726,13 @@ def test_a_mistyped_amount_is_caught_before_sending_and_the_chosen_photo_is_kept
     # not sent: the page is the form still, the mistake is said and focused, the photo still chosen
     expect(page.locator("#id_amount-check")).to_be_visible()
     expect(page.locator("#id_amount")).to_be_focused()
+    assert page.url.endswith("/cases/new/")
+    assert page.eval_on_selector("#id_files", "input => input.files.length") == 1
+    # more than the order's ¥129.00 on a return: said before sending too
+    page.fill("#id_amount", "300.00")
+    page.click("form.intake button[type=submit]")
+    expect(page.locator("#id_amount-over")).to_contain_text("More than you paid for it (¥129.00)")
+    expect(page.locator("#id_amount-check")).to_be_hidden()
     assert page.url.endswith("/cases/new/")
     assert page.eval_on_selector("#id_files", "input => input.files.length") == 1
     page.fill("#id_amount", "¥99.90")  # written as people write it

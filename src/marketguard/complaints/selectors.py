@@ -74,6 +74,8 @@ class QueueRow:
     risk: float
     state: str
     target: str
+    #: while the clock is paused: the time it will have left when it runs again
+    paused_left: timedelta | None = None
 
 
 def clocks(case: Case, now: datetime | None = None) -> dict[str, sla.Clock]:
@@ -138,7 +140,15 @@ def _rows(cases, now, targets: frozenset[str] | None = None) -> list[QueueRow]:
         if running:
             target, clock = min(running.items(), key=lambda kv: sla.queue_key(kv[1], now))
             key = sla.queue_key(clock, now)
-            row = QueueRow(case, clock.deadline(now), clock.risk(now), clock.state(now), target)
+            state = clock.state(now)
+            row = QueueRow(
+                case,
+                clock.deadline(now),
+                clock.risk(now),
+                state,
+                target,
+                clock.remaining(now) if state == "paused" else None,
+            )
         else:
             due = case.execution_due if targets is not None else getattr(case, "next_due", None)
             late = due is not None and due <= now

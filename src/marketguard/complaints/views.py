@@ -804,6 +804,10 @@ def _queue_rows(rows) -> list[dict]:
             "case": r.case,
             "target_label": TARGET_TEXT.get(r.target, ""),
             "state_label": STATE_TEXT.get(r.state, r.state),
+            # a paused clock does not run: what will be left when it does (not a countdown)
+            "paused_text": _("%(t)s left once it runs again") % {"t": _span_text(r.paused_left)}
+            if r.paused_left is not None
+            else "",
         }
         for r in rows
     ]
@@ -901,17 +905,24 @@ def order_choices(orders) -> list[dict]:
         if len(items) <= 1:
             title = items[0].product.title if items else ""
             parts = (o.external_id, title, format_yuan(o.paid_amount_fen), when, status)
-            out.append({"value": o.external_id, "label": " · ".join(p for p in parts if p)})
+            out.append(
+                {
+                    "value": o.external_id,
+                    "label": " · ".join(p for p in parts if p),
+                    "paid": o.paid_amount_fen,
+                }
+            )
             continue
         options = [
             {
                 "value": f"{o.external_id}{ITEM_SEP}{i.external_id}",
                 "label": f"{i.product.title} · {format_yuan(i.paid_amount_fen)}",
+                "paid": i.paid_amount_fen,
             }
             for i in items
         ]
         whole = _("The whole order · %(total)s") % {"total": format_yuan(o.paid_amount_fen)}
-        options.append({"value": o.external_id, "label": whole})
+        options.append({"value": o.external_id, "label": whole, "paid": o.paid_amount_fen})
         out.append({"group": " · ".join(p for p in (o.external_id, when, status) if p), "options": options})
     return out
 

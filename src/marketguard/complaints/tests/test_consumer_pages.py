@@ -224,7 +224,7 @@ def test_an_older_order_than_those_listed_can_be_chosen_or_typed(world):
     assert f'value="{old.external_id}"' not in form and "type its number" in form
     # from the order's page (?order=): listed and chosen
     form = consumer.get(reverse("complaints:new") + f"?order={old.external_id}").content.decode()
-    assert re.search(rf'<option value="{old.external_id}" selected>', form)
+    assert re.search(rf'<option data-paid="\d+" value="{old.external_id}" selected>', form)
     # typed
     response = consumer.post(
         reverse("complaints:new"),
@@ -240,9 +240,9 @@ def test_a_cancelled_order_says_so_in_the_list(world):
     cancelled.status = "cancelled"
     cancelled.save(update_fields=["status"])
     form = _client(w.consumer).get(reverse("complaints:new")).content.decode()
-    option = re.search(rf'<option value="{cancelled.external_id}"[^>]*>([^<]*)</option>', form)[1]
+    option = re.search(rf'<option[^>]* value="{cancelled.external_id}"[^>]*>([^<]*)</option>', form)[1]
     assert option.endswith("Cancelled")
-    option = re.search(rf'<option value="{w.order.external_id}"[^>]*>([^<]*)</option>', form)[1]
+    option = re.search(rf'<option[^>]* value="{w.order.external_id}"[^>]*>([^<]*)</option>', form)[1]
     assert "Cancelled" not in option and "Delivered" not in option
 
 
@@ -622,3 +622,16 @@ def test_rejecting_the_merchants_offer_tells_the_consumer_what_can_follow(world)
     assert (
         "the merchant is told and may offer something else" in text and "Propose something else" not in text
     )
+
+
+def test_chinese_pages_use_chinese_punctuation_after_a_label(world):
+    case = services.submit_case(
+        actor=world.consumer,
+        channel="web",
+        kind="return_refund",
+        order_external_id=world.order.external_id,
+        description="收到的水杯有裂缝，漏水",
+        amount_claimed="19.00",
+    ).case
+    page = _client(world.consumer, "zh-hans").get(f"/cases/{case.number}/").content.decode()
+    assert "诉求金额：¥19.00" in page and "诉求金额: " not in page

@@ -185,7 +185,7 @@ def test_the_consumer_picks_the_order_from_their_list_on_the_case_page(world):
     page = consumer.get(f"/cases/{case.number}/").content.decode()
     assert "Which order is this about?" in page
     choice = f"{w.order.external_id}::{second.external_id}"
-    assert f'<option value="{choice}">' in page  # an order of two items: a choice per item
+    assert f'<option data-paid="1500" value="{choice}">' in page  # an order of two items: a choice per item
     done = consumer.post(f"/cases/{case.number}/link-order/", {"order": choice, "version": case.version})
     assert done.status_code == 302
     case.refresh_from_db()

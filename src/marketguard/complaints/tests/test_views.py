@@ -1143,3 +1143,17 @@ def test_the_hotline_form_finds_the_caller_by_phone(world):
     response = agent.post(reverse("complaints:new"), {**form, "buyer_phone": "+86 139-8765-4321"})
     assert response.status_code == 302
     assert Case.objects.get(channel="hotline").buyer == w.buyer
+
+
+def test_a_paused_case_in_the_queue_says_what_will_be_left_instead_of_counting_down(world):
+    w = world
+    case = _file(w, kind="complaint")
+    services.take_case(actor=w.agent, number=case.number)
+    services.request_materials(
+        actor=w.agent, number=case.number, items=["defect_photos"], reason="照片不清楚"
+    )
+    page = _client(w.agent).get(reverse("complaints:list") + "?scope=mine").content.decode()
+    row = page[page.index(case.number) :]
+    row = row[: row.index("</tr>")]
+    assert 'data-testid="queue-paused"' in row and "left once it runs again" in row
+    assert "data-deadline" not in row  # nothing ticks while the case waits on the consumer

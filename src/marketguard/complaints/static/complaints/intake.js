@@ -72,6 +72,24 @@
       field.setAttribute("aria-invalid", ok ? "false" : "true");
       if (!ok && !first) first = field;
     });
+    // more than was paid for the order (or item) chosen in the list, on anything but compensation
+    var amount = document.getElementById("id_amount");
+    var over = document.getElementById("id_amount-over");
+    var order = document.getElementById("id_order");
+    var typed = document.getElementById("id_order_number");
+    var kind = document.getElementById("id_kind");
+    if (amount && over && order && order.tagName === "SELECT" && !(typed && typed.value.trim())) {
+      var chosen = order.options[order.selectedIndex];
+      var paid = chosen && chosen.dataset.paid ? parseInt(chosen.dataset.paid, 10) : NaN;
+      var fen = window.MarketGuard.yuanToFen(amount.value);
+      var tooMuch = !isNaN(paid) && fen !== null && fen > paid && !(kind && kind.value === "compensation");
+      over.hidden = !tooMuch;
+      if (tooMuch) {
+        over.textContent = over.dataset.template.replace("%(paid)s", "¥" + (paid / 100).toFixed(2));
+        amount.setAttribute("aria-invalid", "true");
+        if (!first) first = amount;
+      }
+    }
     if (first) {
       event.preventDefault();
       first.focus();
