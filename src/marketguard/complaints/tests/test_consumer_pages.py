@@ -563,13 +563,7 @@ def test_a_case_the_text_made_a_safety_one_says_why_and_keeps_the_files_sent(wor
 
 
 def test_an_item_told_in_words_is_ticked_by_the_message_that_answers_it(world, api):
-    case = services.submit_case(
-        actor=world.consumer,
-        channel="web",
-        kind="complaint",
-        order_external_id=world.order.external_id,
-        description="充电时起火了，桌面被烧黑",
-    ).case
+    case = _file(world, kind="complaint", description="充电时起火了，桌面被烧黑", amount_claimed=None).case
     assert "product_retained" in case.materials_notified
     consumer = _client(world.consumer)
     page = consumer.get(f"/cases/{case.number}/").content.decode()
@@ -601,13 +595,7 @@ def test_an_item_told_in_words_is_ticked_by_the_message_that_answers_it(world, a
 
 
 def test_rejecting_the_merchants_offer_tells_the_consumer_what_can_follow(world):
-    case = services.submit_case(
-        actor=world.consumer,
-        channel="web",
-        kind="return_refund",
-        order_external_id=world.order.external_id,
-        description="收到的水杯有裂缝，漏水",
-    ).case
+    case = _file(world, amount_claimed=None).case
     offer = services.make_proposal(actor=world.merchant, number=case.number, remedy="refund", amount="50.00")
     consumer = _client(world.consumer)
     page = consumer.get(f"/cases/{case.number}/").content.decode()
@@ -625,13 +613,6 @@ def test_rejecting_the_merchants_offer_tells_the_consumer_what_can_follow(world)
 
 
 def test_chinese_pages_use_chinese_punctuation_after_a_label(world):
-    case = services.submit_case(
-        actor=world.consumer,
-        channel="web",
-        kind="return_refund",
-        order_external_id=world.order.external_id,
-        description="收到的水杯有裂缝，漏水",
-        amount_claimed="19.00",
-    ).case
+    case = _file(world, amount_claimed="19.00").case
     page = _client(world.consumer, "zh-hans").get(f"/cases/{case.number}/").content.decode()
     assert "诉求金额：¥19.00" in page and "诉求金额: " not in page
