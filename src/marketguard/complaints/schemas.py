@@ -334,8 +334,15 @@ class QueueRowOut(Schema):
     case: CaseOut
     next_due: datetime | None
     risk: float
-    state: str
-    target: str
+    state: str = Field(
+        ...,
+        description="ok, warning, breached, paused or met; for a merchant, none when nothing is due from it",
+    )
+    target: str = Field(
+        ...,
+        description="the clock due soonest: first_response, merchant_response, resolution; execution (a remedy); "
+        "settle (a merchant's time to settle once the platform was asked to step in)",
+    )
 
 
 class EventOut(Schema):

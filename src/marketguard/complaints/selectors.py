@@ -150,16 +150,16 @@ def _rows(cases, now, targets: frozenset[str] | None = None) -> list[QueueRow]:
                 clock.remaining(now) if state == "paused" else None,
             )
         else:
+            target = "execution" if case.execution_due else ""
             due = case.execution_due if targets is not None else getattr(case, "next_due", None)
+            if targets is not None and due is None and case.settle_by is not None and case.settle_by > now:
+                # with the platform: the merchant's own deadline is its time to settle
+                due, target = case.settle_by, "settle"
             late = due is not None and due <= now
             key = (0, due or _FAR)
-            row = QueueRow(
-                case,
-                due,
-                1.0 if late else 0.0,
-                "breached" if late else "ok",
-                "execution" if case.execution_due else "",
-            )
+            # a merchant with nothing due on the case is not told "on track"
+            state = "breached" if late else ("none" if due is None and targets is not None else "ok")
+            row = QueueRow(case, due, 1.0 if late else 0.0, state, target)
         keyed.append(((not case.safety, *key, case.priority, case.created_at), row))
     # personal safety first (投诉分级: such cases are handled before anything else), then the
     # clock due soonest (the most overdue first); clocks waiting on the consumer after those

@@ -120,6 +120,7 @@ TARGET_TEXT = {
     "merchant_response": gettext_lazy("Merchant answer"),
     "resolution": gettext_lazy("Resolution"),
     "execution": gettext_lazy("Remedy"),
+    "settle": gettext_lazy("Time to settle"),
 }
 
 STATE_TEXT = {
@@ -128,6 +129,7 @@ STATE_TEXT = {
     "breached": gettext_lazy("Breached"),
     "paused": gettext_lazy("Paused"),
     "met": gettext_lazy("Met"),
+    "none": gettext_lazy("Nothing due from you"),
 }
 
 TRIAGE_TEXT = {

@@ -504,3 +504,20 @@ def test_the_arbitrators_queue_puts_the_cases_ready_to_rule_first(world):
         html = page.get("/cases/").content.decode()
     assert [r.case.number for r in rows] == [ready.number, waiting.number]
     assert "the merchant may settle until" in html
+
+
+def test_the_merchants_queue_shows_its_time_to_settle_and_nothing_once_it_is_over(world, client):
+    w = world
+    case, asked = _escalated(w)
+    with time_machine.travel(asked + timedelta(hours=2), tick=False):
+        client.force_login(w.merchant)
+        [row] = selectors.merchant_queue(w.merchant)
+        assert (row.target, row.next_due, row.state) == ("settle", case.settle_by, "ok")
+        page = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Time to settle" in page
+    with time_machine.travel(asked + timedelta(hours=25), tick=False):
+        client.force_login(w.merchant)
+        [row] = selectors.merchant_queue(w.merchant)
+        assert (row.next_due, row.state) == (None, "none")
+        page = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Nothing due from you" in page and "On track" not in page
