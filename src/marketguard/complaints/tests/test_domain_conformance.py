@@ -156,6 +156,12 @@ def test_the_15_days_to_ask_for_intervention_count_from_the_merchants_decision(w
         services.decide_proposal(actor=w.consumer, number=case.number, proposal_id=proposal.pk, accept=False)
     case.refresh_from_db()
     assert case.intervention_deadline == start + timedelta(days=25)
+    with time_machine.travel(start + timedelta(days=14, hours=1), tick=False):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(w.consumer)
+        page = client.get(f"/cases/{case.number}/").content.decode()
+    until = timezone.localtime(case.intervention_deadline).strftime("%Y-%m-%d %H:%M")
+    assert re.search(rf'data-testid="intervention-until">[^<]*ask by {until}\.', page)
     another = factories.order(buyer_obj=w.buyer, product_obj=w.order.items.get().product, paid_fen=19_900)
     late = _file(w, order_external_id=another.external_id, description="另一件：杯盖裂了").case
     with time_machine.travel(start + timedelta(days=1), tick=False):
