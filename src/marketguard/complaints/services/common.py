@@ -571,6 +571,25 @@ def _route_to_merchant(case: Case, *, actor, party: str) -> list[str]:
     ]
 
 
+def _raise_priority_to(case: Case, priority: str, **why) -> list[str]:
+    """Make the case more urgent (never less; P1 only for personal safety), on its timeline for
+    the platform with why (`why` goes into the event's data)."""
+    if not case.safety and priority == "P1":
+        priority = "P2"
+    if priority >= case.priority:  # "P1" < "P2" < "P3"
+        return []
+    _event(
+        case,
+        "priority_raised",
+        None,
+        Party.SYSTEM,
+        {"from": case.priority, "to": priority, **why},
+        visibility=CaseEvent.Visibility.PLATFORM,
+    )
+    case.priority = priority
+    return ["priority"]
+
+
 def _first_response(case: Case, party: str) -> list[str]:
     if case.first_responded_at is None and party in (Party.AGENT, Party.MERCHANT, Party.ARBITRATOR):
         case.first_responded_at = timezone.now()

@@ -46,6 +46,7 @@ from marketguard.complaints.services.common import (
     _lock,
     _Pending,
     _queue_mail,
+    _raise_priority_to,
     _require_party,
     _route_to_merchant,
     _save,
@@ -584,10 +585,22 @@ def link_order(
             before={"order": None, "buyer": None if "buyer" in fields else buyer.external_id},
             after={**linked, "merchant": order.merchant.external_id, "buyer": buyer.external_id},
         )
-        duplicates = _duplicate_filter(case, case.problem_type, timezone.now())
-        duplicate = Case.objects.filter(duplicates).order_by("created_at").first() if duplicates else None
+        repeat_count, duplicate = _recent_cases(case, case.problem_type)
         if duplicate is not None and case.possible_duplicate_of_id is None:
             fields += _suspect_duplicate(case, duplicate)
+        # the price, the category's risk and the buyer's other cases, known now, may make it
+        # more urgent (never less)
+        result = triage.prioritise(
+            triage.assess(
+                f"{case.title}\n{case.description}", kind=case.kind, problem_type=case.problem_type
+            ),
+            amount_fen=case.amount_claimed_fen or case.paid_amount_fen,
+            category_risk=case.category.risk_level if case.category else None,
+            repeat_count=max(repeat_count - 1, 0),  # (this case counts among the buyer's)
+            channel=case.channel,
+            **({"rules": triage.TriageRules.from_dict(rules().triage)} if rules().triage else {}),
+        )
+        fields += _raise_priority_to(case, result.priority, reason="order_linked")
         _save(case, fields)
     return case
 

@@ -33,6 +33,7 @@ from marketguard.complaints.services.common import (
     _move,
     _notify_merchant,
     _pauses,
+    _raise_priority_to,
     _remedy_text,
     _save,
     _tell_consumer,
@@ -392,21 +393,7 @@ def _apply_actions(case: Case, target: str, stage: str, actions) -> list[str]:
                     reason=f"SLA {target} {stage}",
                 )
         elif action == "raise_priority":
-            raised = triage.raise_priority(case.priority, 1)
-            if raised != case.priority and case.priority != "P1":
-                if raised == "P1" and not case.safety:
-                    raised = "P2"
-                if raised != case.priority:
-                    _event(
-                        case,
-                        "priority_raised",
-                        None,
-                        Party.SYSTEM,
-                        {"from": case.priority, "to": raised},
-                        visibility=CaseEvent.Visibility.PLATFORM,
-                    )
-                    case.priority = raised
-                    fields.append("priority")
+            fields += _raise_priority_to(case, triage.raise_priority(case.priority, 1))
         elif action == "allow_intervention":
             if case.intervention_allowed_at is None or case.intervention_allowed_at > timezone.now():
                 case.intervention_allowed_at = timezone.now()

@@ -191,3 +191,21 @@ def test_the_consumer_picks_the_order_from_their_list_on_the_case_page(world):
     case.refresh_from_db()
     assert case.order == w.order and case.order_item == second and case.paid_amount_fen == 1_500
     assert "Which order is this about?" not in consumer.get(f"/cases/{case.number}/").content.decode()
+
+
+def test_what_the_order_tells_can_make_the_case_more_urgent_never_less(world):
+    w = world
+    expensive = factories.order(buyer_obj=w.buyer, paid_fen=680_000)  # ¥6,800: a very high amount
+    case = _call(w, description="电话投诉：客服态度很差")
+    before = case.priority
+    case = services.link_order(actor=w.agent, number=case.number, order_external_id=expensive.external_id)
+    assert case.priority < before  # "P2" < "P3"
+    raised = case.events.get(type="priority_raised")
+    assert raised.data == {"from": before, "to": case.priority, "reason": "order_linked"}
+    assert raised.visibility == "platform"
+    cheap_case = _call(w, description="电话投诉：物流太慢了，一周还没到")
+    urgent = Case.objects.filter(pk=cheap_case.pk).update(priority="P1") and Case.objects.get(
+        pk=cheap_case.pk
+    )
+    urgent = services.link_order(actor=w.agent, number=urgent.number, order_external_id=w.order.external_id)
+    assert urgent.priority == "P1" and not urgent.events.filter(type="priority_raised").exists()
