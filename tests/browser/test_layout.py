@@ -267,6 +267,24 @@ def test_the_dashboard_fits_a_phone_and_its_header_one_row_on_a_laptop(open_page
     assert _header_rows(shop) == 1, "the merchant's header wraps at 1280 px"
     link = details.locator("dd a", has_text=long_ref.external_id)
     assert link.evaluate("a => a.getClientRects().length") == 1, "the order number breaks inside"
+    # on a phone, in Chinese, the right of the header is one row: who is signed in gives way
+    merchant.display_name = "商家 Merchant 售后组"  # as long as a store's staff names are
+    merchant.save(update_fields=["display_name"])
+    phone = open_page("zh-CN", PHONE)
+    _sign_in(phone, live_server, merchant)
+    phone.goto(f"{live_server.url}/cases/")
+    right = phone.locator("header.topbar .topbar-right > *").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; })"
+    )
+    tops, bottoms = [t for t, _b in right], [b for _t, b in right]
+    assert max(tops) - min(tops) < 12 and max(bottoms) - min(bottoms) < 24, (
+        f"the header's right wraps: {right}"
+    )
+    sign_out = phone.locator("header.topbar .topbar-right button.link")
+    assert (
+        sign_out.evaluate("b => b.getClientRects().length") == 1
+        and sign_out.evaluate("b => b.getBoundingClientRect().height") < 30
+    ), "Sign out breaks over two lines"
 
 
 def test_countdowns_read_the_same_overdue_or_not_a_day_or_more_in_days_with_the_date(open_page, live_server):
