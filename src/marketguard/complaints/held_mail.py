@@ -24,21 +24,33 @@ from marketguard.complaints import evidence_files
 ROOT = "held"
 #: at most this many files of one e-mail are held (the others are named only)
 MAX_FILES = 20
+#: at most this much is held for one case at a time, over all its refused e-mails: anyone can
+#: write from a consumer's address, and what is held for them is kept for weeks
+CASE_FILES = 40
+CASE_BYTES = 200 * 1024 * 1024
 
 
 def hold(
-    attachments: Iterable, *, limits: evidence_files.Limits = evidence_files.DEFAULT_LIMITS
+    attachments: Iterable,
+    *,
+    limits: evidence_files.Limits = evidence_files.DEFAULT_LIMITS,
+    files_left: int = MAX_FILES,
+    bytes_left: int = CASE_BYTES,
 ) -> list[dict]:
     """Store the files of one e-mail; one entry per file: its name, declared type, size and
-    where it is held ("" when it was not kept: empty, larger than any evidence may be, or past
-    the first MAX_FILES)."""
+    where it is held ("" when it was not kept: empty, larger than any evidence may be, past the
+    first MAX_FILES, or beyond what the case may still hold: `files_left`, `bytes_left`)."""
     token = uuid.uuid4().hex
     held = []
-    for index, att in enumerate(attachments):
+    files_left = min(files_left, MAX_FILES)
+    for att in attachments:
         name = evidence_files.safe_filename(att.filename or "", default="attachment")
-        entry = {"name": name, "type": (att.content_type or "")[:100], "size": len(att.data), "path": ""}
-        if index < MAX_FILES and 0 < len(att.data) <= limits.largest:
-            entry["path"] = default_storage.save(f"{ROOT}/{token}/{index}", ContentFile(att.data))
+        size = len(att.data)
+        entry = {"name": name, "type": (att.content_type or "")[:100], "size": size, "path": ""}
+        if files_left > 0 and 0 < size <= min(limits.largest, bytes_left):
+            entry["path"] = default_storage.save(f"{ROOT}/{token}/{len(held)}", ContentFile(att.data))
+            files_left -= 1
+            bytes_left -= size
         held.append(entry)
     return held
 
@@ -57,24 +69,29 @@ def read(path: str) -> bytes | None:
 
 
 def discard(paths: Iterable[str]) -> None:
-    """Delete held files (and their folder once empty). Idempotent."""
+    """Delete held files (and their folder once empty). Idempotent, and safe while another
+    worker deletes the same ones."""
     folders = set()
     for path in paths:
         if _inside(path):
             default_storage.delete(path)
             folders.add(path.rsplit("/", 1)[0])
     for folder in folders:
-        if default_storage.exists(folder) and not any(default_storage.listdir(folder)):
-            default_storage.delete(folder)
+        try:
+            if not any(default_storage.listdir(folder)):
+                default_storage.delete(folder)
+        except OSError:  # gone already (FileNotFoundError), or refilled meanwhile
+            continue
 
 
 def purge(*, older_than: datetime) -> int:
     """Discard every held file received before `older_than`; the number of files deleted.
     Safe with two workers at once (a file already gone is skipped)."""
-    if not default_storage.exists(ROOT):
+    try:
+        folders, _files = default_storage.listdir(ROOT)
+    except FileNotFoundError:  # nothing was ever held
         return 0
     deleted = 0
-    folders, _files = default_storage.listdir(ROOT)
     for folder in folders:
         try:
             names = default_storage.listdir(f"{ROOT}/{folder}")[1]

@@ -113,6 +113,7 @@ EVENT_TEXT = {
     "duplicate_suspected": gettext_lazy("Possible duplicate"),
     "attachment_refused": gettext_lazy("Attachment refused"),
     "order_linked": gettext_lazy("Linked to its order"),
+    "sla_policy_changed": gettext_lazy("SLA policy changed: deadlines counted again from filing"),
 }
 
 TARGET_TEXT = {
@@ -402,6 +403,22 @@ def _notice(cv) -> list[dict]:
     return items
 
 
+def _answerable(cv, notice: list[dict]) -> list[tuple[str, str]]:
+    """The items told in words the consumer's next message can answer: asked of them, not yet
+    answered, while the case is still deciding (an agreed or ruled case asks for nothing more)."""
+    if cv.case.status not in workflow.OPEN or cv.case.status in (
+        workflow.AGREED,
+        workflow.RULED,
+        workflow.EXECUTING,
+    ):
+        return []
+    done = {i["code"] for i in notice if i["provided"]}
+    catalogue, language = materials.catalogue(), get_language() or "zh-hans"
+    return [
+        (c, catalogue[c].label(language)) for c in services.answerable_materials(cv.case) if c not in done
+    ]
+
+
 def _safety_words(case: Case) -> str:
     """The words of the consumer's text that made a case a personal-safety one (for telling them
     why it is handled first), "" when none did (chosen on the form, or not a safety case)."""
@@ -447,7 +464,7 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
         return str(TARGET_TEXT.get(data.get("target"), data.get("target", "")))
     if t == "case_rated":
         return "★" * int(data.get("score") or 0)
-    if t == "priority_raised":
+    if t in ("priority_raised", "sla_policy_changed"):
         return f"{data.get('from', '')} → {data.get('to', '')}"
     if t in ("case_handed_over", "case_reassigned"):
         to = data.get("to", "")
@@ -701,13 +718,7 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "clocks": _clocks(cv, now),
         "notice": notice,
         # the items told in words a consumer's message can answer (what happened, the product kept...)
-        "answerable": [
-            (i["code"], i["label"])
-            for i in notice
-            if not i["provided"] and "text" in i["accepts"] and i["code"] not in materials.LATER
-        ]
-        if cv.party == Party.CONSUMER and can["reply"]
-        else [],
+        "answerable": _answerable(cv, notice) if cv.party == Party.CONSUMER and can["reply"] else [],
         "can": can,
         "any_action": any(can[k] for k in SIDE_ACTIONS),
         "now": now,

@@ -76,6 +76,7 @@ from marketguard.complaints.services.work import (  # noqa: F401
     acknowledge_case,
     add_evidence,
     add_refused_mail,
+    answerable_materials,
     ask_merchant,
     compensation_room,
     decide_proposal,

@@ -47,6 +47,7 @@ from marketguard.complaints.services.common import (
     _Pending,
     _queue_mail,
     _raise_priority_to,
+    _recompute_deadlines,
     _require_party,
     _route_to_merchant,
     _save,
@@ -542,7 +543,7 @@ def link_order(
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.AGENT, Party.ARBITRATOR, Party.CONSUMER)
-        if case.status in workflow.FINAL:
+        if case.status not in workflow.OPEN:  # resolved too: no merchant is brought into a case done
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         if case.order_id is not None:
             raise Conflict(
@@ -565,6 +566,7 @@ def link_order(
         ):
             raise InvalidInput(_("This order is not the consumer's of this case."), field="order")
         fields = _claim(case, actor, party)
+        buyer_known = case.buyer_id is not None  # (then this case counts among the buyer's cases)
         case.order, case.order_item, case.merchant = order, item, order.merchant
         case.product = item.product if item is not None else None
         case.category = case.product.category if case.product is not None else None
@@ -590,17 +592,34 @@ def link_order(
             fields += _suspect_duplicate(case, duplicate)
         # the price, the category's risk and the buyer's other cases, known now, may make it
         # more urgent (never less)
+        claimed = case.amount_claimed_fen
+        if claimed is not None and case.kind != CaseKind.COMPENSATION:
+            claimed = min(claimed, case.paid_amount_fen)  # (a claim beyond the price is never refunded)
         result = triage.prioritise(
             triage.assess(
                 f"{case.title}\n{case.description}", kind=case.kind, problem_type=case.problem_type
             ),
-            amount_fen=case.amount_claimed_fen or case.paid_amount_fen,
+            amount_fen=claimed if claimed is not None else case.paid_amount_fen,
             category_risk=case.category.risk_level if case.category else None,
-            repeat_count=max(repeat_count - 1, 0),  # (this case counts among the buyer's)
+            repeat_count=max(repeat_count - 1, 0) if buyer_known else repeat_count,
             channel=case.channel,
             **({"rules": triage.TriageRules.from_dict(rules().triage)} if rules().triage else {}),
         )
         fields += _raise_priority_to(case, result.priority, reason="order_linked")
+        # the category and priority now known may call for another SLA policy: its deadlines,
+        # counted from filing as if it had been known then
+        policy = sla.match_policy(policies(), _facts(case)).name
+        if policy != case.sla_policy:
+            _event(
+                case,
+                "sla_policy_changed",
+                None,
+                Party.SYSTEM,
+                {"from": case.sla_policy, "to": policy, "reason": "order_linked"},
+                visibility=CaseEvent.Visibility.PLATFORM,
+            )
+            case.sla_policy = policy
+            fields += ["sla_policy", *_recompute_deadlines(case)]
         _save(case, fields)
     return case
 

@@ -33,7 +33,7 @@ from marketguard.complaints.models import (
     Party,
 )
 from marketguard.complaints.services.closing import reopen_case
-from marketguard.complaints.services.common import MAX_TEXT, _enqueue_mail, _event, _tell_consumer
+from marketguard.complaints.services.common import MAX_TEXT, _enqueue_mail, _event, _tell_consumer, timeouts
 from marketguard.complaints.services.intake import submit_case
 from marketguard.complaints.services.work import ADDABLE_MAIL, add_evidence, attachment_refused, post_message
 from marketguard.core import audit
@@ -390,8 +390,12 @@ def _refuse(case: Case, mail, code: str) -> MailResult:
     mid = (mail.message_id or "")[:300]
     if mid and CaseEvent.objects.filter(case=case, type="mail_refused", data__message_id=mid).exists():
         return MailResult("ignored", case, "already_refused")  # the same e-mail delivered again
-    # the agent may judge it the consumer's and add it: its files are held until then
-    held = held_mail.hold(mail.attachments) if code in ADDABLE_MAIL else []
+    # the agent may judge it the consumer's and add it: its files are held until then (not for
+    # a case that can take nothing more, nor beyond what one case may hold)
+    held = []
+    if code in ADDABLE_MAIL and case.status not in workflow.FINAL:
+        files_left, bytes_left = _held_budget(case)
+        held = held_mail.hold(mail.attachments, files_left=files_left, bytes_left=bytes_left)
     with transaction.atomic():
         recent = CaseEvent.objects.filter(
             case=case, type="mail_refused", data__code=code, at__gte=timezone.now() - timedelta(days=1)
@@ -413,6 +417,21 @@ def _refuse(case: Case, mail, code: str) -> MailResult:
                 ],
             )
     return MailResult("refused", case, code)
+
+
+def _held_budget(case: Case) -> tuple[int, int]:
+    """How many more files, and bytes, the case may hold for its refused e-mails (those held in
+    the time kept and not added yet count)."""
+    since = timezone.now() - timeouts().refused_mail_files_kept
+    added = set(CaseEvent.objects.filter(case=case, type="mail_added").values_list("data__event", flat=True))
+    files = size = 0
+    refused = CaseEvent.objects.filter(case=case, type="mail_refused", at__gte=since).exclude(pk__in=added)
+    for data in refused.values_list("data", flat=True):
+        for entry in (data or {}).get("held") or []:
+            if entry.get("path"):
+                files += 1
+                size += int(entry.get("size") or 0)
+    return held_mail.CASE_FILES - files, held_mail.CASE_BYTES - size
 
 
 def _not_added(case: Case | None, mail, exc: DomainError) -> MailResult:

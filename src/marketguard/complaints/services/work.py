@@ -196,13 +196,6 @@ def post_message(
     the product is kept...): `material_code` ticks it."""
     body = _clean_text(body, "body")
     material_code = (material_code or "").strip()
-    if material_code and (
-        material_code not in materials.catalogue()
-        or "text" not in materials.catalogue()[material_code].accepts
-    ):
-        raise InvalidInput(
-            _("Unknown material: %(codes)s") % {"codes": material_code[:40]}, field="material_code"
-        )
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         if actor is None and on_behalf_of in (Party.CONSUMER, Party.MERCHANT):
@@ -219,6 +212,11 @@ def post_message(
                 code="NOT_YOUR_MOVE",
                 field="material_code",
             )
+        if material_code and material_code not in answerable_materials(case):
+            raise InvalidInput(
+                _("Not an item of this case's list told in words: %(codes)s") % {"codes": material_code[:40]},
+                field="material_code",
+            )
         fields = _claim(case, actor, party)
         message, more = _add_message(
             case,
@@ -232,6 +230,21 @@ def post_message(
         )
         _save(case, fields + more)
     return message
+
+
+def answerable_materials(case: Case) -> list[str]:
+    """The items of the case's materials list (told at intake or asked since) that the consumer
+    answers in words, by a message: not a file, nor what comes later (the return's tracking
+    number, recorded with the return)."""
+    asked = list(case.materials_notified or [])
+    for items in case.material_requests.filter(party=Party.CONSUMER).values_list("items", flat=True):
+        asked += [i.get("code") for i in items or [] if isinstance(i, dict)]
+    catalogue = materials.catalogue()
+    return [
+        code
+        for code in dict.fromkeys(asked)
+        if code in catalogue and "text" in catalogue[code].accepts and code not in materials.LATER
+    ]
 
 
 def _add_message(
@@ -347,7 +360,7 @@ def add_refused_mail(*, actor, number: str, event_id: int, version: int | None =
         )
         _save(case, fields + more)
         paths = [h.get("path", "") for h in data.get("held") or []]
-        transaction.on_commit(lambda: held_mail.discard(paths))
+        transaction.on_commit(lambda: held_mail.discard(paths), robust=True)
     return message
 
 

@@ -592,6 +592,12 @@ def test_an_item_told_in_words_is_ticked_by_the_message_that_answers_it(world, a
         f"cases/{case.number}/messages", {"body": "见照片", "material_code": "hazard_photos"}
     )
     assert photo_item.status_code == 422 and photo_item.json()["errors"][0]["field"] == "material_code"
+    # nor an item of another list, nor what comes later with the return
+    for code in ("exchange_preference", "return_tracking"):
+        other = api(world.consumer).post(
+            f"cases/{case.number}/messages", {"body": "……", "material_code": code}
+        )
+        assert other.status_code == 422, code
 
 
 def test_rejecting_the_merchants_offer_tells_the_consumer_what_can_follow(world):

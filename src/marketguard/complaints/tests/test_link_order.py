@@ -1,11 +1,14 @@
 """A case filed without its order (a call, an e-mail) is linked to it once the consumer names it:
 then it names the merchant, goods and price, and can be sent to the merchant."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 
 from marketguard.complaints import services, workflow
-from marketguard.complaints.models import Case
+from marketguard.complaints.models import Case, SlaPolicyRow
+from marketguard.complaints.sla import SlaPolicy
 from marketguard.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from marketguard.core.models import AuditEntry, Role
 from marketguard.core.testing import factories
@@ -209,3 +212,60 @@ def test_what_the_order_tells_can_make_the_case_more_urgent_never_less(world):
     )
     urgent = services.link_order(actor=w.agent, number=urgent.number, order_external_id=w.order.external_id)
     assert urgent.priority == "P1" and not urgent.events.filter(type="priority_raised").exists()
+
+
+def test_a_resolved_case_is_not_linked(world):
+    w = world
+    case = _call(w)
+    services.acknowledge_case(actor=w.agent, number=case.number)
+    services.resolve_case(actor=w.agent, number=case.number, reason="电话中已解答")
+    with pytest.raises(InvalidTransition):
+        services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+    assert Case.objects.get(pk=case.pk).merchant_id is None
+
+
+def test_a_claim_beyond_the_price_does_not_raise_the_priority_by_itself(world):
+    w = world
+    case = _call(w, description="电话投诉：客服态度很差", amount_claimed="5000.00")
+    before = case.priority
+    case = services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+    assert case.priority == before  # ¥199 paid: weighed as ¥199, not the ¥5,000 claimed
+
+
+def test_the_buyers_earlier_cases_count_when_the_order_brings_the_buyer(world):
+    w = world
+    for text in ("杯子漏水", "杯盖裂了"):
+        services.submit_case(
+            actor=w.consumer,
+            channel="web",
+            kind="complaint",
+            order_external_id=w.order.external_id,
+            description=text,
+        )
+    case = _call(
+        w, buyer_external_id=None, contact_email="caller@example.com", description="电话投诉：物流太慢"
+    )
+    case = services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+    raised = case.events.filter(type="priority_raised").first()
+    assert raised is not None, "two recent cases of the buyer make a repeat complaint"
+
+
+def test_a_policy_that_fits_the_order_counts_its_deadlines_from_filing(world):
+    w = world
+    category = w.order.items.get().product.category
+    policy = SlaPolicy(
+        name="fast_for_this_category",
+        category_codes=frozenset({category.external_id}),
+        first_response=timedelta(hours=2),
+        resolution=timedelta(hours=24),
+        order=1,
+    )
+    SlaPolicyRow.objects.create(name=policy.name, data=policy.to_dict(), order=1)
+    services.clear_cache()
+    case = _call(w)
+    assert case.sla_policy != "fast_for_this_category"
+    case = services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
+    assert case.sla_policy == "fast_for_this_category"
+    assert case.resolution_due == case.created_at + timedelta(hours=24)
+    changed = case.events.get(type="sla_policy_changed")
+    assert changed.data["to"] == "fast_for_this_category" and changed.visibility == "platform"

@@ -687,3 +687,64 @@ def test_files_of_mail_no_one_may_add_are_not_held(people, settings):
     refused = case.events.get(type="mail_refused")
     assert refused.data["held"] == [] and refused.data["attachments"] == ["x.jpg"]
     assert not (Path(settings.MEDIA_ROOT) / "held").exists()
+
+
+def test_a_case_holds_a_bounded_number_of_refused_files(people, settings, monkeypatch):
+    """Anyone can write from a consumer's address: what one case holds for its refused e-mails
+    is bounded (then the files are named only)."""
+    from marketguard.complaints import held_mail
+
+    monkeypatch.setattr(held_mail, "CASE_FILES", 5)
+    case = _filed()
+    for i in range(3):
+        raw = _with_files(
+            CONSUMER,
+            f"关于 {case.number} 第{i}封",
+            "附件",
+            [(f"p{i}-{n}.jpg", "image", "jpeg", _photo()) for n in range(2)],
+        )
+        assert services.ingest_email(raw=raw).reason == "not_an_answer"
+    refused = list(case.events.filter(type="mail_refused").order_by("pk"))
+    assert [len(_held_paths(e)) for e in refused] == [2, 2, 1]  # five in all, the sixth named only
+    assert refused[2].data["held"][1] == {
+        "name": "p2-1.jpg",
+        "type": "image/jpeg",
+        "size": len(_photo()),
+        "path": "",
+    }
+    held = [p for e in refused for p in _held_paths(e)]
+    assert sum(1 for p in held if (Path(settings.MEDIA_ROOT) / p).is_file()) == 5
+
+
+def test_a_finished_case_holds_no_files(people, settings):
+    consumer, _agent = people
+    case = _filed()
+    services.withdraw_case(actor=consumer, number=case.number, reason="不需要了")
+    raw = _with_files(CONSUMER, f"关于 {case.number}", "附件", [("x.jpg", "image", "jpeg", _photo())])
+    services.ingest_email(raw=raw)
+    refused = case.events.filter(type="mail_refused").first()
+    assert refused is None or _held_paths(refused) == []
+    assert not (Path(settings.MEDIA_ROOT) / "held").exists()
+
+
+def test_discarding_held_files_another_worker_removed_is_no_error(people, settings, monkeypatch):
+    from django.core.files.storage import FileSystemStorage, default_storage
+
+    from marketguard.complaints import held_mail
+
+    case = _filed()
+    raw = _with_files(CONSUMER, f"关于 {case.number}", "附件", [("x.jpg", "image", "jpeg", _photo())])
+    services.ingest_email(raw=raw)
+    [path] = _held_paths(case.events.get(type="mail_refused"))
+    real = FileSystemStorage.listdir
+
+    def gone(storage, name):  # the other worker removed it just before this one lists it
+        if name.startswith(held_mail.ROOT):
+            default_storage.delete(path)
+            raise FileNotFoundError(name)
+        return real(storage, name)
+
+    monkeypatch.setattr(FileSystemStorage, "listdir", gone)
+    held_mail.discard([path])
+    assert held_mail.purge(older_than=timezone.now() + timedelta(days=1)) == 0
+    assert not (Path(settings.MEDIA_ROOT) / path).exists()
