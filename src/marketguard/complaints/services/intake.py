@@ -565,6 +565,17 @@ def link_order(
             buyer.pk == case.buyer_id or (case.consumer_id and buyer.user_id == case.consumer_id)
         ):
             raise InvalidInput(_("This order is not the consumer's of this case."), field="order")
+        if not named and case.contact_email:
+            # a case known only by the address it came from: the order's buyer must write from it
+            # too (else a mistyped order number would show the case to a stranger)
+            theirs = {
+                (a or "").strip().lower() for a in (buyer.email, buyer.user.email if buyer.user else "")
+            }
+            if case.contact_email.strip().lower() not in theirs and theirs - {""}:
+                raise InvalidInput(
+                    _("This order's buyer has another e-mail address than the one this case came from."),
+                    field="order",
+                )
         fields = _claim(case, actor, party)
         buyer_known = case.buyer_id is not None  # (then this case counts among the buyer's cases)
         case.order, case.order_item, case.merchant = order, item, order.merchant

@@ -92,9 +92,14 @@ def test_an_order_is_linked_once(world):
     assert Case.objects.get(pk=case.pk).order == w.order
 
 
-def test_a_case_that_names_nobody_takes_the_orders_buyer(world):
+def test_a_case_that_names_nobody_takes_the_orders_buyer_who_writes_from_its_address(world):
     w = world
-    case = _call(w, buyer_external_id=None, contact_email="caller@example.com")
+    stranger = _call(w, buyer_external_id=None, contact_email="caller@example.com")
+    with pytest.raises(InvalidInput) as refused:  # a mistyped order would show it to its buyer
+        services.link_order(actor=w.agent, number=stranger.number, order_external_id=w.order.external_id)
+    assert refused.value.errors[0].field == "order"
+    assert Case.objects.get(pk=stranger.pk).buyer_id is None
+    case = _call(w, buyer_external_id=None, contact_email="Buyer@Example.com")
     assert case.buyer_id is None and case.consumer_id is None
     case = services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
     assert case.buyer == w.buyer and case.consumer == w.consumer
@@ -243,7 +248,7 @@ def test_the_buyers_earlier_cases_count_when_the_order_brings_the_buyer(world):
             description=text,
         )
     case = _call(
-        w, buyer_external_id=None, contact_email="caller@example.com", description="电话投诉：物流太慢"
+        w, buyer_external_id=None, contact_email="buyer@example.com", description="电话投诉：物流太慢"
     )
     case = services.link_order(actor=w.agent, number=case.number, order_external_id=w.order.external_id)
     raised = case.events.filter(type="priority_raised").first()
