@@ -662,6 +662,8 @@ def test_held_files_are_discarded_after_the_time_kept_and_the_mail_can_still_be_
     assert services.ingest_email(raw=fresh).reason == "not_an_answer"
     refused = case.events.get(type="mail_refused")
     [path] = _held_paths(refused)
+    received = timezone.now().timestamp()  # (files carry the real clock's time; tests may move it)
+    os.utime(Path(settings.MEDIA_ROOT) / path, (received, received))
     assert services.sweep(now=timezone.now() + timedelta(days=29)).held_files_discarded == 0
     assert (Path(settings.MEDIA_ROOT) / path).is_file()
     assert services.sweep(now=timezone.now() + timedelta(days=31)).held_files_discarded == 1

@@ -1,6 +1,8 @@
 """The order page leads on: to the cases about the order that the viewer may see, and, for the
 consumer who bought it, to the intake form with the order chosen."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -85,7 +87,7 @@ def test_the_intake_form_opens_with_the_order_chosen(world):
     client = Client()
     client.force_login(world.consumer)
     html = client.get(f"{reverse('complaints:new')}?order={world.order.external_id}").content.decode()
-    assert f'<option value="{world.order.external_id}" selected>' in html
+    assert re.search(rf'<option data-paid="\d+" value="{world.order.external_id}" selected>', html)
 
 
 def test_an_order_without_cases_says_so_and_offers_the_form(world):
