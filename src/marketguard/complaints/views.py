@@ -351,6 +351,11 @@ def _triage_reasons(case: Case) -> list[str]:
     return out
 
 
+#: Open cases whose outcome is decided: the consumer is asked for nothing more but what comes
+#: with the remedy (the return's tracking number).
+DECIDED = (workflow.AGREED, workflow.RULED, workflow.EXECUTING)
+
+
 def _notice(cv) -> list[dict]:
     """The one-time materials notice (一次性告知) while the case is open, each item ticked once
     evidence is tagged with it (the description and a return tracking number tick theirs)."""
@@ -359,11 +364,7 @@ def _notice(cv) -> list[dict]:
         return []  # resolved or closed: nothing more to send
     # decided: the consumer is asked only for what is still to come (the return's tracking
     # number), not for files any more; staff keep the whole record
-    decided = cv.party == Party.CONSUMER and case.status in (
-        workflow.AGREED,
-        workflow.RULED,
-        workflow.EXECUTING,
-    )
+    decided = cv.party == Party.CONSUMER and case.status in DECIDED
     known = materials.catalogue(case.problem_type, case.kind)
     provided = {e.material_code for e in cv.evidence if e.material_code}
     # an item told in words is ticked by the consumer's message that answers it
@@ -406,11 +407,7 @@ def _notice(cv) -> list[dict]:
 def _answerable(cv, notice: list[dict]) -> list[tuple[str, str]]:
     """The items told in words the consumer's next message can answer: asked of them, not yet
     answered, while the case is still deciding (an agreed or ruled case asks for nothing more)."""
-    if cv.case.status not in workflow.OPEN or cv.case.status in (
-        workflow.AGREED,
-        workflow.RULED,
-        workflow.EXECUTING,
-    ):
+    if cv.case.status not in workflow.OPEN or cv.case.status in DECIDED:
         return []
     done = {i["code"] for i in notice if i["provided"]}
     catalogue, language = materials.catalogue(), get_language() or "zh-hans"
