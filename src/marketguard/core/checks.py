@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.checks import Info, register
 from django.core.checks import Warning as CheckWarning
+from django.utils import timezone
 
 from marketguard.core.bizcalendar import published_years_cn
 
@@ -22,7 +23,7 @@ def missing_holiday_years(today: date) -> list[int]:
 def holiday_data_check(app_configs=None, **kwargs):
     """A warning when this year's arrangement is missing (clocks run on it now); a note when only
     next year's is (its notice usually comes in November)."""
-    today = date.today()
+    today = timezone.localdate()  # the marketplace's day (Asia/Shanghai), not the server's zone
     issues = []
     for year in missing_holiday_years(today):
         level, code = (CheckWarning, "W001") if year == today.year else (Info, "I001")

@@ -407,3 +407,16 @@ def test_a_missing_holiday_year_is_reported_from_november():
     assert missing_holiday_years(date(last, 6, 1)) == []
     assert missing_holiday_years(date(last, 11, 15)) == [last + 1]
     assert missing_holiday_years(date(last + 1, 3, 1)) == [last + 1]
+
+
+def test_the_holiday_check_reads_the_marketplaces_day_not_the_servers():
+    """At 2027-01-01 00:30 in Shanghai the server's UTC day is still 2026: the missing 2027
+    arrangement is this year's already (a warning), not next year's (a note)."""
+    import time_machine
+
+    from marketguard.core import checks
+
+    last = max(published_years_cn())
+    with time_machine.travel(datetime(last + 1, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        ids = [issue.id for issue in checks.holiday_data_check()]
+    assert "marketguard.W001" in ids
