@@ -939,8 +939,17 @@ def order_choices(orders) -> list[dict]:
 
 def _my_orders(user) -> list[dict]:
     """The consumer's latest orders as choices (as on the intake form)."""
+    return order_choices(_recent_orders(user))
+
+
+def _recent_orders(user, wanted: str | None = None) -> list:
+    """The consumer's latest INTAKE_ORDERS orders, newest first, with `wanted` (an order asked
+    for by number) added when it is theirs and older."""
     mine = catalog.visible_orders(user).prefetch_related("items__product")
-    return order_choices(mine.order_by("-placed_at", "-pk")[:INTAKE_ORDERS])
+    listed = list(mine.order_by("-placed_at", "-pk")[:INTAKE_ORDERS])
+    if wanted and all(o.external_id != wanted for o in listed):
+        listed += list(mine.filter(external_id=wanted))
+    return listed
 
 
 ACCEPT_ATTRIBUTE = {"image": "image/*", "video": "video/*", "pdf": "application/pdf", "text": "text/plain"}
@@ -1009,14 +1018,9 @@ def _intake_context(request, *, staff: bool, error: dict | None = None) -> dict:
     posted = request.POST if request.method == "POST" else {"order": request.GET.get("order", "")}
     orders, chosen = [], ""
     if not staff:
-        mine = catalog.visible_orders(request.user).prefetch_related("items__product")
-        listed = list(mine.order_by("-placed_at", "-pk")[:INTAKE_ORDERS])
         # an older order asked for (from its page, or typed) is listed too, and chosen
         chosen = plain(posted.get("order_number") or "").strip() or plain(posted.get("order") or "")
-        wanted = split_order_choice(chosen)[0]
-        if wanted and all(o.external_id != wanted for o in listed):
-            listed += list(mine.filter(external_id=wanted))
-        orders = order_choices(listed)
+        orders = order_choices(_recent_orders(request.user, split_order_choice(chosen)[0]))
     return {
         "staff": staff,
         "orders": orders,

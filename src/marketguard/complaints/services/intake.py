@@ -223,6 +223,11 @@ TITLE_LENGTH = 60
 _SENTENCE_END = re.compile(r"[。！？；]|[.!?;](?=\s+[A-Z\u4e00-\u9fff]|\s*$)|[!?;](?=\s)")
 
 
+def _triage_rules() -> dict:
+    """The platform's triage rules as `triage.prioritise` takes them (none: its defaults)."""
+    return {"rules": triage.TriageRules.from_dict(rules().triage)} if rules().triage else {}
+
+
 def _width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
@@ -401,7 +406,7 @@ def submit_case(
             category_risk=category.risk_level if category else None,
             repeat_count=repeat_count,
             channel=channel,
-            **({"rules": triage.TriageRules.from_dict(rules().triage)} if rules().triage else {}),
+            **_triage_rules(),
         )
         case.problem_type = result.problem_type
         case.priority = result.priority
@@ -614,7 +619,7 @@ def link_order(
             category_risk=case.category.risk_level if case.category else None,
             repeat_count=max(repeat_count - 1, 0) if buyer_known else repeat_count,
             channel=case.channel,
-            **({"rules": triage.TriageRules.from_dict(rules().triage)} if rules().triage else {}),
+            **_triage_rules(),
         )
         fields += _raise_priority_to(case, result.priority, reason="order_linked")
         # the category and priority now known may call for another SLA policy: its deadlines,
