@@ -7,14 +7,17 @@ to anyone (they have not been checked: they become evidence, checked like any up
 the mail is added), then discarded once added, or by the sweep after the time kept.
 
 Written before the transaction that records the refusal (a rolled back transaction leaves at
-most files nobody refers to, discarded by age like the others).
+most files nobody refers to, discarded by age like the others). Each e-mail's files are in one
+folder named by the time they were held (``held/20261206T142501-<token>/0``): the sweep ages
+them by that name, so the time kept does not depend on the storage's clock or on a copy that
+reset the files' times.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -28,6 +31,8 @@ MAX_FILES = 20
 #: write from a consumer's address, and what is held for them is kept for weeks
 CASE_FILES = 40
 CASE_BYTES = 200 * 1024 * 1024
+#: how a folder's name starts: when its files were held, in UTC
+STAMP = "%Y%m%dT%H%M%S"
 
 
 def hold(
@@ -36,11 +41,13 @@ def hold(
     limits: evidence_files.Limits = evidence_files.DEFAULT_LIMITS,
     files_left: int = MAX_FILES,
     bytes_left: int = CASE_BYTES,
+    now: datetime,
 ) -> list[dict]:
-    """Store the files of one e-mail; one entry per file: its name, declared type, size and
-    where it is held ("" when it was not kept: empty, larger than any evidence may be, past the
-    first MAX_FILES, or beyond what the case may still hold: `files_left`, `bytes_left`)."""
-    token = uuid.uuid4().hex
+    """Store the files of one e-mail, received `now`; one entry per file: its name, declared
+    type, size and where it is held ("" when it was not kept: empty, larger than any evidence may
+    be, past the first MAX_FILES, or beyond what the case may still hold: `files_left`,
+    `bytes_left`)."""
+    token = f"{now.astimezone(UTC):{STAMP}}-{uuid.uuid4().hex}"
     held = []
     files_left = min(files_left, MAX_FILES)
     for att in attachments:
@@ -84,6 +91,14 @@ def discard(paths: Iterable[str]) -> None:
             continue
 
 
+def held_at(folder: str) -> datetime | None:
+    """When the files of a folder were held, from its name (None for a name without the time)."""
+    try:
+        return datetime.strptime(folder.split("-", 1)[0], STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def purge(*, older_than: datetime) -> int:
     """Discard every held file received before `older_than`; the number of files deleted.
     Safe with two workers at once (a file already gone is skipped)."""
@@ -93,12 +108,16 @@ def purge(*, older_than: datetime) -> int:
         return 0
     deleted = 0
     for folder in folders:
+        at = held_at(folder)
+        if at is not None and at >= older_than:
+            continue
         try:
             names = default_storage.listdir(f"{ROOT}/{folder}")[1]
             old = [
                 f"{ROOT}/{folder}/{n}"
                 for n in names
-                if default_storage.get_modified_time(f"{ROOT}/{folder}/{n}") < older_than
+                # a folder named without the time (held before names carried it): by file time
+                if at is not None or default_storage.get_modified_time(f"{ROOT}/{folder}/{n}") < older_than
             ]
         except FileNotFoundError:  # discarded meanwhile
             continue

@@ -395,7 +395,9 @@ def _refuse(case: Case, mail, code: str) -> MailResult:
     held = []
     if code in ADDABLE_MAIL and case.status not in workflow.FINAL:
         files_left, bytes_left = _held_budget(case)
-        held = held_mail.hold(mail.attachments, files_left=files_left, bytes_left=bytes_left)
+        held = held_mail.hold(
+            mail.attachments, files_left=files_left, bytes_left=bytes_left, now=timezone.now()
+        )
     with transaction.atomic():
         recent = CaseEvent.objects.filter(
             case=case, type="mail_refused", data__code=code, at__gte=timezone.now() - timedelta(days=1)

@@ -662,8 +662,8 @@ def test_held_files_are_discarded_after_the_time_kept_and_the_mail_can_still_be_
     assert services.ingest_email(raw=fresh).reason == "not_an_answer"
     refused = case.events.get(type="mail_refused")
     [path] = _held_paths(refused)
-    received = timezone.now().timestamp()  # (files carry the real clock's time; tests may move it)
-    os.utime(Path(settings.MEDIA_ROOT) / path, (received, received))
+    # aged by the time in the folder's name, not the file's (a copy or a clock may reset it)
+    os.utime(Path(settings.MEDIA_ROOT) / path, (0, 0))
     assert services.sweep(now=timezone.now() + timedelta(days=29)).held_files_discarded == 0
     assert (Path(settings.MEDIA_ROOT) / path).is_file()
     assert services.sweep(now=timezone.now() + timedelta(days=31)).held_files_discarded == 1
@@ -677,6 +677,21 @@ def test_held_files_are_discarded_after_the_time_kept_and_the_mail_can_still_be_
     client.force_login(agent)
     page = client.get(f"/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "no longer held: 发票.jpg" in page
+
+
+def test_files_held_before_their_folder_named_the_time_age_by_the_file_time(people, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from marketguard.complaints import held_mail
+
+    old = default_storage.save("held/0123abcd/0", ContentFile(b"x"))
+    fresh = default_storage.save("held/4567ef01/0", ContentFile(b"y"))
+    day = timezone.now().timestamp() - 40 * 86400
+    os.utime(Path(settings.MEDIA_ROOT) / old, (day, day))
+    assert held_mail.held_at("0123abcd") is None
+    assert held_mail.purge(older_than=timezone.now() - timedelta(days=30)) == 1
+    assert not default_storage.exists(old) and default_storage.exists(fresh)
 
 
 def test_files_of_mail_no_one_may_add_are_not_held(people, settings):
