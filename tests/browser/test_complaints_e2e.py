@@ -198,8 +198,11 @@ def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
     expect(judge.locator("#ruling-basis")).to_be_hidden()
     judge.select_option("#ruling-remedy", "compensation")
     expect(judge.locator("#ruling-basis")).to_be_visible()
+    expect(judge.locator("#ruling-basis")).to_have_value("")  # the arbitrator names the basis
     # what the basis still allows for the purchase is said as the amount is typed
-    judge.fill("#ruling-amount", "200.00")  # goodwill: at most the ¥129.00 paid
+    judge.fill("#ruling-amount", "200.00")
+    expect(judge.locator("#ruling-basis-over")).to_be_hidden()
+    judge.select_option("#ruling-basis", "goodwill")  # at most the ¥129.00 paid
     expect(judge.locator("#ruling-basis-over")).to_be_visible()
     judge.select_option("#ruling-basis", "fraud")  # three times the price, at least ¥500
     expect(judge.locator("#ruling-basis-over")).to_be_hidden()

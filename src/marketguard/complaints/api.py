@@ -209,6 +209,7 @@ def link_order(request, number: str, payload: schemas.LinkOrderIn):
         number=number,
         order_external_id=payload.order,
         item_external_id=payload.item,
+        address_confirmed=payload.address_confirmed,
         version=payload.version,
     )
 

@@ -1652,7 +1652,13 @@ class _Runner:
     def _arb_rule(self, case, actor, *, outcome, remedy, fen, reasons):
         amount = None if fen is None else f"{fen / 100:.2f}"
         services.record_ruling(
-            actor=actor, number=case.number, outcome=outcome, reasons=reasons, remedy=remedy, amount=amount
+            actor=actor,
+            number=case.number,
+            outcome=outcome,
+            reasons=reasons,
+            remedy=remedy,
+            amount=amount,
+            compensation_basis="goodwill" if remedy == "compensation" else "",
         )
 
     def _merchant_received(self, case, actor):

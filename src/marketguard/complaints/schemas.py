@@ -109,6 +109,11 @@ class LinkOrderIn(In):
     item: Annotated[str | None, StringConstraints(max_length=100)] = Field(
         None, description="the item of the order, when it has several"
     )
+    address_confirmed: Annotated[str, StringConstraints(max_length=500)] = Field(
+        "",
+        description="a case known only by the e-mail address it came from, linked to an order whose "
+        "buyer has another address: how the agent confirmed the buyer wrote it (recorded)",
+    )
     version: Version = None
 
 

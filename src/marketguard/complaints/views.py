@@ -506,10 +506,12 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
 PEOPLE_EVENTS = ("owner_assigned", "case_handed_over", "case_reassigned")
 
 
-def _event_reason(event) -> str:
+def _event_reason(event, staff: bool) -> str:
     data = event.data or {}
     if event.type == "case_handed_over":
         return ""  # in the detail, with the names
+    if event.type == "order_linked":  # how the agent confirmed a buyer with another address: theirs
+        return mask_in_text(data.get("address_confirmed", "")) if staff else ""
     if event.type == "mail_refused":
         return services.mail_refusal_text(data)
     return data.get("reason", "")
@@ -547,6 +549,7 @@ def _timeline(cv) -> list[dict]:
     # refused e-mails added already: by their refusal, or by the same e-mail added another way
     added_mail = {(e.data or {}).get("event") for e in cv.events if e.type == "mail_added"}
     added_mail |= {m.email_message_id for m in cv.messages if m.email_message_id}
+    staff = cv.party in (Party.AGENT, Party.ARBITRATOR)
     for e in cv.events:
         if e.type == "message_posted":
             continue
@@ -560,7 +563,7 @@ def _timeline(cv) -> list[dict]:
                 "party": PARTY_TEXT.get(e.party, e.party),
                 "system": e.party == Party.SYSTEM or e.actor_id is None,
                 "platform_only": e.visibility == "platform",
-                "reason": _event_reason(e),
+                "reason": _event_reason(e, staff),
                 "mail": _refused_mail(e, added_mail),
             }
         )
@@ -1196,9 +1199,10 @@ ACTIONS = {
             # typed (the agent), or chosen in the consumer's list of orders ("order::item")
             order_external_id=split_order_choice(f.text("order"))[0] or "",
             item_external_id=f.optional("item") or split_order_choice(f.text("order"))[1],
+            address_confirmed=f.text("address_confirmed"),
             version=f.version,
         ),
-        {"order", "item"},
+        {"order", "item", "address_confirmed"},
     ),
     "ask-merchant": (
         lambda r, n, f: services.ask_merchant(actor=r.user, number=n, what=f.text("what"), version=f.version),

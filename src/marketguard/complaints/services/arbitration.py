@@ -19,6 +19,7 @@ from marketguard.complaints.models import (
 )
 from marketguard.complaints.services.common import (
     _alert,
+    _all_checked,
     _amount,
     _back_to_work,
     _claim,
@@ -39,6 +40,7 @@ from marketguard.complaints.services.common import (
     timeouts,
 )
 from marketguard.complaints.services.work import (
+    MONEY_REMEDIES,
     _check_remedy_amount,
     _compensation_basis,
     _end_return_pause,
@@ -136,18 +138,38 @@ def record_ruling(
     compensation_basis: str = "",
     version: int | None = None,
 ) -> Ruling:
-    """The arbitrator's written decision, with reasons and remedy; the merchant executes it within 24 h."""
-    if outcome not in Ruling.Outcome.values:
-        raise InvalidInput(_("Unknown outcome."), field="outcome")
-    reasons = _clean_text(reasons, "reasons")
-    if remedy and remedy not in RemedyKind.values:
-        raise InvalidInput(_("Unknown remedy."), field="remedy")
-    if outcome != Ruling.Outcome.MERCHANT and not remedy:
-        raise InvalidInput(_("Say what the merchant must do."), field="remedy")
-    if outcome == Ruling.Outcome.MERCHANT and remedy:
-        # upheld for the merchant: nothing is ordered, and nothing must read as if it were
-        raise InvalidInput(_("A ruling for the merchant orders no remedy: choose “None”."), field="remedy")
-    fen = _amount(amount, "amount")
+    """The arbitrator's written decision, with reasons and remedy; the merchant executes it within
+    24 h. What the form sent is checked as a whole first: one refusal names every field wrong."""
+
+    def check_outcome():
+        if outcome not in Ruling.Outcome.values:
+            raise InvalidInput(_("Unknown outcome."), field="outcome")
+
+    def check_remedy():
+        if remedy and remedy not in RemedyKind.values:
+            raise InvalidInput(_("Unknown remedy."), field="remedy")
+        if outcome != Ruling.Outcome.MERCHANT and not remedy:
+            raise InvalidInput(_("Say what the merchant must do."), field="remedy")
+        if outcome == Ruling.Outcome.MERCHANT and remedy:
+            # upheld for the merchant: nothing is ordered, and nothing must read as if it were
+            raise InvalidInput(
+                _("A ruling for the merchant orders no remedy: choose “None”."), field="remedy"
+            )
+
+    def check_amount():
+        fen = _amount(amount, "amount")
+        if fen is None and remedy in MONEY_REMEDIES:
+            raise InvalidInput(_("Give the amount."), field="amount")
+        return fen
+
+    def check_basis():
+        # the law sets some amounts by basis: the arbitrator names it, no default is assumed
+        if remedy == RemedyKind.COMPENSATION and not compensation_basis:
+            raise InvalidInput(_("Choose the legal basis of the compensation."), field="compensation_basis")
+
+    _outcome, reasons, _remedy, fen, _basis = _all_checked(
+        check_outcome, lambda: _clean_text(reasons, "reasons"), check_remedy, check_amount, check_basis
+    )
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.ARBITRATOR)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -388,18 +389,23 @@ def _clean_text(value: str, field: str, *, required: bool = True, limit: int = M
     return value
 
 
-def _clean_texts(*fields: tuple[str, str, int]) -> list[str]:
-    """Several required texts, each (value, field, limit), checked together: one refusal names
-    every field that is empty or too long, not only the first."""
+def _all_checked(*checks) -> list:
+    """Run every check (a callable): their values in order, or one refusal naming every field
+    any of them refused, not only the first (a form then marks them all at once)."""
     out, errors = [], []
-    for value, name, limit in fields:
+    for check in checks:
         try:
-            out.append(_clean_text(value, name, limit=limit))
+            out.append(check())
         except InvalidInput as exc:
             errors += exc.errors
     if errors:
         raise InvalidInput(errors[0].message, errors=errors)
     return out
+
+
+def _clean_texts(*fields: tuple[str, str, int]) -> list[str]:
+    """Several required texts, each (value, field, limit), checked together."""
+    return _all_checked(*(partial(_clean_text, value, name, limit=limit) for value, name, limit in fields))
 
 
 def _amount(value, field: str) -> int | None:

@@ -537,6 +537,7 @@ def link_order(
     number: str,
     order_external_id: str,
     item_external_id: str | None = None,
+    address_confirmed: str = "",
     version: int | None = None,
 ) -> Case:
     """Link a case filed without its order (an e-mail, a call) to the order, once the consumer
@@ -544,7 +545,10 @@ def link_order(
     be sent to the merchant, and a likely duplicate about the same order is pointed out. By the
     platform, or by the consumer (their own orders). The order must be the consumer's of the
     case; a case that names nobody takes the order's buyer (the agent's judgement, audited).
+    A case known only by the address it came from needs a buyer with that address, unless the
+    agent says how they confirmed the buyer wrote it (`address_confirmed`, recorded).
     Once: a linked order is not changed."""
+    address_confirmed = _clean_text(address_confirmed, "address_confirmed", required=False, limit=500)
     with transaction.atomic():
         case, party = _lock(number, actor=actor, version=version)
         _require_party(party, Party.AGENT, Party.ARBITRATOR, Party.CONSUMER)
@@ -577,10 +581,19 @@ def link_order(
                 (a or "").strip().lower() for a in (buyer.email, buyer.user.email if buyer.user else "")
             }
             if case.contact_email.strip().lower() not in theirs and theirs - {""}:
-                raise InvalidInput(
-                    _("This order's buyer has another e-mail address than the one this case came from."),
-                    field="order",
-                )
+                if party == Party.CONSUMER or not address_confirmed:
+                    raise InvalidInput(
+                        _(
+                            "This order's buyer has another e-mail address than the one this case "
+                            "came from: say how you confirmed the buyer wrote it."
+                        ),
+                        code="BUYER_ADDRESS_DIFFERS",
+                        field="order",
+                    )
+            else:
+                address_confirmed = ""  # nothing to confirm: not recorded as if it had been
+        else:
+            address_confirmed = ""
         fields = _claim(case, actor, party)
         buyer_known = case.buyer_id is not None  # (then this case counts among the buyer's cases)
         case.order, case.order_item, case.merchant = order, item, order.merchant
@@ -595,13 +608,14 @@ def link_order(
             case.consumer_id = buyer.user_id
             fields.append("consumer")
         linked = {"order": order.external_id, "item": item.external_id if item is not None else ""}
-        _event(case, "order_linked", actor, party, linked)
+        confirmed = {"address_confirmed": address_confirmed} if address_confirmed else {}
+        _event(case, "order_linked", actor, party, {**linked, **confirmed})
         audit.record(
             actor=actor,
             action="order_linked",
             obj=case,
             before={"order": None, "buyer": None if "buyer" in fields else buyer.external_id},
-            after={**linked, "merchant": order.merchant.external_id, "buyer": buyer.external_id},
+            after={**linked, "merchant": order.merchant.external_id, "buyer": buyer.external_id, **confirmed},
         )
         repeat_count, duplicate = _recent_cases(case, case.problem_type)
         if duplicate is not None and case.possible_duplicate_of_id is None:

@@ -651,6 +651,8 @@ def attachment_refused(case: Case, filename: str, reason: str) -> None:
 
 
 REFUNDS = (RemedyKind.REFUND, RemedyKind.RETURN_REFUND)
+#: remedies that are an amount of money (given with every one of them)
+MONEY_REMEDIES = (*REFUNDS, RemedyKind.COMPENSATION)
 
 
 def _refunded(purchase: Q) -> int:
@@ -702,10 +704,9 @@ def lock_purchase(case: Case) -> None:
 
 
 def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str) -> None:
-    money_remedies = {RemedyKind.REFUND, RemedyKind.RETURN_REFUND, RemedyKind.COMPENSATION}
-    if remedy in money_remedies and amount is None:
+    if remedy in MONEY_REMEDIES and amount is None:
         raise InvalidInput(_("Give the amount."), field=field)
-    if remedy in money_remedies:
+    if remedy in MONEY_REMEDIES:
         lock_purchase(case)
     left = refundable_left(case) if remedy in REFUNDS else None
     if left is not None and amount > left:

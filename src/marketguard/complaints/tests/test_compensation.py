@@ -128,9 +128,13 @@ def test_a_ruling_is_held_to_its_basis_and_a_basis_means_nothing_for_a_refund(wo
     w = world
     case = _compensation_case(w)
     _under_review(w, case)
+    with pytest.raises(InvalidInput) as err:  # the law sets amounts by basis: none is assumed
+        _rule(w, case, "consumer_upheld", "compensation", "100.00")
+    assert [e.field for e in err.value.errors] == ["compensation_basis"]
     with pytest.raises(InvalidInput) as err:
-        _rule(w, case, "consumer_upheld", "compensation", "600.00")
+        _compensate(w, case, "600.00", "goodwill")
     assert err.value.code == "COMPENSATION_EXCEEDS_LIMIT"
+    assert not case.rulings.exists()
     with pytest.raises(InvalidInput) as err:
         _compensate(w, case, "10.00", "lucky")
     assert err.value.errors[0].field == "compensation_basis"
@@ -170,6 +174,44 @@ def test_the_api_takes_and_shows_the_basis(world, api):
     assert accepted.status_code == 200
     seen = api(w.consumer).get(f"cases/{case.number}").json()
     assert [(r["kind"], r["compensation_basis"]) for r in seen["remedies"]] == [("compensation", "fraud")]
+
+
+def test_a_refused_ruling_names_every_field_wrong_at_once_and_records_nothing(world):
+    w = world
+    case = _compensation_case(w)
+    _under_review(w, case)
+    with pytest.raises(InvalidInput) as err:
+        services.record_ruling(
+            actor=w.arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons=" ",
+            remedy="compensation",
+        )
+    assert [e.field for e in err.value.errors] == ["reasons", "amount", "compensation_basis"]
+    with pytest.raises(InvalidInput) as err:
+        services.record_ruling(
+            actor=w.arbitrator, number=case.number, outcome="x", reasons="见证据", remedy="", amount="-1"
+        )
+    assert [e.field for e in err.value.errors] == ["outcome", "remedy", "amount"]
+    case.refresh_from_db()
+    assert case.status == "platform_review" and not case.rulings.exists()
+
+    arbitrator = Client(HTTP_ACCEPT_LANGUAGE="en")
+    arbitrator.force_login(w.arbitrator)
+    page = arbitrator.get(f"/cases/{case.number}/").content.decode()
+    form = page[page.index('id="ruling-basis"') :]
+    first = form[: form.index("</option>")]
+    assert 'value=""' in first and "Choose the basis" in first  # no basis is chosen for them
+    refused = arbitrator.post(
+        f"/cases/{case.number}/ruling/",
+        {"outcome": "consumer_upheld", "remedy": "compensation", "reasons": "", "amount": ""},
+    )
+    assert refused.status_code == 422
+    page = refused.content.decode()
+    for field in ("reasons", "amount", "compensation_basis"):
+        assert f'id="err-ruling-{field}"' in page
+    assert "Choose the legal basis of the compensation." in page and "Give the amount." in page
 
 
 def test_the_case_page_offers_the_basis_and_names_it_on_the_proposal(world):

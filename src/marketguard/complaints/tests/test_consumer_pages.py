@@ -622,3 +622,31 @@ def test_chinese_pages_use_chinese_punctuation_after_a_label(world):
     case = _file(world, amount_claimed="19.00").case
     page = _client(world.consumer, "zh-hans").get(f"/cases/{case.number}/").content.decode()
     assert "诉求金额：¥19.00" in page and "诉求金额: " not in page
+
+
+def test_after_a_late_ruling_the_consumer_reads_what_happens_now(world):
+    """Past our resolution deadline, but ruled: the consumer is told by when the merchant must
+    carry the ruling out, not only that we are late."""
+    from .test_domain_conformance import _escalated
+
+    w = world
+    start = timezone.now()
+    case, _asked = _escalated(w, at=start)
+    ruled_at = start + timedelta(days=10)
+    with time_machine.travel(ruled_at, tick=False):
+        services.start_review(actor=w.arbitrator, number=case.number)
+        services.record_ruling(
+            actor=w.arbitrator,
+            number=case.number,
+            outcome="consumer_upheld",
+            reasons="商家未回应",
+            remedy="refund",
+            amount="10.00",
+        )
+    case.refresh_from_db()
+    with time_machine.travel(ruled_at + timedelta(hours=1), tick=False):
+        mine = _client(w.consumer).get(_detail(case)).content.decode()
+    note = re.search(r'data-testid="late-note">(.*?)</p>', mine, re.S)[1]
+    due = timezone.localtime(case.execution_due).strftime("%Y-%m-%d %H:%M")
+    assert case.status == "executing" and "handled first" not in note
+    assert f"the merchant must carry it out by {due}" in note

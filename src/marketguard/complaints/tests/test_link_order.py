@@ -106,6 +106,39 @@ def test_a_case_that_names_nobody_takes_the_orders_buyer_who_writes_from_its_add
     assert case.number in _client(w.consumer).get("/cases/").content.decode()  # now the consumer's too
 
 
+def test_the_agent_links_a_buyer_with_another_address_saying_how_it_was_confirmed(world, api):
+    w = world
+    case = _call(w, buyer_external_id=None, contact_email="work-mail@example.com")
+    refused = api(w.agent).post(f"cases/{case.number}/order", {"order": w.order.external_id})
+    assert refused.status_code == 422 and refused.json()["code"] == "BUYER_ADDRESS_DIFFERS"
+    assert refused.json()["errors"][0]["field"] == "order"
+    agent = _client(w.agent)
+    page = agent.get(f"/cases/{case.number}/").content.decode()
+    assert 'name="address_confirmed"' in page
+    reason = "电话回访买家本人，确认工作邮箱也是其本人"
+    linked = agent.post(
+        f"/cases/{case.number}/link-order/",
+        {"order": w.order.external_id, "address_confirmed": reason, "version": case.version},
+    )
+    assert linked.status_code == 302
+    case.refresh_from_db()
+    assert case.buyer == w.buyer and case.consumer == w.consumer
+    event = case.events.get(type="order_linked")
+    assert event.data["address_confirmed"] == reason
+    assert AuditEntry.objects.filter(action="order_linked", after__address_confirmed=reason).exists()
+    assert reason in agent.get(f"/cases/{case.number}/").content.decode()  # on the timeline
+    assert reason not in _client(w.consumer).get(f"/cases/{case.number}/").content.decode()  # staff's note
+
+
+def test_an_address_confirmation_is_not_recorded_where_none_was_needed(world):
+    w = world
+    case = _call(w, buyer_external_id=None, contact_email="buyer@example.com")
+    services.link_order(
+        actor=w.agent, number=case.number, order_external_id=w.order.external_id, address_confirmed="电话确认"
+    )
+    assert "address_confirmed" not in case.events.get(type="order_linked").data
+
+
 def test_the_consumer_links_only_their_own_order_and_merchants_may_not(world, api):
     w = world
     case = services.submit_case(
