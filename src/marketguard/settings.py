@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "marketguard.core.middleware.RequestContextMiddleware",
+    "marketguard.core.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "marketguard.urls"

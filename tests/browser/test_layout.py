@@ -320,3 +320,28 @@ def test_countdowns_read_the_same_overdue_or_not_a_day_or_more_in_days_with_the_
         "3h 2m left",
         "1d 6h left · DATE",
     ], texts
+
+
+def test_countdowns_count_on_the_servers_clock_when_the_device_clock_is_wrong(open_page, live_server):
+    """A phone set two hours fast still reads the time left to a deadline as the server counts it;
+    the page is not kept in the browser's cache (it says when it was made)."""
+    from datetime import UTC, datetime, timedelta
+
+    consumer, _order, _merchant = _world()
+    page = open_page("en-US", DESKTOP)
+    _sign_in(page, live_server, consumer)
+    page.clock.install(time=datetime.now(UTC) + timedelta(hours=2))  # the device's clock
+    response = page.goto(f"{live_server.url}/cases/")
+    assert "no-store" in response.headers["cache-control"]
+    deadline = (datetime.now(UTC) + timedelta(hours=3, minutes=2, seconds=30)).isoformat()
+    text = page.evaluate(
+        """(deadline) => {
+          const el = document.createElement("time");
+          el.dataset.deadline = deadline; el.dataset.leftLabel = "%s left";
+          document.body.appendChild(el);
+          document.dispatchEvent(new Event("htmx:afterSwap"));
+          return el.textContent;
+        }""",
+        deadline,
+    )
+    assert text == "3h 2m left", text  # the device's clock would say 1h 2m

@@ -1,5 +1,5 @@
 """Request middleware: correlation id and acting user for the audit trail; the signed-in user's
-language."""
+language; pages with personal data kept out of the browser's cache."""
 
 import re
 import uuid
@@ -40,3 +40,25 @@ class UserLanguageMiddleware:
         if user is not None and user.is_authenticated:
             languages.activate_for(request, user)
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """A page shown to a signed-in user holds personal data and counts down live deadlines from
+    when it was made: the browser does not store it (a shared computer keeps no copy, and the
+    back button fetches it again instead of showing an old one). Answers that say how they may
+    be cached (evidence files, static assets) keep what they say."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not response.has_header("Cache-Control")
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            response["Cache-Control"] = "no-store, private"
+        return response

@@ -15,8 +15,18 @@
   function fill(format, values) {
     return format.replace(/%\((\w+)\)s/g, function (_all, key) { return String(values[key]); });
   }
+  // Counted on the server's clock, not the device's (a phone set ten minutes wrong would count
+  // every deadline wrong): the page says when it was made (<body data-now>, seconds since 1970,
+  // and is never served from the browser's cache), and the gap to the device's clock when it
+  // loads is kept. Gaps under a minute are the page's travel time, not a wrong clock.
+  var skew = 0;
+  function readSkew() {
+    var made = parseInt(document.body && document.body.dataset.now, 10);
+    var gap = isNaN(made) ? 0 : made * 1000 - Date.now();
+    skew = Math.abs(gap) > 60000 ? gap : 0;
+  }
   function renderCountdowns() {
-    const now = Date.now();
+    const now = Date.now() + skew;
     document.querySelectorAll("[data-deadline]").forEach(function (el) {
       const ms = Date.parse(el.dataset.deadline) - now;
       const abs = Math.abs(ms);
@@ -44,7 +54,7 @@
       event.stopImmediatePropagation();
     }
   }, true);
-  document.addEventListener("DOMContentLoaded", renderCountdowns);
+  document.addEventListener("DOMContentLoaded", function () { readSkew(); renderCountdowns(); });
   document.addEventListener("htmx:afterSwap", renderCountdowns);
   setInterval(renderCountdowns, 30000);
   // A refusal (400, 403, 404, 409, 422, 429) to an htmx request comes back as a small fragment
