@@ -31,6 +31,7 @@ def _detail(view: selectors.CaseView) -> dict:
         "party": view.party,
         "moves": view.moves,
         "materials_notified": view.case.materials_notified,
+        "materials_provided": sorted(selectors.materials_provided(view)),
         "clocks": [
             {
                 "target": t,

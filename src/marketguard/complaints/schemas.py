@@ -485,6 +485,10 @@ class CaseDetailOut(Schema):
     party: str
     moves: list[str]
     materials_notified: list[str]
+    materials_provided: list[str] = Field(
+        description="items of the materials list the case has (a file tagged with it, the consumer's "
+        "message answering it, the account given when filing, the return's tracking number)"
+    )
     clocks: list[ClockOut]
     events: list[EventOut]
     messages: list[MessageOut]

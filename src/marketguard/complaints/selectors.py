@@ -408,6 +408,19 @@ def case_view(actor, number: str) -> CaseView:
     )
 
 
+def materials_provided(view: CaseView) -> set[str]:
+    """The items of the materials list (一次性告知) the case has, as this viewer sees it: a file
+    tagged with the item, the consumer's message answering it (an item told in words), what the
+    consumer wrote when filing (the account of what happened), the return's tracking number."""
+    provided = {e.material_code for e in view.evidence if e.material_code}
+    provided |= {(e.data or {}).get("material") for e in view.events if e.type == "message_posted"} - {None}
+    if view.case.description:
+        provided |= {"problem_description", "incident_description"}
+    if any(r.return_tracking_number for r in view.remedies):
+        provided.add("return_tracking")
+    return provided
+
+
 def _readable_evidence(actor, evidence_id: int, number: str | None) -> tuple[Evidence, str]:
     evidence = Evidence.objects.select_related("case", "blob").filter(pk=evidence_id).first()
     if evidence is None:

@@ -366,14 +366,7 @@ def _notice(cv) -> list[dict]:
     # number), not for files any more; staff keep the whole record
     decided = cv.party == Party.CONSUMER and case.status in DECIDED
     known = materials.catalogue(case.problem_type, case.kind)
-    provided = {e.material_code for e in cv.evidence if e.material_code}
-    # an item told in words is ticked by the consumer's message that answers it
-    provided |= {(e.data or {}).get("material") for e in cv.events if e.type == "message_posted"} - {None}
-    if case.description:
-        # what the consumer wrote when filing is the account of what happened
-        provided |= {"problem_description", "incident_description"}
-    if any(r.return_tracking_number for r in cv.remedies):
-        provided.add("return_tracking")
+    provided = selectors.materials_provided(cv)
     language = get_language() or "zh-hans"
     items = [
         {

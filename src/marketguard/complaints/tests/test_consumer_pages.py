@@ -582,6 +582,10 @@ def test_an_item_told_in_words_is_ticked_by_the_message_that_answers_it(world, a
     assert re.search(r'<li class="done" data-code="product_retained">', fragment)
     assert 'id="message-material-box" hx-swap-oob="true"' in fragment
     assert '<option value="product_retained">' not in fragment
+    # the API says the same of the list
+    seen = api(world.consumer).get(f"cases/{case.number}").json()
+    assert {"product_retained", "incident_description"} <= set(seen["materials_provided"])
+    assert "hazard_photos" in seen["materials_notified"] and "hazard_photos" not in seen["materials_provided"]
     # only the consumer answers the list, and only with an item told in words
     case.refresh_from_db()
     merchant = api(world.merchant).post(
