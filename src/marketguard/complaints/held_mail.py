@@ -75,13 +75,15 @@ def read(path: str) -> bytes | None:
         return f.read()
 
 
-def discard(paths: Iterable[str]) -> None:
-    """Delete held files (and their folder once empty). Idempotent, and safe while another
-    worker deletes the same ones."""
-    folders = set()
+def discard(paths: Iterable[str]) -> int:
+    """Delete held files (and their folder once empty); how many were still there to delete.
+    Idempotent, and safe while another worker deletes the same ones (each counts its own)."""
+    folders, deleted = set(), 0
     for path in paths:
         if _inside(path):
-            default_storage.delete(path)
+            if default_storage.exists(path):
+                default_storage.delete(path)
+                deleted += 1
             folders.add(path.rsplit("/", 1)[0])
     for folder in folders:
         try:
@@ -89,6 +91,7 @@ def discard(paths: Iterable[str]) -> None:
                 default_storage.delete(folder)
         except OSError:  # gone already (FileNotFoundError), or refilled meanwhile
             continue
+    return deleted
 
 
 def held_at(folder: str) -> datetime | None:
@@ -121,6 +124,5 @@ def purge(*, older_than: datetime) -> int:
             ]
         except FileNotFoundError:  # discarded meanwhile
             continue
-        discard(old)
-        deleted += len(old)
+        deleted += discard(old)
     return deleted

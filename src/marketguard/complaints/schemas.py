@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from marketguard.catalog.codes import mask_in_text
 from marketguard.complaints.models import CaseKind, Channel, ProblemType, RemedyKind
 from marketguard.core.models import Role
-from marketguard.core.permissions import is_platform, sees_personal_text
+from marketguard.core.permissions import is_platform, sees_personal_data, sees_personal_text
 from marketguard.core.schemas import ApiDatetime
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -367,6 +367,9 @@ class EventOut(Schema):
     def resolve_data(obj, context):
         # reasons and notes are free text people wrote: masked like messages
         data = {k: _viewer_text(v, context) if isinstance(v, str) else v for k, v in (obj.data or {}).items()}
+        if not sees_personal_data(_viewer(context)):
+            # how an agent confirmed who wrote (a linked order): for those who handle personal data
+            data.pop("address_confirmed", None)
         if isinstance(data.get("held"), list):  # a refused e-mail's files: where they are held is ours
             data["held"] = [
                 {**{k: v for k, v in h.items() if k != "path"}, "held": bool(h.get("path"))}

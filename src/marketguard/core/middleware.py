@@ -43,10 +43,10 @@ class UserLanguageMiddleware:
 
 
 class PrivatePagesMiddleware:
-    """A page shown to a signed-in user holds personal data and counts down live deadlines from
-    when it was made: the browser does not store it (a shared computer keeps no copy, and the
-    back button fetches it again instead of showing an old one). Answers that say how they may
-    be cached (evidence files, static assets) keep what they say."""
+    """What a signed-in user is given (pages, exports, API answers) holds personal data, and
+    pages count down live deadlines from when they were made: the browser does not store it (a
+    shared computer keeps no copy, and the back button fetches a page again instead of showing
+    an old one). Answers that say how they may be cached (evidence files) keep what they say."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -54,11 +54,6 @@ class PrivatePagesMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not response.has_header("Cache-Control")
-            and response.get("Content-Type", "").startswith("text/html")
-        ):
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store, private"
         return response

@@ -654,3 +654,7 @@ def test_after_a_late_ruling_the_consumer_reads_what_happens_now(world):
     due = timezone.localtime(case.execution_due).strftime("%Y-%m-%d %H:%M")
     assert case.status == "executing" and "handled first" not in note
     assert f"the merchant must carry it out by {due}" in note
+    with time_machine.travel(case.execution_due + timedelta(hours=1), tick=False):  # and once it has passed
+        mine = _client(w.consumer).get(_detail(case)).content.decode()
+    note = re.search(r'data-testid="late-note">(.*?)</p>', mine, re.S)[1]
+    assert "the merchant is late carrying out what was settled" in note and due not in note

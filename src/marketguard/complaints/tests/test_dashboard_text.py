@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from marketguard.complaints.views import _with_pending
+from marketguard.complaints.views.dashboard import _with_pending
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 

@@ -14,7 +14,7 @@ from django.db.models import Max
 from marketguard import demo
 from marketguard.catalog.attributes import CATEGORY_TREE
 from marketguard.catalog.models import Order, Shipment
-from marketguard.complaints import selectors, services, triage, views
+from marketguard.complaints import selectors, services, triage
 from marketguard.complaints.demo import (
     SAFETY_CATEGORIES,
     SAFETY_TEXTS,
@@ -24,6 +24,7 @@ from marketguard.complaints.demo import (
     text_for,
 )
 from marketguard.complaints.models import Case, Evidence, Rating, Ruling, SlaMark
+from marketguard.complaints.views import presentation
 from marketguard.core import audit
 from marketguard.core.models import AuditEntry, User
 
@@ -214,7 +215,7 @@ def test_demo_cases_look_like_three_months_of_real_work(marketplace):
         item
         for c in cases
         if c.pk in by_case and c.status in ("awaiting_merchant", "negotiating", "platform_review")
-        for item in views._notice(selectors.case_view(arbitrator, c.number))
+        for item in presentation._notice(selectors.case_view(arbitrator, c.number))
         if item["provided"] and item["code"] not in ("problem_description", "return_tracking")
     ]
     assert ticked
