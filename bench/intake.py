@@ -252,15 +252,15 @@ def main() -> None:
             http = run_wrk(script, args.seconds, args.connections)
             print(f"wrk {args.seconds}s at 2 connections ...", flush=True)
             light = run_wrk(script, args.seconds, 2)
-            print(f"wrk {args.seconds}s GET /healthz (the stack's floor) ...", flush=True)
-            floor = run_wrk(None, args.seconds, args.connections, "/healthz")
+            print(f"wrk {args.seconds}s GET /healthz (the stack's ceiling) ...", flush=True)
+            ceiling = run_wrk(None, args.seconds, args.connections, "/healthz")
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
         cases = sh(["psql", DB_URL, "-tAc", "select count(*) from complaints_case"]).stdout.strip()
     ratio = http["rps"] / tps
     ratio_replay = http["rps"] / replay["tps"]
-    ratio_floor = floor["rps"] / tps
+    ratio_ceiling = ceiling["rps"] / tps
     lines = [
         "## Complaint intake over HTTP (PostgreSQL)",
         "",
@@ -275,7 +275,7 @@ def main() -> None:
         f"({replay['writes']} writes, 2 transactions and the task enqueue) that one intake sent, captured from "
         "a real request in this run, with fresh case numbers, ids and audit sequence per run "
         "(`bench/intake_sql.py`): what the database alone does with one intake's work",
-        "- floor: the same server answering `GET /healthz` (every middleware, one `SELECT 1`, same "
+        "- ceiling: the same server answering `GET /healthz` (every middleware, one `SELECT 1`, same "
         "connections): the most any request through this stack can do on this machine, whatever it writes",
         "",
         "| measure | value |",
@@ -287,8 +287,8 @@ def main() -> None:
         f"| ratio intake / pgbench replaying the intake | {ratio_replay:.2f} |",
         f"| latency p50 / p90 / p99 | {http['p50']:.1f} / {http['p90']:.1f} / {http['p99']:.1f} ms (target p99 < 100 ms) |",
         f"| at 2 connections: requests/s, p50 / p99 | {light['rps']:,.1f}, {light['p50']:.1f} / {light['p99']:.1f} ms |",
-        f"| floor: GET /healthz | {floor['rps']:,.0f} requests/s, ratio {ratio_floor:.3f} to pgbench single-row "
-        f"INSERT; p99 {floor['p99']:.1f} ms |",
+        f"| ceiling: GET /healthz | {ceiling['rps']:,.0f} requests/s, ratio {ratio_ceiling:.3f} to pgbench single-row "
+        f"INSERT; p99 {ceiling['p99']:.1f} ms |",
         f"| replay: average transaction time; slowest statements | {replay['latency']:.1f} ms; "
         + "; ".join(f"{what} {ms:.1f} ms" for ms, what in replay["slowest"])
         + " |",
