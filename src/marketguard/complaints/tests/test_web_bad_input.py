@@ -68,3 +68,33 @@ def test_every_case_form_refuses_bad_values_without_a_server_error(world, label)
             response = client.post(f"/cases/{case.number}/{action}/", dict.fromkeys(FIELDS, value))
             assert response.status_code < 500, (label, user.role, action, response.status_code)
             assert response.status_code in (302, 400, 403, 404, 409, 422), (label, user.role, action)
+
+
+INTAKE_FIELDS = [
+    "amount_claimed",
+    "buyer",
+    "buyer_phone",
+    "channel",
+    "contact_email",
+    "description",
+    "kind",
+    "order",
+    "order_number",
+    "problem_type",
+    "safety_confirmed",
+    "title",
+]
+
+
+@pytest.mark.parametrize("label", list(BAD))
+def test_the_intake_form_refuses_bad_values_without_a_server_error(world, label):
+    w = world
+    for user in (w.consumer, w.agent):
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        response = client.post("/cases/new/", dict.fromkeys(INTAKE_FIELDS, BAD[label]))
+        assert response.status_code in (302, 400, 403, 404, 409, 422), (
+            label,
+            user.role,
+            response.status_code,
+        )
