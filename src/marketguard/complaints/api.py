@@ -124,6 +124,16 @@ def detail(request, number: str):
 
 
 @router.get(
+    "/cases/{number}/related",
+    response=list[schemas.CaseOut],
+    summary="The same consumer's other cases, newest first (platform roles)",
+)
+@paginate(BoundedPageNumberPagination)
+def related(request, number: str):
+    return selectors.related_cases(request.auth, services.get_case(actor=request.auth, number=number))
+
+
+@router.get(
     "/cases/{number}/reply-templates",
     response=list[schemas.ReplyTemplateOut],
     summary="Ready replies for this case (platform and merchant staff), in Chinese and English",

@@ -40,7 +40,12 @@ from marketguard.complaints.models import (
 from marketguard.core.calendars import get_calendar
 from marketguard.core.errors import InvalidInput, NotFound
 from marketguard.core.models import Role, User
-from marketguard.core.permissions import require_role, sees_personal_data, sees_personal_text
+from marketguard.core.permissions import (
+    require_platform,
+    require_role,
+    sees_personal_data,
+    sees_personal_text,
+)
 
 _FAR = datetime.max.replace(tzinfo=UTC)
 
@@ -219,7 +224,7 @@ def find_cases(
     q: str | None = None,
 ):
     """The cases this actor may see, newest first, narrowed by the given filters; `q` finds a
-    case by (part of) its number, its order number or words of its title."""
+    case by (part of) its number, its order number, its buyer's id or words of its title."""
     qs = services.visible_cases(actor)
     exact = {
         "status": status,
@@ -231,7 +236,7 @@ def find_cases(
     qs = qs.filter(**{k: v for k, v in exact.items() if v})
     q = " ".join((q or "").split())
     if q:
-        found = Q(number__icontains=q) | Q(order__external_id__iexact=q)
+        found = Q(number__icontains=q) | Q(order__external_id__iexact=q) | Q(buyer__external_id__iexact=q)
         if actor is None or sees_personal_text(actor):
             # titles may hold phone numbers: searching them would reveal, digit by digit, what
             # is masked for the others (merchants, observers)
@@ -406,6 +411,28 @@ def case_view(actor, number: str) -> CaseView:
         show_personal=sees_personal_data(actor),
         rating=rating,
     )
+
+
+#: how many of the consumer's other cases the case page lists (the API pages through all)
+RELATED_SHOWN = 8
+
+
+def related_cases(actor, case: Case):
+    """The same consumer's other cases, newest first: by the buyer, the account or the address
+    a case came from. The history an agent reads a complaint against (repeat problems, a case
+    already open about the same thing); for the platform only: a merchant may not see the
+    consumer's cases with other shops, and the consumer has their own list."""
+    require_platform(actor)
+    who = Q()
+    if case.buyer_id:
+        who |= Q(buyer_id=case.buyer_id)
+    if case.consumer_id:
+        who |= Q(consumer_id=case.consumer_id)
+    if case.contact_email:
+        who |= Q(contact_email__iexact=case.contact_email)
+    if not who:
+        return Case.objects.none()
+    return services.visible_cases(actor).filter(who).exclude(pk=case.pk).order_by("-created_at", "-pk")
 
 
 def materials_provided(view: CaseView) -> set[str]:

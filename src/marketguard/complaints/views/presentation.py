@@ -404,8 +404,12 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         )
     language = get_language() or "zh-hans"
     notice = _notice(cv)
+    related = selectors.related_cases(request.user, case) if platform else None
     return {
         "intervention_from": intervention_from,
+        # the consumer's other cases (the platform's history of them), the newest few, and how many
+        "related": list(related[: selectors.RELATED_SHOWN]) if related is not None else [],
+        "related_count": related.count() if related is not None else 0,
         # what may still be refunded for the purchase, over every case about it
         "refund_left": services.refundable_left(case) if can["propose"] or can["rule"] else None,
         # with the platform, but the merchant may still settle (or send evidence) until then
