@@ -156,7 +156,7 @@ def test_quality_complaint_with_a_photo_refund_agreed_executed_and_rated(open_pa
     expect(buyer.get_by_test_id("rating")).to_contain_text("★★★★★")
 
 
-def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
+def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server, confirmations):
     consumer, order, merchant = _world()
     arbitrator = factories.user(Role.ARBITRATOR, username="judge_e2e")
     case = services.submit_case(
@@ -177,6 +177,7 @@ def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
     buyer.goto(f"{live_server.url}/cases/{case.number}/")
     buyer.get_by_test_id("reject-proposal").click()
     expect(buyer.get_by_test_id("proposal")).to_have_attribute("data-status", "rejected")
+    assert "cannot be accepted afterwards" in confirmations[-1] or "之后不能再接受" in confirmations[-1]
     buyer.click("#act-intervention summary")
     buyer.fill("#intervention-reason", "商家只肯退20元，要求平台介入")
     buyer.get_by_test_id("request-intervention").click()
@@ -215,6 +216,12 @@ def test_dispute_goes_to_the_platform_and_gets_a_ruling(open_page, live_server):
     expect(judge.locator("#ruling-basis-under")).to_be_hidden()
     judge.select_option("#ruling-remedy", "refund")
     expect(judge.locator("#ruling-basis")).to_be_hidden()
+    judge.fill("#ruling-amount", "")
+    asked = len(confirmations)
+    judge.click("#act-ruling button[type=submit]")  # no amount, no reasons: said before any confirmation
+    expect(judge.locator("#ruling-amount:invalid")).to_have_count(1)
+    expect(judge.locator("#ruling-reasons:invalid")).to_have_count(1)
+    assert len(confirmations) == asked and _status(judge).get_attribute("data-status") == "platform_review"
     judge.fill("#ruling-amount", "129.00")
     judge.fill("#ruling-reasons", "照片显示鞋底开胶，属质量问题，支持全额退款。")
     judge.click("#act-ruling button[type=submit]")

@@ -392,14 +392,15 @@ def _clean_text(value: str, field: str, *, required: bool = True, limit: int = M
 def _all_checked(*checks) -> list:
     """Run every check (a callable): their values in order, or one refusal naming every field
     any of them refused, not only the first (a form then marks them all at once)."""
-    out, errors = [], []
+    out, errors, first = [], [], None
     for check in checks:
         try:
             out.append(check())
         except InvalidInput as exc:
             errors += exc.errors
-    if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+            first = first or exc
+    if first is not None:  # (with the first refusal's code)
+        raise InvalidInput(first.message, code=first.code, errors=errors)
     return out
 
 

@@ -573,7 +573,7 @@ def link_order(
         if named and not (
             buyer.pk == case.buyer_id or (case.consumer_id and buyer.user_id == case.consumer_id)
         ):
-            raise InvalidInput(_("This order is not the consumer's of this case."), field="order")
+            raise InvalidInput(_("This order does not belong to this case's consumer."), field="order")
         if not named and case.contact_email:
             # a case known only by the address it came from: the order's buyer must write from it
             # too (else a mistyped order number would show the case to a stranger)

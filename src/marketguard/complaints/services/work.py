@@ -30,6 +30,7 @@ from marketguard.complaints.models import (
 )
 from marketguard.complaints.services.common import (
     _alert,
+    _all_checked,
     _amount,
     _claim,
     _clean_text,
@@ -494,19 +495,26 @@ def request_materials(
         if case.status in workflow.FINAL:
             raise InvalidTransition(_("This case is closed."), code="CASE_CLOSED")
         all_codes = materials.catalogue(case.problem_type, case.kind)
-        if not items:
-            raise InvalidInput(_("Choose at least one item to ask for."), field="items")
-        unknown = [code for code in items if code not in all_codes]
-        if unknown:
-            raise InvalidInput(
-                _("Unknown material: %(codes)s") % {"codes": ", ".join(unknown)}, field="items"
-            )
-        if case.material_requests.filter(party=Party.CONSUMER).exists() and not (reason or "").strip():
-            raise InvalidInput(
-                _("Everything needed was listed at intake. Asking again needs a reason."),
-                code="REASON_REQUIRED",
-                field="reason",
-            )
+
+        def check_items():
+            if not items:
+                raise InvalidInput(_("Choose at least one item to ask for."), field="items")
+            unknown = [code for code in items if code not in all_codes]
+            if unknown:
+                raise InvalidInput(
+                    _("Unknown material: %(codes)s") % {"codes": ", ".join(unknown)}, field="items"
+                )
+
+        def check_reason():
+            # everything needed was listed at intake (一次性告知): asking again says why
+            if case.material_requests.filter(party=Party.CONSUMER).exists() and not (reason or "").strip():
+                raise InvalidInput(
+                    _("Say why it is asked again: the consumer reads it."),
+                    code="REASON_REQUIRED",
+                    field="reason",
+                )
+
+        _all_checked(check_items, check_reason)  # both refused at once
         fields = _claim(case, actor, party) + _first_response(case, party)
         due = None
         if case.status in (workflow.ESCALATED, workflow.PLATFORM_REVIEW):

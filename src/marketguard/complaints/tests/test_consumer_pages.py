@@ -658,3 +658,16 @@ def test_after_a_late_ruling_the_consumer_reads_what_happens_now(world):
         mine = _client(w.consumer).get(_detail(case)).content.decode()
     note = re.search(r'data-testid="late-note">(.*?)</p>', mine, re.S)[1]
     assert "the merchant is late carrying out what was settled" in note and due not in note
+
+
+def test_the_consumer_reads_their_own_details_whole_and_the_merchant_masked(world):
+    w = world
+    case = _file(w, amount_claimed=None).case
+    phone = w.buyer.phone
+    assert phone and len(phone) >= 7
+    mine = _client(w.consumer).get(_detail(case)).content.decode()
+    cell = re.search(r'data-testid="buyer">(.*?)</dd>', mine, re.S)[1]
+    assert phone in cell
+    theirs = _client(w.merchant).get(_detail(case)).content.decode()
+    cell = re.search(r'data-testid="buyer">(.*?)</dd>', theirs, re.S)[1]
+    assert phone not in cell and "****" in cell

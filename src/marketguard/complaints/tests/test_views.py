@@ -364,12 +364,20 @@ def test_no_hand_over_form_without_another_agent_and_a_choice_is_asked_for(world
     case = services.acknowledge_case(
         actor=w.agent, number=_file(w, kind="complaint", amount_claimed=None).number
     )
-    assert 'data-testid="handover-to"' not in _client(w.agent).get(_detail(case)).content.decode()
+    page = _client(w.agent).get(_detail(case)).content.decode()
+    assert 'data-testid="handover-to"' not in page
+    assert 'data-testid="no-handover"' in page and "No other active agent can take it" in page  # said why
     with translation.override("en"):
         with pytest.raises(InvalidInput, match="Choose the agent"):
             services.hand_over_case(actor=w.agent, number=case.number, to_username="", reason="休假")
         with pytest.raises(InvalidInput, match="at least one item"):
             services.request_materials(actor=w.agent, number=case.number, items=[], reason="再补充")
+    services.request_materials(actor=w.agent, number=case.number, items=["defect_photos"], reason="看不清")
+    refused = _client(w.agent).post(f"/cases/{case.number}/materials/", {"reason": ""})
+    assert refused.status_code == 422  # asked again: both the items and the reason, at once
+    page = refused.content.decode()
+    assert 'id="err-materials-items"' in page and 'id="err-materials-reason"' in page
+    assert "Say why it is asked again" in page
 
 
 def test_hand_over_offers_the_other_agents_with_their_load(world):
@@ -1157,3 +1165,19 @@ def test_a_paused_case_in_the_queue_says_what_will_be_left_instead_of_counting_d
     row = row[: row.index("</tr>")]
     assert 'data-testid="queue-paused"' in row and "left once it runs again" in row
     assert "data-deadline" not in row  # nothing ticks while the case waits on the consumer
+
+
+def test_a_paused_case_in_the_merchants_queue_does_not_count_down_their_answer(world):
+    w = world
+    case = _file(w)  # an after-sales request, with the merchant at once
+    assert case.status == "awaiting_merchant"
+    services.take_case(actor=w.agent, number=case.number)
+    services.request_materials(
+        actor=w.agent, number=case.number, items=["defect_photos"], reason="照片不清楚"
+    )
+    page = _client(w.merchant).get(reverse("complaints:list")).content.decode()
+    row = page[page.index(case.number) :]
+    cell = row[row.index('data-label="Your deadline"') :]
+    cell = cell[: cell.index("</td>")]
+    assert 'data-testid="queue-paused"' in cell and "left once it runs again" in cell
+    assert "data-deadline" not in cell  # the merchant's time stands still while the consumer is asked

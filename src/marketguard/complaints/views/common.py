@@ -66,7 +66,7 @@ EVENT_TEXT = {
     "mail_sender_unverified": gettext_lazy(
         "Filed from an e-mail whose sender no mail server confirmed: check who wrote before relying on it"
     ),
-    "settle_window_passed": gettext_lazy("The merchant's time to settle is over: the platform decides"),
+    "settle_window_passed": gettext_lazy("The merchant's time to settle is over; the platform decides"),
     "materials_overdue": gettext_lazy("Materials not sent in time: the platform decides on what it has"),
     "follow_up_of": gettext_lazy("Filed from an e-mail about an earlier case"),
     "follow_up_filed": gettext_lazy("A later e-mail was filed as a new case"),
@@ -198,7 +198,7 @@ SYSTEM_REASON_TEXT = {
 
 
 SETTLE_PASSED_TEXT = {
-    True: gettext_lazy("the merchant answered in time"),
+    True: gettext_lazy("the merchant had answered in time"),
     False: gettext_lazy("the merchant did nothing in that time"),
 }
 VIOLATION_TEXT = dict(MerchantViolation.Kind.choices)

@@ -206,7 +206,10 @@ def _event_detail(event, language: str, known: dict, names: dict) -> str:
             text += " — " + _("no longer held: %(files)s") % {"files": gone}
         return text
     if t == "settle_window_passed":
-        return str(SETTLE_PASSED_TEXT[bool(data.get("merchant_acted"))])
+        # (after "the platform decides": in brackets, so it is not read as what is decided)
+        return pgettext("in brackets", "(%(what)s)") % {
+            "what": SETTLE_PASSED_TEXT[bool(data.get("merchant_acted"))]
+        }
     if t == "merchant_violation_recorded":
         return str(VIOLATION_TEXT.get(data.get("kind"), data.get("kind", "")))
     if t == "case_routed_to_merchant" or t == "case_triaged":
@@ -431,6 +434,9 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "cv": cv,
         "case": case,
         "platform": platform,
+        # the buyer's name, phone and address: whole for those who handle them, and for the
+        # consumer, whose own they are
+        "show_buyer": cv.show_personal or cv.party == Party.CONSUMER,
         "timeline": _timeline(cv),
         "clocks": _clocks(cv, now),
         "notice": notice,

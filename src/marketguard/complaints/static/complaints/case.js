@@ -9,11 +9,12 @@
     if (!version) return;
     document.querySelectorAll('input[name="version"]').forEach(function (input) { input.value = version; });
   });
-  // Fields that only mean something for one remedy (the legal basis of a compensation) are shown
-  // only while that remedy is chosen; without script they stay visible, labelled as such.
+  // Fields and help that only mean something for some remedies (the legal basis of a
+  // compensation; "a refund never exceeds what was paid") are shown only while one of them is
+  // chosen (data-for-remedy: a space-separated list); without script they stay visible.
   function toggle(field) {
     var select = document.getElementById(field.getAttribute("data-remedy-select"));
-    if (select) field.hidden = select.value !== field.getAttribute("data-for-remedy");
+    if (select) field.hidden = field.getAttribute("data-for-remedy").split(" ").indexOf(select.value) < 0;
   }
   function wire(root) {
     root.querySelectorAll("[data-for-remedy]").forEach(function (field) {
@@ -56,4 +57,25 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { wireCeilings(document); });
+  // The ruling form: what the outcome and remedy chosen call for is marked required, so the
+  // browser says what is missing before the "this binds both parties" confirmation is asked (the
+  // service checks it all the same, and names every field at once).
+  var MONEY = ["refund", "return_refund", "compensation"];
+  function syncRuling() {
+    var outcome = document.getElementById("ruling-outcome");
+    var remedy = document.getElementById("ruling-remedy");
+    if (!outcome || !remedy) return;
+    var amount = document.getElementById("ruling-amount");
+    var basis = document.getElementById("ruling-basis");
+    remedy.required = outcome.value !== "merchant_upheld";
+    if (amount) amount.required = MONEY.indexOf(remedy.value) >= 0;
+    if (basis) basis.required = remedy.value === "compensation";
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    ["ruling-outcome", "ruling-remedy"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) el.addEventListener("change", syncRuling);
+    });
+    syncRuling();
+  });
 })();
