@@ -251,6 +251,21 @@ def short_title(text: str) -> str:
     return line
 
 
+def _intake_language(actor, consumer, buyer, channel: str, text: str) -> str:
+    """The language a new case writes to the consumer in: their account's choice, else the
+    language of their own words. On a call the text is the agent's notes, not the consumer's
+    words: then the language of the buyer's last case, else '' (both languages)."""
+    chosen = languages.preferred(consumer)
+    if chosen:
+        return chosen
+    if channel == Channel.HOTLINE and actor is not None and actor.role != Role.CONSUMER:
+        if buyer is None:
+            return ""
+        last = Case.objects.filter(buyer=buyer).exclude(language="").order_by("-created_at", "-pk")
+        return last.values_list("language", flat=True).first() or ""
+    return languages.written_in(text)
+
+
 def submit_case(
     *,
     actor,
@@ -363,7 +378,7 @@ def submit_case(
             amount_claimed_fen=amount,
             paid_amount_fen=paid,
             contact_email=(contact_email or (buyer.email if buyer else "") or "")[:254],
-            language=languages.for_person(consumer, f"{title}\n{description}"),
+            language=_intake_language(actor, consumer, buyer, channel, f"{title}\n{description}"),
             problem_type=ProblemType.OTHER,
             priority="P3",
             created_at=now,

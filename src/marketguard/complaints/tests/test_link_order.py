@@ -307,3 +307,26 @@ def test_a_policy_that_fits_the_order_counts_its_deadlines_from_filing(world):
     assert case.resolution_due == case.created_at + timedelta(hours=24)
     changed = case.events.get(type="sla_policy_changed")
     assert changed.data["to"] == "fast_for_this_category" and changed.visibility == "platform"
+
+
+def test_an_agents_notes_on_a_call_do_not_set_the_consumers_language(world):
+    """On a call the agent writes the notes (here in English) about a consumer who wrote to us
+    in Chinese before: the case writes to them in Chinese; with nothing known, in both."""
+    w = world
+    w.consumer.preferred_language = ""
+    w.consumer.save(update_fields=["preferred_language"])
+    earlier = services.submit_case(
+        actor=w.consumer, channel="web", kind="complaint", description="客服态度很差，问了三次都不回复"
+    ).case
+    assert earlier.language == "zh-hans"
+    call = _call(w, description="Caller says the kettle lid cracked after a week; wants a replacement.")
+    assert call.language == "zh-hans"
+    stranger = _call(
+        w,
+        buyer_external_id=None,
+        contact_email="new-caller@example.com",
+        description="Caller says the parcel never arrived.",
+    )
+    assert stranger.language == ""  # both languages, until the consumer says which
+    chat = _call(w, channel="chat", description="Consumer: the zipper broke on the second day, poor quality.")
+    assert chat.language == "en"  # a chat transcript is the consumer's own words
