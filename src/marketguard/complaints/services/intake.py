@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from marketguard.catalog import services as catalog
 from marketguard.catalog.codes import typed_external_id
@@ -742,9 +742,16 @@ def _safety_response(case: Case) -> list[str]:
 
 
 def next_steps(case: Case) -> list[str]:
-    """What happens next and by when, one line each, in the active language (shown on the case
-    page the consumer lands on after filing, as in the acknowledgement)."""
-    return [line.removeprefix("- ").rstrip(";；") for line in _next_steps(case)[2:]]
+    """What happens next and by when, one sentence each, in the active language (shown on the
+    case page the consumer lands on after filing; the acknowledgement lists the same). Dates
+    keep together on a narrow screen (non-breaking hyphens)."""
+    stop = pgettext("end of a sentence", ".")
+    out = []
+    for line in _next_steps(case)[2:]:
+        text = line.removeprefix("- ").rstrip(";；.。")
+        text = re.sub(r"(?<=\d)-(?=\d)", "\u2011", text[:1].upper() + text[1:])
+        out.append(text + stop)
+    return out
 
 
 def _next_steps(case: Case) -> list[str]:

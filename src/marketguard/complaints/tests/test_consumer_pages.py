@@ -319,8 +319,15 @@ def test_the_page_after_filing_says_what_happens_next_and_by_when(world):
     case = _file(w).case  # after-sales: with the merchant
     page = _client(w.consumer).get(_detail(case) + "?filed=1").content.decode()
     steps = re.search(r'data-testid="next-steps">(.*?)</section>', page, re.S)[1]
-    due = timezone.localtime(case.merchant_response_due).strftime("%Y-%m-%d %H:%M")
-    assert f"the merchant answers by {due}" in steps
+    due = timezone.localtime(case.merchant_response_due).strftime("%Y-%m-%d %H:%M").replace("-", "\u2011")
+    items = re.findall(r"<li>(.*?)</li>", steps, re.S)
+    assert f"<li>The merchant answers by {due}.</li>" in steps  # a sentence; the date kept together
+    assert all(i[:1].isupper() and i.endswith(".") for i in items), items
+    zh = _client(w.consumer, "zh-hans").get(_detail(case) + "?filed=1").content.decode()
+    zh_items = re.findall(
+        r"<li>(.*?)</li>", re.search(r'data-testid="next-steps">(.*?)</section>', zh, re.S)[1]
+    )
+    assert zh_items and all(i.endswith("。") for i in zh_items), zh_items
     assert 'data-testid="next-steps"' not in _client(w.consumer).get(_detail(case)).content.decode()
     assert (
         'data-testid="next-steps"' not in _client(w.merchant).get(_detail(case) + "?filed=1").content.decode()
