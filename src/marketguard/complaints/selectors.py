@@ -983,11 +983,41 @@ def sla_breaches(actor, *, since: datetime | None = None, until: datetime | None
     return _period(qs, since, until, "at").order_by("-at")
 
 
+#: The SLA targets as people read them (pages, the breach report).
+TARGET_TEXT = {
+    "first_response": gettext_lazy("First response"),
+    "merchant_response": gettext_lazy("Merchant answer"),
+    "resolution": gettext_lazy("Resolution"),
+    "execution": gettext_lazy("Remedy"),
+    "settle": gettext_lazy("Time to settle"),
+}
+
+
 def sla_breaches_csv(actor, **period) -> str:
+    """The breach report: codes for machines (target, status, actions), and beside them what
+    people read (the target and status in the active language, the merchant's name); times in
+    the marketplace's time zone with their offset, to the second."""
+
+    def when(at: datetime) -> str:
+        return timezone.localtime(at).isoformat(timespec="seconds")
+
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["case", "priority", "target", "due_at", "breached_at", "owner", "merchant", "status", "actions"]
+        [
+            "case",
+            "priority",
+            "target",
+            "due_at",
+            "breached_at",
+            "owner",
+            "merchant",
+            "status",
+            "actions",
+            "target_label",
+            "status_label",
+            "merchant_name",
+        ]
     )
     for mark in sla_breaches(actor, **period):
         case = mark.case
@@ -996,12 +1026,15 @@ def sla_breaches_csv(actor, **period) -> str:
                 case.number,
                 case.priority,
                 mark.target,
-                mark.due_at.isoformat(),
-                mark.at.isoformat(),
+                when(mark.due_at),
+                when(mark.at),
                 case.owner.get_username() if case.owner_id else "",
                 case.merchant.external_id if case.merchant_id else "",
                 case.status,
                 " ".join(mark.actions),
+                str(TARGET_TEXT.get(mark.target, mark.target)),
+                case.get_status_display(),
+                case.merchant.name if case.merchant_id else "",
             ]
         )
     return out.getvalue()

@@ -1181,3 +1181,21 @@ def test_a_paused_case_in_the_merchants_queue_does_not_count_down_their_answer(w
     cell = cell[: cell.index("</td>")]
     assert 'data-testid="queue-paused"' in cell and "left once it runs again" in cell
     assert "data-deadline" not in cell  # the merchant's time stands still while the consumer is asked
+
+
+def test_the_breach_report_gives_local_times_and_what_people_read_beside_the_codes(world):
+    import csv as csv_module
+
+    w = world
+    case = _file(w, kind="complaint", problem_type="service_attitude", description="客服态度差")
+    services.sweep(now=timezone.now() + timedelta(days=4))
+    for language, target, status in (("en", "First response", "Submitted"), ("zh-hans", "首次响应", None)):
+        analyst = Client(HTTP_ACCEPT_LANGUAGE=language)
+        analyst.force_login(w.analyst)
+        body = analyst.get(reverse("complaints:breaches_csv")).content.decode()
+        rows = list(csv_module.DictReader(io.StringIO(body)))
+        row = next(r for r in rows if r["case"] == case.number and r["target"] == "first_response")
+        assert row["target_label"] == target and row["status"] == "submitted"
+        assert status is None or row["status_label"] == status
+        assert row["due_at"].endswith("+08:00") and "." not in row["due_at"]  # Shanghai time, to the second
+        assert row["merchant_name"] == w.order.merchant.name

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from marketguard.complaints import selectors
 from marketguard.complaints.models import (
     CaseKind,
     CaseStatus,
@@ -95,13 +96,7 @@ EVENT_TEXT = {
     "sla_policy_changed": gettext_lazy("SLA policy changed: deadlines counted again from filing"),
 }
 
-TARGET_TEXT = {
-    "first_response": gettext_lazy("First response"),
-    "merchant_response": gettext_lazy("Merchant answer"),
-    "resolution": gettext_lazy("Resolution"),
-    "execution": gettext_lazy("Remedy"),
-    "settle": gettext_lazy("Time to settle"),
-}
+TARGET_TEXT = selectors.TARGET_TEXT  # (the breach report reads them too)
 
 STATE_TEXT = {
     "ok": gettext_lazy("On track"),
