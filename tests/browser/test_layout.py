@@ -345,3 +345,23 @@ def test_countdowns_count_on_the_servers_clock_when_the_device_clock_is_wrong(op
         deadline,
     )
     assert text == "3h 2m left", text  # the device's clock would say 1h 2m
+
+
+def test_a_days_share_on_the_dashboard_says_how_many_cases_it_is_of(open_page, live_server):
+    """100 % of one case is no trend: the tooltip of a day's share says what it is of."""
+    consumer, _order, _merchant = _world()
+    agent = factories.user(Role.AGENT, username="agent_chart")
+    analyst = factories.user(Role.ANALYST, username="analyst_chart")
+    case = services.submit_case(
+        actor=consumer, channel="web", kind="complaint", description="客服态度很差，问了三次都不回复"
+    ).case
+    services.acknowledge_case(actor=agent, number=case.number)
+    services.resolve_case(actor=agent, number=case.number, reason="已电话致歉")
+    page = open_page("en-US", DESKTOP)
+    _sign_in(page, live_server, analyst)
+    page.goto(f"{live_server.url}/cases/dashboard/?days=7")
+    chart = page.locator("#chart-resolved")
+    expect(chart.locator("svg")).to_be_visible()
+    box = chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] / 2)  # today, the last day
+    expect(chart).to_contain_text("100% of 1 case")

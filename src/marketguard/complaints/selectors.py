@@ -886,7 +886,7 @@ def daily_series(actor, *, days: int = 30) -> dict:
     """Per local day, for the charts: cases opened, the share of that day's cases resolved within
     their target (decided as of now, as :func:`metrics` counts ``resolved_within_48h``: a case
     still inside its window is not counted yet, so recent days show None or a partial share) and
-    CSAT. A few grouped queries, whatever the number of days. Merchant staff see their own
+    CSAT, each with how many cases it is of (``resolved_decided``, ``csat_rated``). A few grouped queries, whatever the number of days. Merchant staff see their own
     merchant's."""
     own = merchant_scope(actor)
     tz = timezone.get_current_timezone()
@@ -908,7 +908,7 @@ def daily_series(actor, *, days: int = 30) -> dict:
         .values("day")
         .annotate(rated=Count("id"), good=Count("id", filter=Q(score__gte=4)))
     }
-    labels, opened, resolved_share, csat = [], [], [], []
+    labels, opened, resolved_share, csat, decided_n, rated_n = [], [], [], [], [], []
     for offset in range(days):
         day = first + timedelta(days=offset)
         resolution = in_time.get(day, {}).get("resolution", {})
@@ -918,7 +918,17 @@ def daily_series(actor, *, days: int = 30) -> dict:
         decided = resolution.get("met", 0) + resolution.get("missed", 0)
         resolved_share.append(round(resolution["met"] / decided, 3) if decided else None)
         csat.append(round(r["good"] / r["rated"], 3) if r.get("rated") else None)
-    return {"days": labels, "opened": opened, "resolved_within_48h": resolved_share, "csat": csat}
+        decided_n.append(decided)
+        rated_n.append(r.get("rated", 0))
+    # how many cases each day's share is of (a day of one case reads 0 % or 100 %)
+    return {
+        "days": labels,
+        "opened": opened,
+        "resolved_within_48h": resolved_share,
+        "csat": csat,
+        "resolved_decided": decided_n,
+        "csat_rated": rated_n,
+    }
 
 
 def violations(actor, *, since: datetime | None = None, until: datetime | None = None):

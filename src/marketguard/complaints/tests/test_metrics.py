@@ -252,6 +252,8 @@ def test_the_daily_share_counts_the_slow_cases_of_the_day(world):
     by_day = dict(zip(series["days"], series["resolved_within_48h"], strict=True))
     assert by_day[day] == 0.5
     assert by_day[series["days"][-1]] is None  # nothing decided yet
+    decided = dict(zip(series["days"], series["resolved_decided"], strict=True))
+    assert decided[day] == 2 and decided[series["days"][-1]] == 0  # what each share is of
     opened = dict(zip(series["days"], series["opened"], strict=True))
     assert opened[day] == 2 and opened[series["days"][-1]] == 1
     assert len(series["days"]) == len(series["csat"]) == 7

@@ -220,6 +220,9 @@ def dashboard(request):
             "resolved": _("Resolved by its deadline"),
             "csat": _("CSAT"),
             "target": _("Target"),
+            # after a day's share in the tooltip: how many cases it is of (one, or more)
+            "of_case": ngettext("of %(n)s case", "of %(n)s cases", 1),
+            "of_cases": ngettext("of %(n)s case", "of %(n)s cases", 2),
         },
         "targets": {"resolved": targets["resolved_within_48h"], "csat": targets["csat"]},
     }

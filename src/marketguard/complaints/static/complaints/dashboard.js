@@ -32,14 +32,28 @@
       series: [{ name: data.labels.opened, type: "bar", data: data.opened, itemStyle: { color: BLUE } }]
     });
 
-    function share(id, values, target, name, color) {
+    // A day's share is of few cases or many: the point grows with the count, and the tooltip
+    // says it ("100 % of 1 case" is no trend).
+    function share(id, values, counts, target, name, color) {
       var targetLine = days.map(function () { return Math.round(target * 1000) / 10; });
       make(id, {
         legend: { top: 0, data: [name, data.labels.target] },
         yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-        tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+        tooltip: {
+          trigger: "axis", renderMode: "richText",
+          formatter: function (params) {
+            var lines = [params[0].axisValue];
+            params.forEach(function (p) {
+              var v = p.value === null || p.value === undefined ? "—" : p.value + "%";
+              var n = p.seriesIndex === 0 && p.value !== null && p.value !== undefined ? counts[p.dataIndex] : null;
+              lines.push(p.seriesName + ": " + v + (n ? " " + (n === 1 ? data.labels.of_case : data.labels.of_cases).replace("%(n)s", n) : ""));
+            });
+            return lines.join("\n");
+          }
+        },
         series: [
-          { name: name, type: "line", data: values.map(percent), connectNulls: true, symbolSize: 6,
+          { name: name, type: "line", data: values.map(percent), connectNulls: true,
+            symbolSize: function (_value, p) { return Math.min(4 + 2 * Math.sqrt(counts[p.dataIndex] || 0), 14); },
             itemStyle: { color: color }, lineStyle: { color: color } },
           { name: data.labels.target, type: "line", data: targetLine, symbol: "none",
             itemStyle: { color: RED }, lineStyle: { color: RED, type: "dashed", width: 1 } }
@@ -47,8 +61,8 @@
       });
     }
 
-    share("chart-resolved", data.resolved_within_48h, data.targets.resolved, data.labels.resolved, GREEN);
-    share("chart-csat", data.csat, data.targets.csat, data.labels.csat, BLUE);
+    share("chart-resolved", data.resolved_within_48h, data.resolved_decided, data.targets.resolved, data.labels.resolved, GREEN);
+    share("chart-csat", data.csat, data.csat_rated, data.targets.csat, data.labels.csat, BLUE);
     window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
   }
 
