@@ -582,7 +582,10 @@ class CaseFilter(In):
     problem_type: ProblemType | None = None
     merchant: str | None = None
     q: Annotated[str | None, StringConstraints(max_length=100)] = Field(
-        None, description="part of the case number, the order number, or words of the title"
+        None, description="part of the case number, the order number, the buyer's id, or words of the title"
+    )
+    related_to: Annotated[str | None, StringConstraints(max_length=40)] = Field(
+        None, description="a case number: the same consumer's other cases (platform roles)"
     )
 
 

@@ -222,10 +222,15 @@ def find_cases(
     problem_type: str | None = None,
     merchant: str | None = None,
     q: str | None = None,
+    related_to: str | None = None,
 ):
     """The cases this actor may see, newest first, narrowed by the given filters; `q` finds a
-    case by (part of) its number, its order number, its buyer's id or words of its title."""
+    case by (part of) its number, its order number, its buyer's id or words of its title;
+    `related_to` (a case number) keeps the same consumer's other cases (:func:`related_cases`)."""
     qs = services.visible_cases(actor)
+    if related_to:
+        of = services.get_case(actor=actor, number=related_to)
+        qs = qs.filter(pk__in=related_cases(actor, of).values("pk"))
     exact = {
         "status": status,
         "kind": kind,
@@ -1011,6 +1016,10 @@ def sla_breaches_csv(actor, **period) -> str:
     def when(at: datetime) -> str:
         return timezone.localtime(at).isoformat(timespec="seconds")
 
+    def cell(text: str) -> str:
+        # a name chosen by a merchant is never a formula when the file opens in a spreadsheet
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -1038,13 +1047,13 @@ def sla_breaches_csv(actor, **period) -> str:
                 mark.target,
                 when(mark.due_at),
                 when(mark.at),
-                case.owner.get_username() if case.owner_id else "",
-                case.merchant.external_id if case.merchant_id else "",
+                cell(case.owner.get_username() if case.owner_id else ""),
+                cell(case.merchant.external_id if case.merchant_id else ""),
                 case.status,
                 " ".join(mark.actions),
                 str(TARGET_TEXT.get(mark.target, mark.target)),
                 case.get_status_display(),
-                case.merchant.name if case.merchant_id else "",
+                cell(case.merchant.name if case.merchant_id else ""),
             ]
         )
     return out.getvalue()

@@ -258,7 +258,7 @@ def _intake_language(actor, consumer, buyer, channel: str, text: str) -> str:
     chosen = languages.preferred(consumer)
     if chosen:
         return chosen
-    if channel == Channel.HOTLINE and actor is not None and actor.role != Role.CONSUMER:
+    if channel == Channel.HOTLINE and (actor is None or actor.role != Role.CONSUMER):
         if buyer is None:
             return ""
         last = Case.objects.filter(buyer=buyer).exclude(language="").order_by("-created_at", "-pk")

@@ -73,5 +73,10 @@ def test_a_long_history_shows_the_newest_and_leads_to_the_whole_list_by_buyer(wo
     page = agent.get(f"/cases/{cases[0].number}/").content.decode()
     assert 'data-testid="related-all"' in page
     assert sum(c.number in page for c in cases[1:]) == 8  # the newest eight of the nine others
-    listing = agent.get(f"/cases/?view=all&q={w.buyer.external_id}").content.decode()
-    assert all(c.number in listing for c in cases)
+    listing = agent.get(f"/cases/?view=all&related={cases[0].number}").content.decode()
+    assert 'data-testid="related-filter"' in listing
+    assert all(c.number in listing for c in cases[1:])
+    by_buyer = agent.get(f"/cases/?view=all&q={w.buyer.external_id}").content.decode()  # searched by buyer id
+    assert all(c.number in by_buyer for c in cases)
+    refused = _client(w.merchant).get(f"/cases/?view=all&related={cases[0].number}")
+    assert refused.status_code in (403, 404)  # the consumer's history is the platform's

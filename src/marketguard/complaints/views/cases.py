@@ -77,7 +77,8 @@ def _all_cases_context(request) -> dict:
         if value in choices.values:
             filters[name] = value
     q = request.GET.get("q", "")[:100]  # find_cases normalises the spaces
-    qs = selectors.find_cases(request.user, q=q, **filters)
+    related_to = request.GET.get("related", "")[:40]  # the consumer's other cases, from a case page
+    qs = selectors.find_cases(request.user, q=q, related_to=related_to or None, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -85,6 +86,7 @@ def _all_cases_context(request) -> dict:
         "page": page,
         "filters": filters,
         "q": q,
+        "related_to": related_to,
         "statuses": CaseStatus.choices,
         "priorities": Priority.choices,
         "problem_types": ProblemType.choices,

@@ -300,7 +300,9 @@ def breaches_csv(request):
         body = selectors.sla_breaches_csv(request.user)
     except DomainError as exc:
         return _error_page(request, exc)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    # with a byte-order mark: a spreadsheet on Windows then reads the Chinese labels as UTF-8 (the
+    # API's report has none)
+    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sla-breaches-{timezone.localdate():%Y%m%d}.csv"'
     return response
 

@@ -34,6 +34,10 @@
 
     // A day's share is of few cases or many: the point grows with the count, and the tooltip
     // says it ("100 % of 1 case" is no trend).
+    function of(n) {  // " of 3 cases"; "（共 3 件）" brings its own spacing
+      var text = (n === 1 ? data.labels.of_case : data.labels.of_cases).replace("%(n)s", n);
+      return /^[（(]/.test(text) ? text : " " + text;
+    }
     function share(id, values, counts, target, name, color) {
       var targetLine = days.map(function () { return Math.round(target * 1000) / 10; });
       make(id, {
@@ -46,7 +50,7 @@
             params.forEach(function (p) {
               var v = p.value === null || p.value === undefined ? "—" : p.value + "%";
               var n = p.seriesIndex === 0 && p.value !== null && p.value !== undefined ? counts[p.dataIndex] : null;
-              lines.push(p.seriesName + ": " + v + (n ? " " + (n === 1 ? data.labels.of_case : data.labels.of_cases).replace("%(n)s", n) : ""));
+              lines.push(p.seriesName + ": " + v + (n ? of(n) : ""));
             });
             return lines.join("\n");
           }
