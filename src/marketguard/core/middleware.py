@@ -46,7 +46,7 @@ class PrivatePagesMiddleware:
     """What a signed-in user is given (pages, exports, API answers) holds personal data, and
     pages count down live deadlines from when they were made: the browser does not store it (a
     shared computer keeps no copy, and the back button fetches a page again instead of showing
-    an old one). Answers that say how they may be cached (evidence files) keep what they say."""
+    an old one). Answers that say how they may be cached keep what they say."""
 
     def __init__(self, get_response):
         self.get_response = get_response

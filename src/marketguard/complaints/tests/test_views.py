@@ -217,6 +217,7 @@ def test_consumer_files_a_case_with_a_photo_and_sees_the_checklist(world):
     assert full["X-Content-Type-Options"] == "nosniff" and "attachment" not in full.get(
         "Content-Disposition", ""
     )
+    assert full["Cache-Control"] == thumb["Cache-Control"] == "no-store, private"  # personal: not kept
     # the consumer gets the same picture without its metadata; the platform the original bytes
     shown = Image.open(io.BytesIO(b"".join(full.streaming_content)))
     assert shown.size == Image.open(evidence.blob.file.open("rb")).size

@@ -468,7 +468,8 @@ def _stream(request, number: str, evidence_id: int, *, thumbnail: bool):
         )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
+    # evidence is personal (photos of an injury, chat logs): not kept by the browser either
+    response["Cache-Control"] = "no-store, private"
     return response
 
 
