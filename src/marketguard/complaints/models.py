@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -228,6 +229,8 @@ class Case(models.Model):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["consumer", "created_at"]),
             models.Index(fields=["buyer", "order", "problem_type"]),
+            # the consumer's other cases are also found by the address a case came from (iexact)
+            models.Index(Upper("contact_email"), name="case_contact_email_upper"),
         ]
         constraints = [
             models.CheckConstraint(
