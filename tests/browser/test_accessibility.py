@@ -44,6 +44,10 @@ def test_the_main_pages_have_no_serious_accessibility_violations(open_page, live
         description="杯子有裂缝，漏水",
         amount_claimed="129.00",
     ).case
+    # another case of the same consumer: the agent's case page lists it beside this one
+    services.submit_case(
+        actor=consumer, channel="web", kind="complaint", description="客服态度很差，一直不回复"
+    )
     found = []
     visitor = open_page()
     for path in ("/login/", "/help/"):
@@ -52,7 +56,16 @@ def test_the_main_pages_have_no_serious_accessibility_violations(open_page, live
     for user, paths in (
         (consumer, ["/cases/", f"/cases/{case.number}/", "/cases/new/"]),
         (merchant, ["/cases/", f"/cases/{case.number}/", "/cases/dashboard/"]),
-        (agent, ["/cases/?scope=all", f"/cases/{case.number}/", "/cases/?view=all", "/cases/alerts/"]),
+        (
+            agent,
+            [
+                "/cases/?scope=all",
+                f"/cases/{case.number}/",
+                "/cases/?view=all",
+                f"/cases/?view=all&related={case.number}",
+                "/cases/alerts/",
+            ],
+        ),
         (analyst, ["/cases/dashboard/"]),
     ):
         page = open_page()
