@@ -1,5 +1,4 @@
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from marketguard import demo
 from marketguard.catalog.models import Merchant
+from marketguard.core import processes
 from marketguard.core.context import acting
 
 
@@ -48,22 +48,13 @@ class Command(BaseCommand):
         base = [sys.executable, "-m", "marketguard.cli"]
         web = subprocess.Popen([*base, "serve", "--port", str(port)])  # noqa: S603
         worker = subprocess.Popen([*base, "worker"])  # noqa: S603
-        try:
+
+        def ready():
             self._wait_until_up(port, web)
             self._print_logins(accounts, port)
-            while web.poll() is None and worker.poll() is None:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for proc in (web, worker):
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            for proc in (web, worker):
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+
+        # stopped by Ctrl-C or SIGTERM, or one of them ends: the other is stopped too
+        processes.supervise([web, worker], ready=ready)
 
     def _wait_until_up(self, port: int, web) -> None:
         url = f"http://127.0.0.1:{port}/healthz"
