@@ -887,11 +887,13 @@ def metrics(
     }
 
 
-def daily_series(actor, *, days: int = 30) -> dict:
+def daily_series(actor, *, days: int = 30, weekly: bool = False) -> dict:
     """Per local day, for the charts: cases opened, the share of that day's cases resolved within
     their target (decided as of now, as :func:`metrics` counts ``resolved_within_48h``: a case
     still inside its window is not counted yet, so recent days show None or a partial share) and
-    CSAT, each with how many cases it is of (``resolved_decided``, ``csat_rated``). A few grouped queries, whatever the number of days. Merchant staff see their own
+    CSAT, each with how many cases it is of (``resolved_decided``, ``csat_rated``). `weekly`:
+    the same per week (from Monday, labelled by its first day in the period), for long periods
+    whose days hold a case or two each. A few grouped queries, whatever the number of days. Merchant staff see their own
     merchant's."""
     own = merchant_scope(actor)
     tz = timezone.get_current_timezone()
@@ -913,21 +915,30 @@ def daily_series(actor, *, days: int = 30) -> dict:
         .values("day")
         .annotate(rated=Count("id"), good=Count("id", filter=Q(score__gte=4)))
     }
-    labels, opened, resolved_share, csat, decided_n, rated_n = [], [], [], [], [], []
+    buckets: dict = {}  # label -> [opened, met, decided, good, rated]
     for offset in range(days):
         day = first + timedelta(days=offset)
+        key = max(day - timedelta(days=day.weekday()), first) if weekly else day
         resolution = in_time.get(day, {}).get("resolution", {})
         r = per_rating.get(day, {})
-        labels.append(day.isoformat())
-        opened.append(per_day.get(day, 0))
-        decided = resolution.get("met", 0) + resolution.get("missed", 0)
-        resolved_share.append(round(resolution["met"] / decided, 3) if decided else None)
-        csat.append(round(r["good"] / r["rated"], 3) if r.get("rated") else None)
+        met = resolution.get("met", 0)
+        row = buckets.setdefault(key, [0, 0, 0, 0, 0])
+        for i, n in enumerate(
+            (per_day.get(day, 0), met, met + resolution.get("missed", 0), r.get("good", 0), r.get("rated", 0))
+        ):
+            row[i] += n
+    labels, opened, resolved_share, csat, decided_n, rated_n = [], [], [], [], [], []
+    for key, (n_opened, met, decided, good, rated) in buckets.items():
+        labels.append(key.isoformat())
+        opened.append(n_opened)
+        resolved_share.append(round(met / decided, 3) if decided else None)
+        csat.append(round(good / rated, 3) if rated else None)
         decided_n.append(decided)
-        rated_n.append(r.get("rated", 0))
+        rated_n.append(rated)
     # how many cases each day's share is of (a day of one case reads 0 % or 100 %)
     return {
         "days": labels,
+        "weekly": weekly,
         "opened": opened,
         "resolved_within_48h": resolved_share,
         "csat": csat,

@@ -2,7 +2,7 @@
 SLA targets count the slow cases too, and the intervention rate is disputed orders over valid
 orders (given / when / then, the clock moved with time_machine)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -257,6 +257,27 @@ def test_the_daily_share_counts_the_slow_cases_of_the_day(world):
     opened = dict(zip(series["days"], series["opened"], strict=True))
     assert opened[day] == 2 and opened[series["days"][-1]] == 1
     assert len(series["days"]) == len(series["csat"]) == 7
+
+
+def test_a_long_period_is_counted_by_week_with_the_same_totals(world):
+    w = world
+    fast, _slow = _complaint(w), _complaint(w)
+    w.clock.shift(H)
+    _answer_and_resolve(w, fast)
+    w.clock.shift(2 * 24 * H)
+    _complaint(w)
+    w.clock.shift(H)
+    daily = selectors.daily_series(w.analyst, days=90)
+    weekly = selectors.daily_series(w.analyst, days=90, weekly=True)
+    assert weekly["weekly"] and len(weekly["days"]) in (13, 14)  # 90 days: 13 weeks and a part
+    assert sum(weekly["opened"]) == sum(daily["opened"]) == 3
+    assert sum(weekly["resolved_decided"]) == sum(daily["resolved_decided"]) == 2
+    starts = [date.fromisoformat(d) for d in weekly["days"]]
+    assert all(d.weekday() == 0 for d in starts[1:])  # weeks from Monday (the first from the period's start)
+    assert starts[0] == date.fromisoformat(daily["days"][0])
+    week_of = max(d for d in starts if d <= timezone.localtime(T0).date())
+    by_week = dict(zip(weekly["days"], weekly["resolved_within_48h"], strict=True))
+    assert by_week[week_of.isoformat()] == 0.5
 
 
 def test_the_daily_share_counts_paused_cases_on_their_own_clock(world):

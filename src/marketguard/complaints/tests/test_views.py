@@ -1201,3 +1201,13 @@ def test_the_breach_report_gives_local_times_and_what_people_read_beside_the_cod
         assert status is None or row["status_label"] == status
         assert row["due_at"].endswith("+08:00") and "." not in row["due_at"]  # Shanghai time, to the second
         assert row["merchant_name"] == w.order.merchant.name
+
+
+def test_the_90_day_dashboard_counts_by_week(world):
+    w = world
+    _file(w, kind="complaint", description="客服态度差")
+    page = _client(w.analyst).get(reverse("complaints:dashboard") + "?days=90").content.decode()
+    assert "Cases opened per week" in page and "Week from" in page
+    assert '"weekly": true' in page
+    month = _client(w.analyst).get(reverse("complaints:dashboard") + "?days=30").content.decode()
+    assert "Cases opened per day" in month and '"weekly": false' in month

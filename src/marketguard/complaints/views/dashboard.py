@@ -85,7 +85,8 @@ def dashboard(request):
     since = timezone.now() - timedelta(days=days)
     try:
         figures = selectors.metrics(request.user, since=since)
-        series = selectors.daily_series(request.user, days=days)
+        # 90 days by week: a day holds too few cases for a share to mean much
+        series = selectors.daily_series(request.user, days=days, weekly=days > 30)
         violations = list(selectors.violations(request.user, since=since)[:20])
     except DomainError as exc:
         return _error_page(request, exc)
