@@ -366,6 +366,9 @@ class CaseView:
     moves: list[str]
     clocks: dict = field(default_factory=dict)
     show_personal: bool = False
+    #: the buyer's name, phone and address whole: for those who handle personal data, and for
+    #: the consumer, whose own they are
+    show_buyer: bool = False
     rating: Rating | None = None
 
 
@@ -414,6 +417,7 @@ def case_view(actor, number: str) -> CaseView:
         moves=moves,
         clocks=shown_clocks(case, party),
         show_personal=sees_personal_data(actor),
+        show_buyer=sees_personal_data(actor) or party == Party.CONSUMER,
         rating=rating,
     )
 

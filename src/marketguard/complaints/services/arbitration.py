@@ -40,10 +40,10 @@ from marketguard.complaints.services.common import (
     timeouts,
 )
 from marketguard.complaints.services.work import (
-    MONEY_REMEDIES,
     _check_remedy_amount,
     _compensation_basis,
     _end_return_pause,
+    _require_amount,
     _resolve,
     _return_text,
     _start_remedy,
@@ -158,8 +158,7 @@ def record_ruling(
 
     def check_amount():
         fen = _amount(amount, "amount")
-        if fen is None and remedy in MONEY_REMEDIES:
-            raise InvalidInput(_("Give the amount."), field="amount")
+        _require_amount(remedy, fen, "amount")
         return fen
 
     def check_basis():

@@ -711,9 +711,14 @@ def lock_purchase(case: Case) -> None:
         Order.objects.select_for_update().filter(pk=case.order_id).values_list("pk", flat=True).first()
 
 
-def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str) -> None:
+def _require_amount(remedy: str, amount: int | None, field: str) -> None:
+    """A remedy that is money comes with its amount."""
     if remedy in MONEY_REMEDIES and amount is None:
         raise InvalidInput(_("Give the amount."), field=field)
+
+
+def _check_remedy_amount(case: Case, remedy: str, amount: int | None, field: str) -> None:
+    _require_amount(remedy, amount, field)
     if remedy in MONEY_REMEDIES:
         lock_purchase(case)
     left = refundable_left(case) if remedy in REFUNDS else None

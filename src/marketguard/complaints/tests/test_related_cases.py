@@ -2,21 +2,14 @@
 parties."""
 
 import pytest
-from django.test import Client
 
 from marketguard.complaints import services
 from marketguard.core.testing import factories
 
-from .test_link_order import _call
+from .test_link_order import _call, _client
 from .test_services import _file
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
 
 
 def test_the_agent_sees_the_consumers_other_cases_newest_first_and_no_one_elses(world, api):

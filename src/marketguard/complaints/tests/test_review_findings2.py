@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
@@ -21,16 +20,10 @@ from marketguard.core.errors import InvalidInput
 from marketguard.core.models import Role
 from marketguard.core.testing import factories
 
-from .test_link_order import _call
+from .test_link_order import _call, _client
 from .test_services import _file
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
 
 
 def _buyer_block(page: str) -> str:
@@ -79,28 +72,10 @@ def test_observers_get_related_cases_with_masked_text(world, api):
 
 def test_related_for_a_case_known_by_nothing_or_an_unknown_number(world, api):
     w = world
-    lone = services.submit_case(
-        actor=w.agent,
-        channel="hotline",
-        kind="complaint",
-        description="物流太慢",
-        contact_email="x@example.com",
-    ).case
+    lone = _call(w, buyer_external_id=None, contact_email="x@example.com", description="物流太慢")
     # only the address: a case differing only by case matches, another address does not
-    same = services.submit_case(
-        actor=w.agent,
-        channel="hotline",
-        kind="complaint",
-        description="物流太慢2",
-        contact_email="X@EXAMPLE.COM",
-    ).case
-    services.submit_case(
-        actor=w.agent,
-        channel="hotline",
-        kind="complaint",
-        description="物流太慢3",
-        contact_email="y@example.com",
-    )
+    same = _call(w, buyer_external_id=None, contact_email="X@EXAMPLE.COM", description="物流太慢2")
+    _call(w, buyer_external_id=None, contact_email="y@example.com", description="物流太慢3")
     got = [c["number"] for c in api(w.agent).get(f"cases/{lone.number}/related").json()["items"]]
     assert got == [same.number]
     assert api(w.agent).get("cases/CS-NOPE/related").status_code == 404

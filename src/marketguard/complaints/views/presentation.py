@@ -434,9 +434,6 @@ def _case_context(request, cv, *, error: dict | None = None) -> dict:
         "cv": cv,
         "case": case,
         "platform": platform,
-        # the buyer's name, phone and address: whole for those who handle them, and for the
-        # consumer, whose own they are
-        "show_buyer": cv.show_personal or cv.party == Party.CONSUMER,
         "timeline": _timeline(cv),
         "clocks": _clocks(cv, now),
         "notice": notice,
